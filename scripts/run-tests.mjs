@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs the uvu suites under tsx and ends with the closing line CI reads: "N passed, N failed".
+// uvu prints only "Total / Passed / Skipped"; this wrapper also fails a run that executed no test.
+// Usage: npm test [-- <pattern>]   (pattern: a regular expression on test file paths)
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+// uvu's package exports do not expose bin.js, so locate it beside this script.
+const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
+const pattern = process.argv[2] ?? '\\.test\\.ts$';
+const colour = process.stdout.isTTY ? [] : ['--no-color'];
+const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, ...colour], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+});
+
+let output = '';
+child.stdout.on('data', (chunk) => {
+  output += chunk;
+  process.stdout.write(chunk);
+});
+
+child.on('close', (code, signal) => {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const count = (label) => Number(plain.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
+  const total = count('Total');
+  const passed = count('Passed');
+  const skipped = count('Skipped');
+  // A runner that died after its suites passed (or before printing) still counts as a failure.
+  const failed = total - passed || (code === 0 ? 0 : 1);
+  process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  if (signal) process.stderr.write(`test runner killed by ${signal}\n`);
+  if (total === 0) process.stderr.write('no test ran: that is a failure\n');
+  process.exit(code === 0 && total > 0 && failed === 0 ? 0 : 1);
+});
