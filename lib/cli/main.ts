@@ -1,0 +1,61 @@
+/**
+ * The CLI entry: `main(argv, io)` dispatches to a command and returns the exit code. It never
+ * calls process.exit (bin.ts does), so it is testable in-process with string buffers.
+ */
+import { readFileSync } from 'node:fs';
+import { EXIT, UsageError, type CliIO } from './io.ts';
+import { PLAN_USAGE, planCommand } from './plan-command.ts';
+import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
+
+const COMMANDS: Readonly<Record<string, { run: (args: string[], io: CliIO) => number; usage: string }>> = {
+  validate: { run: validateCommand, usage: VALIDATE_USAGE },
+  plan: { run: planCommand, usage: PLAN_USAGE },
+};
+
+export const USAGE = `Usage: lifeos-mission <command> [options]
+
+Commands:
+  validate [files|folders...]        check mission YAML; every problem at once, with file:line:col
+  plan <mission-file-or-name>        expand a mission and its inputs into the execution plan
+
+Run \`lifeos-mission <command> --help\` for a command's options.
+Options: -h, --help   --version
+`;
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout.write(USAGE);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`lifeos-mission: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.stderr.write(`lifeos-mission ${name}: ${(error as Error).message}\n\n${command.usage}`);
+      return EXIT.usage;
+    }
+    const detail = process.env.LIFEOS_DEBUG ? ((error as Error).stack ?? String(error)) : (error as Error).message;
+    io.stderr.write(`lifeos-mission ${name}: internal error: ${detail}\n(set LIFEOS_DEBUG=1 for the stack trace, and please report it)\n`);
+    return EXIT.usage;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,61 @@
+/**
+ * `lifeos-mission plan <mission-file-or-name>`: expand a mission with its inputs into the
+ * execution plan, printed as a tree or as JSON.
+ */
+import { parseArgs } from 'node:util';
+import { MissionValidationError } from '../core/errors.ts';
+import { planMission, resolveMission } from '../runtime/mission-library.ts';
+import { readInputs } from './inputs.ts';
+import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { renderPlanTree } from './plan-tree.ts';
+import { registryWithMissionDirs } from './registry-options.ts';
+import { diagnosticText } from './report.ts';
+
+export const PLAN_USAGE = `Usage: lifeos-mission plan <mission-file-or-name> [options]
+
+Expands a mission into its execution plan: for_each fan-outs, nested missions inlined, inputs
+substituted, step outputs left as references. Nothing runs.
+
+Options:
+  --input NAME=VALUE   an input value (repeatable); VALUE is parsed as JSON when it parses,
+                       else taken as a string
+  --inputs FILE        input values from a YAML or JSON mapping (--input wins)
+  --format text|json   output format (default: text, a tree)
+  --missions DIR       also register the missions in DIR (repeatable)
+  -h, --help           show this help
+
+Exit codes: 0 planned, 1 the mission or its inputs are invalid, 2 usage error.
+`;
+
+export function planCommand(args: string[], io: CliIO): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string', multiple: true },
+      inputs: { type: 'string' },
+      format: { type: 'string' },
+      missions: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(PLAN_USAGE);
+    return EXIT.ok;
+  }
+  const format = parseFormat(values.format, ['text', 'json']);
+  if (positionals.length !== 1) throw new UsageError('name exactly one mission file or registered mission');
+  const inputs = readInputs(values.inputs, values.input);
+  const { mission, registry, diagnostics } = resolveMission(positionals[0] as string, registryWithMissionDirs(values.missions, io));
+  for (const d of diagnostics) io.stderr.write(diagnosticText(d));
+  if (!mission) return diagnostics.some((d) => d.code === 'E_FILE') ? EXIT.usage : EXIT.failed;
+  try {
+    const plan = planMission(mission, { inputs, registry });
+    io.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTree(plan));
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof MissionValidationError)) throw error;
+    for (const d of error.diagnostics) io.stderr.write(diagnosticText(d));
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * `lifeos-mission validate [files|folders...]`: check missions, report every problem at once.
+ * Files are validated together, so they may name each other in `kind: mission` steps.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readMissionFiles, validateMissionFiles } from '../runtime/mission-library.ts';
+import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { registryWithMissionDirs } from './registry-options.ts';
+import { printReports } from './report.ts';
+
+export const VALIDATE_USAGE = `Usage: lifeos-mission validate [files|folders...] [options]
+
+Checks mission YAML against Mission Schema v1.0 and the semantic rules (references, operations,
+nested missions, conditions). Folders are searched for *.yaml and *.yml. Without arguments,
+validates ./missions.
+
+Options:
+  --format text|json|github   output format (default: text; github prints workflow annotations)
+  --missions DIR              also register the missions in DIR (repeatable)
+  -h, --help                  show this help
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable path.
+`;
+
+export function validateCommand(args: string[], io: CliIO): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      missions: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(VALIDATE_USAGE);
+    return EXIT.ok;
+  }
+  const format = parseFormat(values.format, ['text', 'json', 'github']);
+  const paths = positionals.length > 0 ? positionals : existsSync('missions') ? ['missions'] : [];
+  if (paths.length === 0) throw new UsageError('name the mission files or folders to validate (there is no ./missions folder)');
+  const registry = registryWithMissionDirs(values.missions, io);
+  const { files, problems } = readMissionFiles(paths);
+  if (files.length === 0 && problems.length === 0) throw new UsageError(`no *.yaml or *.yml mission files in ${paths.join(', ')}`);
+  const { reports } = validateMissionFiles(files, registry);
+  const total = printReports([...problems, ...reports], format, io);
+  if (problems.length > 0) return EXIT.usage;
+  return total.errors > 0 ? EXIT.failed : EXIT.ok;
+}

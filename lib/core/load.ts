@@ -1,0 +1,57 @@
+/**
+ * The language front end: YAML text (or an object) -> schema check -> semantic checks ->
+ * a Mission, with every diagnostic at once. Pure: the registry of operations and missions is
+ * passed in (the runtime's mission library supplies the default one).
+ */
+import { hasErrors, sortDiagnostics, type Locator } from './diagnostics.ts';
+import type { Registry } from './registry.ts';
+import { checkSchema } from './schema.ts';
+import { checkSemantics } from './semantics.ts';
+import type { Diagnostic, Mission } from './types.ts';
+import { parseYaml } from './yaml-source.ts';
+
+export interface AnalyseOptions {
+  /** Shown in diagnostics (`file:line:col`). */
+  filename?: string | undefined;
+  /** Operations and missions that steps may name. */
+  registry: Registry;
+}
+
+export type LoadResult =
+  | { ok: true; mission: Mission; diagnostics: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+/** Where a loaded mission came from, for later messages (plan steps, replay misses). */
+export interface MissionSource {
+  file?: string;
+  locate: Locator;
+}
+
+const sources = new WeakMap<Mission, MissionSource>();
+
+/** The file and locator of a mission returned by loadMission, if it came from text. */
+export function missionSource(mission: Mission): MissionSource | undefined {
+  return sources.get(mission);
+}
+
+/** Parse and validate; `ok` is true only when there is no error (warnings may remain). */
+export function analyseMission(input: string | unknown, options: AnalyseOptions): LoadResult {
+  const file = options.filename;
+  let value: unknown = input;
+  let locate: Locator | undefined;
+  const diagnostics: Diagnostic[] = [];
+  if (typeof input === 'string') {
+    const parsed = parseYaml(input, file);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.value === undefined) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+    value = parsed.value;
+    locate = parsed.locate;
+  }
+  diagnostics.push(...checkSchema(value, locate, file));
+  diagnostics.push(...checkSemantics(value, { registry: options.registry, locate, file }));
+  sortDiagnostics(diagnostics);
+  if (hasErrors(diagnostics)) return { ok: false, diagnostics };
+  const mission = value as Mission;
+  if (locate) sources.set(mission, file === undefined ? { locate } : { file, locate });
+  return { ok: true, mission, diagnostics };
+}

@@ -1,0 +1,95 @@
+/**
+ * What validation and planning know about operations and missions, as data: each operation type
+ * is a definition object (whether it writes, its default compensation, whether it is
+ * idempotent, which params are conditions); each mission is registered by name. Hosts extend a
+ * registry with their own definitions; the runtime's handlers (with `execute`) satisfy the same
+ * OperationDefinition shape, so one registry serves validation, planning and running.
+ */
+import type { CompensationType } from './compensation.ts';
+import type { Mission } from './types.ts';
+
+type Params = Readonly<Record<string, unknown>>;
+
+export interface OperationDefinition {
+  /** The name used in YAML as `operation:`. */
+  type: string;
+  description: string;
+  /** Whether the operation may change the repository; a function when it depends on params. */
+  writes: boolean | ((params: Params) => boolean);
+  /** Compensation used when a step names none; a function when it depends on params. */
+  compensation: CompensationType | ((params: Params) => CompensationType);
+  /** Whether re-running it after a crash is safe (spec §5.6.4). */
+  idempotent: boolean;
+  /** Top-level params that hold conditions (compiled as conditions, not templates). */
+  conditionParams?: readonly string[];
+  /** Whether a step may say `compensation: custom` (the handler supplies the undo). */
+  customCompensation?: boolean;
+}
+
+export interface MissionEntry {
+  mission: Mission;
+  /** The file it was loaded from, for messages. */
+  file?: string;
+}
+
+export interface Registry {
+  readonly operations: ReadonlyMap<string, OperationDefinition>;
+  readonly missions: ReadonlyMap<string, MissionEntry>;
+}
+
+// Tool actions that only read; every other tool action is treated as writing (fail-closed).
+const READ_ONLY_TOOL_ACTIONS: ReadonlySet<string> = new Set(['read_files', 'diff_stat', 'status', 'log', 'show', 'diff']);
+
+function toolWrites(params: Params): boolean {
+  return !(typeof params.action === 'string' && READ_ONLY_TOOL_ACTIONS.has(params.action));
+}
+
+/** The operation types of spec §5.2, plus `noop`; known to validation before their handlers exist. */
+export const BUILTIN_OPERATIONS: readonly OperationDefinition[] = [
+  { type: 'llm_call', description: 'invoke an agent role through the Agent API layer', writes: false, compensation: 'none', idempotent: true },
+  {
+    type: 'tool_invoke',
+    description: 'call a tool (filesystem, git, test, coding agent) inside the envelope',
+    writes: toolWrites,
+    compensation: (params) => (toolWrites(params) ? 'fs_restore' : 'none'),
+    idempotent: false,
+  },
+  { type: 'packet_route', description: 'transform an output packet into the next input packet', writes: false, compensation: 'none', idempotent: true },
+  {
+    type: 'gate_check',
+    description: 'check a condition or a JSON Schema before going on (fail-closed)',
+    writes: false,
+    compensation: 'none',
+    idempotent: true,
+    conditionParams: ['condition'],
+  },
+  { type: 'escalate', description: 'halt the workflow and notify the CEO', writes: false, compensation: 'none', idempotent: true },
+  { type: 'noop', description: 'do nothing (tests, placeholders)', writes: false, compensation: 'none', idempotent: true },
+];
+
+export interface RegistryOptions {
+  /** Start from this registry; entries given here replace its entries of the same name. */
+  extend?: Registry;
+  operations?: Iterable<OperationDefinition>;
+  missions?: Iterable<MissionEntry>;
+}
+
+/** A new registry. Without `extend`, it starts from the built-in operations and no missions. */
+export function createRegistry(options: RegistryOptions = {}): Registry {
+  const operations = new Map(options.extend?.operations ?? BUILTIN_OPERATIONS.map((definition) => [definition.type, definition]));
+  for (const definition of options.operations ?? []) operations.set(definition.type, definition);
+  const missions = new Map(options.extend?.missions ?? []);
+  for (const entry of options.missions ?? []) missions.set(entry.mission.mission, entry);
+  return { operations, missions };
+}
+
+/** Resolve a definition's params-dependent fields. */
+export function describeOperation(
+  definition: OperationDefinition,
+  params: Params,
+): { writes: boolean; compensation: CompensationType } {
+  return {
+    writes: typeof definition.writes === 'function' ? definition.writes(params) : definition.writes,
+    compensation: typeof definition.compensation === 'function' ? definition.compensation(params) : definition.compensation,
+  };
+}

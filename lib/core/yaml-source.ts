@@ -1,0 +1,153 @@
+/**
+ * YAML text -> plain value, plus a locator from JSON pointers to 1-based line:column.
+ * YAML 1.2 core schema (so `yes` stays a string). Every problem the parser reports becomes a
+ * diagnostic; nothing here throws on bad input: duplicate keys, alias bombs, unresolved aliases,
+ * collection keys and non-finite numbers (`.inf`, `.nan`, which JSON cannot hold) included.
+ */
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { diagnostic, joinPointer, type DiagnosticCode, type Location, type Locator } from './diagnostics.ts';
+import type { Diagnostic } from './types.ts';
+
+/** Aliases a document may expand before it is treated as a resource-exhaustion attack. */
+export const MAX_ALIAS_COUNT = 100;
+
+interface NodePosition {
+  /** Offset of the value node. */
+  value: number;
+  /** Offset of the mapping key, when the value sits in a mapping. */
+  key?: number;
+  /** Source text of a single-line scalar, for pointing inside it. */
+  text?: string;
+}
+
+export interface ParsedYaml {
+  /** The document as plain JSON-compatible data; undefined when parsing failed. */
+  value: unknown;
+  diagnostics: Diagnostic[];
+  locate: Locator;
+}
+
+const YAML_ERROR_CODES: Readonly<Record<string, DiagnosticCode>> = {
+  DUPLICATE_KEY: 'E_YAML_DUPLICATE_KEY',
+  MULTIPLE_DOCS: 'E_YAML_MULTI_DOCUMENT',
+};
+
+/** Parse one YAML document, collecting all problems. */
+export function parseYaml(text: string, filename?: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const positions = new Map<string, NodePosition>();
+  if (doc.contents) recordPositions(doc.contents as Node, '', text, positions);
+  const locate = makeLocator(positions, lineCounter);
+  const file = filename;
+  const diagnostics: Diagnostic[] = [];
+  const at = (code: DiagnosticCode, offset: number, message: string, hint?: string): void => {
+    const { line, col } = lineCounter.linePos(offset);
+    diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file }), line, column: col });
+  };
+
+  for (const error of doc.errors) {
+    const code = YAML_ERROR_CODES[error.code] ?? 'E_YAML_SYNTAX';
+    const hint =
+      code === 'E_YAML_MULTI_DOCUMENT' ? 'put each mission in its own file' : code === 'E_YAML_DUPLICATE_KEY' ? 'remove or rename one of the two keys' : undefined;
+    at(code, error.pos[0], error.message, hint);
+  }
+  for (const warning of doc.warnings) at('W_YAML', warning.pos[0], warning.message);
+  for (const offset of collectionKeys(doc.contents as Node | null)) {
+    at('E_YAML_SYNTAX', offset, 'mapping keys must be plain scalars, not lists or mappings');
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics, locate };
+
+  if (doc.contents === null) {
+    diagnostics.push(diagnostic('E_YAML_EMPTY', { path: '' }, 'the file is empty', { file, hint: 'a mission file starts with `mission: <name>`' }));
+    return { value: undefined, diagnostics, locate: () => ({ line: 1, column: 1 }) };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const aliasBomb = /resource exhaustion/.test(message);
+    const code = aliasBomb ? 'E_YAML_ALIAS_LIMIT' : 'E_YAML_SYNTAX';
+    const hint = aliasBomb ? `a mission may expand at most ${MAX_ALIAS_COUNT} aliases; write the values out` : undefined;
+    diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file }), line: 1, column: 1 });
+    return { value: undefined, diagnostics, locate };
+  }
+  for (const path of nonFiniteNumbers(value, '')) {
+    diagnostics.push(
+      diagnostic('E_TYPE', { path }, 'must be a finite number (.inf and .nan have no JSON form)', { locate, file }),
+    );
+  }
+  return { value, diagnostics, locate };
+}
+
+function recordPositions(node: Node, pointer: string, source: string, positions: Map<string, NodePosition>): void {
+  const start = node.range?.[0] ?? 0;
+  const position: NodePosition = { value: start };
+  if (isScalar(node) && node.range) {
+    const raw = source.slice(node.range[0], node.range[1]);
+    if (!raw.includes('\n')) position.text = raw;
+  }
+  positions.set(pointer, { ...positions.get(pointer), ...position });
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : '';
+      const child = joinPointer(pointer, key);
+      const keyOffset = keyNode?.range?.[0] ?? start;
+      positions.set(child, { value: keyOffset, key: keyOffset });
+      if (pair.value) recordPositions(pair.value as Node, child, source, positions);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      if (item) recordPositions(item as Node, joinPointer(pointer, index), source, positions);
+    });
+  }
+}
+
+/** Nearest known node: the exact pointer, else its closest recorded ancestor. */
+function makeLocator(positions: Map<string, NodePosition>, lineCounter: LineCounter): Locator {
+  return (location: Location) => {
+    let pointer = location.path;
+    let found = positions.get(pointer);
+    while (!found && pointer !== '') {
+      pointer = pointer.slice(0, pointer.lastIndexOf('/'));
+      found = positions.get(pointer);
+    }
+    if (!found) return undefined;
+    let offset = location.key && found.key !== undefined ? found.key : found.value;
+    if (location.needle && found.text && pointer === location.path) {
+      const index = found.text.indexOf(location.needle);
+      if (index >= 0) offset += index;
+    }
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+}
+
+function collectionKeys(node: Node | null): number[] {
+  const offsets: number[] = [];
+  const visit = (current: unknown): void => {
+    if (isMap(current)) {
+      for (const pair of current.items) {
+        if (isPair(pair) && pair.key !== null && !isScalar(pair.key) && !isAlias(pair.key)) {
+          offsets.push((pair.key as Node).range?.[0] ?? 0);
+        }
+        visit(pair.value);
+      }
+    } else if (isSeq(current)) {
+      current.items.forEach(visit);
+    }
+  };
+  visit(node);
+  return offsets;
+}
+
+function nonFiniteNumbers(value: unknown, pointer: string): string[] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [pointer];
+  if (Array.isArray(value)) return value.flatMap((item, index) => nonFiniteNumbers(item, joinPointer(pointer, index)));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => nonFiniteNumbers(item, joinPointer(pointer, key)));
+  }
+  return [];
+}

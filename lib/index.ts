@@ -1,0 +1,70 @@
+/**
+ * lifeos-mission: the public API. Re-exports only (CONVENTIONS habit 7).
+ */
+
+// Missions: load, validate, plan (default registry: built-in operations and missions).
+export {
+  BUILTIN_MISSIONS_DIR,
+  defaultRegistry,
+  loadMission,
+  planMission,
+  readMissionFiles,
+  resolveMission,
+  validateMission,
+  validateMissionFiles,
+  type FileReport,
+  type LoadMissionOptions,
+  type MissionFile,
+  type PlanMissionOptions,
+} from './runtime/mission-library.ts';
+export { missionSource, type LoadResult, type MissionSource } from './core/load.ts';
+export {
+  BUILTIN_OPERATIONS,
+  createRegistry,
+  describeOperation,
+  type MissionEntry,
+  type OperationDefinition,
+  type Registry,
+  type RegistryOptions,
+} from './core/registry.ts';
+export {
+  checkInputs,
+  isConcrete,
+  unescapePlanKey,
+  unescapeValue,
+  type ExecutionPlan,
+  type PlanCondition,
+  type PlanFanOutNode,
+  type PlanHumanNode,
+  type PlanMissionNode,
+  type PlanNode,
+  type PlanOperationNode,
+  type PlanRef,
+  type PlanSource,
+  type PlanTemplate,
+  type PlanValue,
+} from './core/plan.ts';
+export type { ConditionSource, Diagnostic, Envelope, JsonLogic, Mission, MissionInput, MissionOutput, Step, StepKind } from './core/types.ts';
+export { DIAGNOSTIC_CODES, type DiagnosticCode } from './core/diagnostics.ts';
+export { MissionValidationError, formatDiagnostic } from './core/errors.ts';
+
+// Templates and conditions.
+export { compileTemplate, renderTemplate, stringifyForTemplate, templateRefs, type Template, type TemplateRef } from './core/template.ts';
+export { ALLOWED_OPERATORS, compileCondition, type CompiledCondition } from './core/condition.ts';
+export { ConditionEvaluationError, evaluateCondition } from './core/condition-eval.ts';
+export { parseValueType, typeMismatch, type ValueType } from './core/value-type.ts';
+
+// Canonical JSON and deterministic identifiers (spec §5.1.3, Appendix B).
+export {
+  CanonicalJsonError,
+  canonicalJson,
+  computeCallId,
+  computeRunId,
+  hashCanonical,
+  isSha256,
+  sha256,
+  type CallIdInputs,
+  type RunIdInputs,
+  type Sha256,
+} from './core/canonical.ts';
+export { COMPENSATION_COMMANDS, COMPENSATION_TYPES, type CompensationCommand, type CompensationType } from './core/compensation.ts';

@@ -1,0 +1,151 @@
+/**
+ * Missions on disk: reading mission files and folders, registering them so they can name each
+ * other in `kind: mission` steps, and the default registry (built-in operations + the built-in
+ * missions of this package's missions/ folder). The public loadMission / validateMission /
+ * planMission wrap the pure core with that default registry.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { diagnostic, sortDiagnostics } from '../core/diagnostics.ts';
+import { MissionValidationError } from '../core/errors.ts';
+import { analyseMission, type LoadResult } from '../core/load.ts';
+import { planMission as planWithRegistry, type ExecutionPlan } from '../core/plan.ts';
+import { createRegistry, type MissionEntry, type Registry } from '../core/registry.ts';
+import { checkSchema } from '../core/schema.ts';
+import type { Diagnostic, Mission } from '../core/types.ts';
+import { parseYaml } from '../core/yaml-source.ts';
+
+/** The package's built-in missions (design, review, build, steward, autonomous_build_cycle). */
+export const BUILTIN_MISSIONS_DIR = fileURLToPath(new URL('../../missions/', import.meta.url));
+
+const MISSION_EXTENSIONS = new Set(['.yaml', '.yml']);
+
+export interface MissionFile {
+  file: string;
+  text: string;
+}
+
+export interface FileReport {
+  file: string;
+  /** The mission name, when the file got far enough to have one. */
+  mission?: string;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Read mission files; folders are searched recursively for *.yaml / *.yml, in sorted order.
+ * Paths that cannot be read are reported (E_FILE), not thrown.
+ */
+export function readMissionFiles(paths: readonly string[]): { files: MissionFile[]; problems: FileReport[] } {
+  const files: MissionFile[] = [];
+  const problems: FileReport[] = [];
+  const visit = (path: string, explicit: boolean): void => {
+    try {
+      if (statSync(path).isDirectory()) {
+        for (const name of readdirSync(path).sort()) {
+          const child = join(path, name);
+          if (statSync(child).isDirectory() || MISSION_EXTENSIONS.has(extname(name))) visit(child, false);
+        }
+        return;
+      }
+      if (explicit || MISSION_EXTENSIONS.has(extname(path))) files.push({ file: path, text: readFileSync(path, 'utf8') });
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message;
+      problems.push({ file: path, diagnostics: [diagnostic('E_FILE', { path: '' }, `cannot read ${path}: ${reason}`, { file: path })] });
+    }
+  };
+  for (const path of paths) visit(path, true);
+  return { files, problems };
+}
+
+/**
+ * Validate a set of mission files together: each may name the others (and the base registry's
+ * missions) in `kind: mission` steps. Returns one report per file and the registry with every
+ * valid mission of the set added.
+ */
+export function validateMissionFiles(files: readonly MissionFile[], base: Registry = defaultRegistry()): { reports: FileReport[]; registry: Registry } {
+  // First pass: register every schema-valid mission, so references do not depend on file order.
+  const candidates: MissionEntry[] = [];
+  for (const { file, text } of files) {
+    const { value, locate } = parseYaml(text, file);
+    if (value !== undefined && checkSchema(value, locate, file).length === 0) candidates.push({ mission: value as Mission, file });
+  }
+  const draft = createRegistry({ extend: base, missions: candidates });
+  const reports: FileReport[] = [];
+  const valid: MissionEntry[] = [];
+  for (const { file, text } of files) {
+    const result = analyseMission(text, { filename: file, registry: draft });
+    const name = result.ok ? result.mission.mission : candidates.find((entry) => entry.file === file)?.mission.mission;
+    reports.push(name === undefined ? { file, diagnostics: result.diagnostics } : { file, mission: name, diagnostics: result.diagnostics });
+    if (result.ok) valid.push({ mission: result.mission, file });
+  }
+  return { reports, registry: createRegistry({ extend: base, missions: valid }) };
+}
+
+let builtin: Registry | undefined;
+
+/** Built-in operations and missions. Loaded once; a broken built-in mission is a packaging bug. */
+export function defaultRegistry(): Registry {
+  if (builtin) return builtin;
+  const { files, problems } = readMissionFiles([BUILTIN_MISSIONS_DIR]);
+  // Label built-ins by package path, so plans and messages do not depend on the install folder.
+  const labelled = files.map(({ file, text }) => ({ file: `lifeos-mission/missions/${basename(file)}`, text }));
+  const { reports, registry } = validateMissionFiles(labelled, createRegistry());
+  const errors = [...problems, ...reports].flatMap((report) => report.diagnostics).filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new MissionValidationError(errors, `built-in missions in ${BUILTIN_MISSIONS_DIR}`);
+  builtin = registry;
+  return registry;
+}
+
+export interface LoadMissionOptions {
+  /** Shown in diagnostics as `file:line:col`. Default: none. */
+  filename?: string;
+  /** Operations and missions that steps may name. Default: defaultRegistry(). */
+  registry?: Registry;
+}
+
+/** Parse and validate mission YAML. `ok` is false when any error was found; all are listed. */
+export function loadMission(text: string, options: LoadMissionOptions = {}): LoadResult {
+  return analyseMission(text, { filename: options.filename, registry: options.registry ?? defaultRegistry() });
+}
+
+/** Every diagnostic for mission YAML text or an already-parsed mission object. */
+export function validateMission(textOrObject: string | object, options: LoadMissionOptions = {}): Diagnostic[] {
+  return loadMission(textOrObject as string, options).diagnostics;
+}
+
+export interface PlanMissionOptions {
+  /** Input values by name. Default: none (declared defaults apply). */
+  inputs?: Record<string, unknown>;
+  /** Default: defaultRegistry(). */
+  registry?: Registry;
+}
+
+/** Expand a mission into its ExecutionPlan; throws MissionValidationError listing every problem. */
+export function planMission(mission: Mission, options: PlanMissionOptions = {}): ExecutionPlan {
+  return planWithRegistry(mission, { inputs: options.inputs ?? {}, registry: options.registry ?? defaultRegistry() });
+}
+
+/**
+ * A mission by file path or by registered name. A file's own mission replaces a registered
+ * one of the same name (so a changed copy of a built-in mission plans as written).
+ */
+export function resolveMission(fileOrName: string, registry: Registry = defaultRegistry()): { mission?: Mission; registry: Registry; diagnostics: Diagnostic[] } {
+  const isFile = MISSION_EXTENSIONS.has(extname(fileOrName)) || fileOrName.includes('/');
+  if (!isFile) {
+    const entry = registry.missions.get(fileOrName);
+    if (entry) return { mission: entry.mission, registry, diagnostics: [] };
+  }
+  const { files, problems } = readMissionFiles([fileOrName]);
+  if (problems.length > 0 || files.length !== 1) {
+    const known = [...registry.missions.keys()].join(', ');
+    const message = isFile ? `cannot read ${fileOrName}` : `"${fileOrName}" is neither a registered mission (${known}) nor a file`;
+    return { registry, diagnostics: problems.length > 0 && isFile ? problems.flatMap((p) => p.diagnostics) : [diagnostic('E_FILE', { path: '' }, message)] };
+  }
+  const { reports, registry: extended } = validateMissionFiles(files, registry);
+  const report = reports[0] as FileReport;
+  const mission = report.mission === undefined ? undefined : extended.missions.get(report.mission)?.mission;
+  const diagnostics = sortDiagnostics(report.diagnostics);
+  return mission && !diagnostics.some((d) => d.severity === 'error') ? { mission, registry: extended, diagnostics } : { registry, diagnostics };
+}
