@@ -8,7 +8,7 @@ import type { Registry } from './registry.ts';
 import { checkSchema } from './schema.ts';
 import { checkSemantics } from './semantics.ts';
 import type { Diagnostic, Mission } from './types.ts';
-import { parseYaml } from './yaml-source.ts';
+import { parseYaml, type ParsedYaml } from './yaml-source.ts';
 
 export interface AnalyseOptions {
   /** Shown in diagnostics (`file:line:col`). */
@@ -34,19 +34,17 @@ export function missionSource(mission: Mission): MissionSource | undefined {
   return sources.get(mission);
 }
 
-/** Parse and validate; `ok` is true only when there is no error (warnings may remain). */
-export function analyseMission(input: string | unknown, options: AnalyseOptions): LoadResult {
+/**
+ * Parse and validate YAML text, a parsed document (parseYaml's result, to avoid parsing twice)
+ * or a mission object. `ok` is true only when there is no error (warnings may remain).
+ */
+export function analyseMission(input: string | ParsedYaml | object, options: AnalyseOptions): LoadResult {
   const file = options.filename;
-  let value: unknown = input;
-  let locate: Locator | undefined;
-  const diagnostics: Diagnostic[] = [];
-  if (typeof input === 'string') {
-    const parsed = parseYaml(input, file);
-    diagnostics.push(...parsed.diagnostics);
-    if (parsed.value === undefined) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
-    value = parsed.value;
-    locate = parsed.locate;
-  }
+  const parsed = typeof input === 'string' ? parseYaml(input, file) : isParsedYaml(input) ? input : undefined;
+  const value: unknown = parsed ? parsed.value : input;
+  const locate: Locator | undefined = parsed?.locate;
+  const diagnostics: Diagnostic[] = [...(parsed?.diagnostics ?? [])];
+  if (value === undefined) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   diagnostics.push(...checkSchema(value, locate, file));
   diagnostics.push(...checkSemantics(value, { registry: options.registry, locate, file }));
   sortDiagnostics(diagnostics);
@@ -54,4 +52,10 @@ export function analyseMission(input: string | unknown, options: AnalyseOptions)
   const mission = value as Mission;
   if (locate) sources.set(mission, file === undefined ? { locate } : { file, locate });
   return { ok: true, mission, diagnostics };
+}
+
+// A mission object never holds a function (YAML cannot produce one), so this cannot misfire.
+function isParsedYaml(input: object): input is ParsedYaml {
+  const candidate = input as Partial<ParsedYaml>;
+  return typeof candidate.locate === 'function' && Array.isArray(candidate.diagnostics);
 }

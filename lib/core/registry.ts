@@ -78,9 +78,58 @@ export interface RegistryOptions {
 export function createRegistry(options: RegistryOptions = {}): Registry {
   const operations = new Map(options.extend?.operations ?? BUILTIN_OPERATIONS.map((definition) => [definition.type, definition]));
   for (const definition of options.operations ?? []) operations.set(definition.type, definition);
-  const missions = new Map(options.extend?.missions ?? []);
-  for (const entry of options.missions ?? []) missions.set(entry.mission.mission, entry);
-  return { operations, missions };
+  const own = new Map<string, MissionEntry>();
+  for (const entry of options.missions ?? []) own.set(entry.mission.mission, entry);
+  const base = options.extend?.missions;
+  return { operations, missions: base ? new LayeredMap(own, () => base) : own };
+}
+
+/**
+ * A map that answers from its own entries first and asks `fallback()` only for what it lacks,
+ * so a registry layered on a lazily loaded one (the built-in missions) loads it only when a
+ * look-up needs it.
+ */
+export class LayeredMap<V> implements ReadonlyMap<string, V> {
+  constructor(
+    private readonly own: ReadonlyMap<string, V>,
+    private readonly fallback: () => ReadonlyMap<string, V>,
+  ) {}
+
+  get(key: string): V | undefined {
+    return this.own.get(key) ?? this.fallback().get(key);
+  }
+
+  has(key: string): boolean {
+    return this.own.has(key) || this.fallback().has(key);
+  }
+
+  get size(): number {
+    return this.merged().size;
+  }
+
+  forEach(callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void): void {
+    this.merged().forEach((value, key) => callback(value, key, this));
+  }
+
+  entries(): MapIterator<[string, V]> {
+    return this.merged().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.merged().keys();
+  }
+
+  values(): MapIterator<V> {
+    return this.merged().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  private merged(): Map<string, V> {
+    return new Map([...this.fallback(), ...this.own]);
+  }
 }
 
 /** Resolve a definition's params-dependent fields. */

@@ -8,8 +8,17 @@
  * - Any other string renders to a string; values are inserted once and never re-rendered, so a
  *   value containing `{{` stays text.
  */
-import { parse } from 'handlebars/dist/cjs/handlebars/compiler/base.js';
+import { createRequire } from 'node:module';
+import type * as HandlebarsParser from 'handlebars/dist/cjs/handlebars/compiler/base.js';
 import { canonicalJson } from './canonical.ts';
+
+let handlebarsParser: typeof HandlebarsParser | undefined;
+
+/** The handlebars parser, loaded on first use: most templates never need it (see compileSimpleTemplate). */
+function parse(text: string): ReturnType<typeof HandlebarsParser.parse> {
+  handlebarsParser ??= createRequire(import.meta.url)('handlebars/dist/cjs/handlebars/compiler/base.js') as typeof HandlebarsParser;
+  return handlebarsParser.parse(text);
+}
 
 /** A reference inside braces: `steps.design.output.packet` -> path [steps, design, output, packet]. */
 export interface TemplateRef {
@@ -39,6 +48,38 @@ export function isTemplated(text: string): boolean {
 /** Parse a string into a template, collecting every problem. */
 export function compileTemplate(text: string): { template: Template; problems: TemplateProblem[] } {
   if (!isTemplated(text)) return { template: { kind: 'text', value: text }, problems: [] };
+  const simple = compileSimpleTemplate(text);
+  if (simple) return { template: simple, problems: [] };
+  return compileWithHandlebars(text);
+}
+
+// Text with `{{ dotted.path }}` references and nothing else handlebars would read specially
+// (no backslash, `~`, `{{{`, `&`, helpers, blocks): nearly every mission template. Compiled
+// here without the handlebars parser, which is slow to warm up; test/core/template.test.ts
+// checks both give the same template.
+const SIMPLE_REFERENCE = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)\s*\}\}/g;
+const RESERVED_ROOTS = new Set(['this', 'true', 'false', 'null', 'undefined', 'else']);
+
+/** The template for simple text, or undefined when the handlebars parser must decide. */
+export function compileSimpleTemplate(text: string): Template | undefined {
+  if (text.includes('\\')) return undefined;
+  const parts: Array<string | TemplateRef> = [];
+  let last = 0;
+  for (const match of text.matchAll(SIMPLE_REFERENCE)) {
+    const path = (match[1] as string).split('.');
+    if (RESERVED_ROOTS.has(path[0] as string) || path.includes('this')) return undefined;
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    parts.push({ path, text: path.join('.') });
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  if (parts.some((part) => typeof part === 'string' && (part.includes('{{') || part.includes('}}')))) return undefined;
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return only !== undefined && typeof only !== 'string' ? { kind: 'whole', ref: only } : { kind: 'interpolated', parts };
+}
+
+/** Handlebars' own parser: exact syntax errors, and the features we refuse, named. */
+export function compileWithHandlebars(text: string): { template: Template; problems: TemplateProblem[] } {
   let body;
   try {
     body = parse(text).body;

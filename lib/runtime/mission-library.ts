@@ -11,7 +11,7 @@ import { diagnostic, sortDiagnostics } from '../core/diagnostics.ts';
 import { MissionValidationError } from '../core/errors.ts';
 import { analyseMission, type LoadResult } from '../core/load.ts';
 import { planMission as planWithRegistry, type ExecutionPlan } from '../core/plan.ts';
-import { createRegistry, type MissionEntry, type Registry } from '../core/registry.ts';
+import { createRegistry, LayeredMap, type MissionEntry, type Registry } from '../core/registry.ts';
 import { checkSchema } from '../core/schema.ts';
 import type { Diagnostic, Mission } from '../core/types.ts';
 import { parseYaml } from '../core/yaml-source.ts';
@@ -66,16 +66,17 @@ export function readMissionFiles(paths: readonly string[]): { files: MissionFile
  */
 export function validateMissionFiles(files: readonly MissionFile[], base: Registry = defaultRegistry()): { reports: FileReport[]; registry: Registry } {
   // First pass: register every schema-valid mission, so references do not depend on file order.
+  const parsed = files.map(({ file, text }) => ({ file, document: parseYaml(text, file) }));
   const candidates: MissionEntry[] = [];
-  for (const { file, text } of files) {
-    const { value, locate } = parseYaml(text, file);
+  for (const { file, document } of parsed) {
+    const { value, locate } = document;
     if (value !== undefined && checkSchema(value, locate, file).length === 0) candidates.push({ mission: value as Mission, file });
   }
   const draft = createRegistry({ extend: base, missions: candidates });
   const reports: FileReport[] = [];
   const valid: MissionEntry[] = [];
-  for (const { file, text } of files) {
-    const result = analyseMission(text, { filename: file, registry: draft });
+  for (const { file, document } of parsed) {
+    const result = analyseMission(document, { filename: file, registry: draft });
     const name = result.ok ? result.mission.mission : candidates.find((entry) => entry.file === file)?.mission.mission;
     reports.push(name === undefined ? { file, diagnostics: result.diagnostics } : { file, mission: name, diagnostics: result.diagnostics });
     if (result.ok) valid.push({ mission: result.mission, file });
@@ -83,19 +84,32 @@ export function validateMissionFiles(files: readonly MissionFile[], base: Regist
   return { reports, registry: createRegistry({ extend: base, missions: valid }) };
 }
 
-let builtin: Registry | undefined;
+let builtinMissions: ReadonlyMap<string, MissionEntry> | undefined;
 
-/** Built-in operations and missions. Loaded once; a broken built-in mission is a packaging bug. */
-export function defaultRegistry(): Registry {
-  if (builtin) return builtin;
+/** The built-in missions, read and validated on first use; a broken one is a packaging bug. */
+function loadBuiltinMissions(): ReadonlyMap<string, MissionEntry> {
+  if (builtinMissions) return builtinMissions;
   const { files, problems } = readMissionFiles([BUILTIN_MISSIONS_DIR]);
   // Label built-ins by package path, so plans and messages do not depend on the install folder.
   const labelled = files.map(({ file, text }) => ({ file: `lifeos-mission/missions/${basename(file)}`, text }));
   const { reports, registry } = validateMissionFiles(labelled, createRegistry());
   const errors = [...problems, ...reports].flatMap((report) => report.diagnostics).filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new MissionValidationError(errors, `built-in missions in ${BUILTIN_MISSIONS_DIR}`);
-  builtin = registry;
-  return registry;
+  builtinMissions = registry.missions;
+  return builtinMissions;
+}
+
+const builtinRegistry: Registry = {
+  operations: createRegistry().operations,
+  missions: new LayeredMap(new Map(), loadBuiltinMissions),
+};
+
+/**
+ * Built-in operations and missions. The missions are read only when a look-up needs them, so
+ * validating files that name only each other never reads them.
+ */
+export function defaultRegistry(): Registry {
+  return builtinRegistry;
 }
 
 export interface LoadMissionOptions {
