@@ -8,6 +8,9 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, ty
 import { diagnostic, joinPointer, type DiagnosticCode, type Location, type Locator } from './diagnostics.ts';
 import type { Diagnostic } from './types.ts';
 
+/** One syntax slip makes the parser report many errors; the first few say what to fix. */
+const MAX_SYNTAX_ERRORS = 5;
+
 /** Aliases a document may expand before it is treated as a resource-exhaustion attack. */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -46,11 +49,16 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file }), line, column: col });
   };
 
-  for (const error of doc.errors) {
+  for (const error of firstErrorPerLine(doc.errors, lineCounter)) {
     const code = YAML_ERROR_CODES[error.code] ?? 'E_YAML_SYNTAX';
     const hint =
       code === 'E_YAML_MULTI_DOCUMENT' ? 'put each mission in its own file' : code === 'E_YAML_DUPLICATE_KEY' ? 'remove or rename one of the two keys' : undefined;
     at(code, error.pos[0], error.message, hint);
+  }
+  const hidden = doc.errors.length - Math.min(doc.errors.length, MAX_SYNTAX_ERRORS);
+  const last = diagnostics[diagnostics.length - 1];
+  if (last && hidden > 0 && diagnostics.length >= MAX_SYNTAX_ERRORS) {
+    last.hint = `${last.hint ? `${last.hint}; ` : ''}more YAML errors follow, most caused by the first: fix it and validate again`;
   }
   for (const warning of doc.warnings) at('W_YAML', warning.pos[0], warning.message);
   for (const offset of collectionKeys(doc.contents as Node | null)) {
@@ -59,8 +67,8 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
   if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics, locate };
 
   if (doc.contents === null) {
-    diagnostics.push(diagnostic('E_YAML_EMPTY', { path: '' }, 'the file is empty', { file, hint: 'a mission file starts with `mission: <name>`' }));
-    return { value: undefined, diagnostics, locate: () => ({ line: 1, column: 1 }) };
+    at('E_YAML_EMPTY', 0, 'the file holds no YAML document', 'a mission file starts with `mission: <name>`');
+    return { value: undefined, diagnostics, locate };
   }
   let value: unknown;
   try {
@@ -79,6 +87,19 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     );
   }
   return { value, diagnostics, locate };
+}
+
+function firstErrorPerLine<E extends { pos: [number, number] }>(errors: readonly E[], lineCounter: LineCounter): E[] {
+  const lines = new Set<number>();
+  const kept: E[] = [];
+  for (const error of errors) {
+    const { line } = lineCounter.linePos(error.pos[0]);
+    if (lines.has(line)) continue;
+    lines.add(line);
+    kept.push(error);
+    if (kept.length === MAX_SYNTAX_ERRORS) break;
+  }
+  return kept;
 }
 
 function recordPositions(node: Node, pointer: string, source: string, positions: Map<string, NodePosition>): void {
