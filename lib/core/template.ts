@@ -62,12 +62,12 @@ const RESERVED_ROOTS = new Set(['this', 'true', 'false', 'null', 'undefined', 'e
 
 /** The template for simple text, or undefined when the handlebars parser must decide. */
 export function compileSimpleTemplate(text: string): Template | undefined {
-  if (text.includes('\\')) return undefined;
+  if (text.includes('\\') || text.includes('{{{') || text.includes('}}}')) return undefined;
   const parts: Array<string | TemplateRef> = [];
   let last = 0;
   for (const match of text.matchAll(SIMPLE_REFERENCE)) {
     const path = (match[1] as string).split('.');
-    if (RESERVED_ROOTS.has(path[0] as string) || path.includes('this')) return undefined;
+    if (RESERVED_ROOTS.has(path[0] as string) || path.some((segment) => segment === 'this' || /^-?\d+$/.test(segment))) return undefined;
     if (match.index > last) parts.push(text.slice(last, match.index));
     parts.push({ path, text: path.join('.') });
     last = match.index + match[0].length;
@@ -86,10 +86,10 @@ export function compileWithHandlebars(text: string): { template: Template; probl
   } catch (error) {
     const lines = (error instanceof Error ? error.message : String(error)).split('\n');
     const expected = lines.find((line) => line.startsWith('Expecting')) ?? lines[0] ?? 'parse error';
-    return {
-      template: { kind: 'text', value: text },
-      problems: [{ code: 'E_TEMPLATE_SYNTAX', message: `template does not parse: ${expected}`, hint: 'a reference is written {{name}} or {{steps.<id>.output.<field>}}; write \\{{ for literal braces' }],
-    };
+    const hint = /\{\{[^}]*\.\d/.test(text)
+      ? 'a list index is written with brackets: {{steps.s.outputs.[0]}}'
+      : 'a reference is written {{name}} or {{steps.<id>.output.<field>}}; write \\{{ for literal braces';
+    return { template: { kind: 'text', value: text }, problems: [{ code: 'E_TEMPLATE_SYNTAX', message: `template does not parse: ${expected}`, hint }] };
   }
   const parts: Array<string | TemplateRef> = [];
   const problems: TemplateProblem[] = [];

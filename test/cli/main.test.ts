@@ -1,0 +1,139 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../lib/cli/main.ts';
+import { fixturePath, repoRoot } from '../helpers.ts';
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+  return { code, stdout, stderr };
+}
+
+const invalid = fixturePath('invalid');
+const validate = suite('lifeos-mission validate');
+
+validate('exit 0 and a summary for valid missions', async () => {
+  const { code, stdout } = await cli('validate', join(repoRoot, 'missions'));
+  assert.is(code, 0);
+  assert.is(stdout, '5 files checked: 0 errors, 0 warnings\n');
+});
+
+validate('exit 1 with file:line:col: severity message [code] and a hint line', async () => {
+  const { code, stdout } = await cli('validate', join(invalid, 'E_UNKNOWN_OPERATION.yaml'));
+  assert.is(code, 1);
+  assert.ok(stdout.includes(`${join(invalid, 'E_UNKNOWN_OPERATION.yaml')}:9:16: error steps[0].operation: unknown operation "tool_invok" [E_UNKNOWN_OPERATION]\n    hint: did you mean "tool_invoke"?\n`), stdout);
+  assert.match(stdout, /1 file checked: 1 error, 0 warnings\n$/);
+});
+
+validate('checks a whole folder and reports every problem at once', async () => {
+  const { code, stdout } = await cli('validate', invalid);
+  assert.is(code, 1);
+  assert.match(stdout, /38 files checked: \d+ errors/);
+  assert.ok((stdout.match(/ error /g) ?? []).length > 38);
+});
+
+validate('--format json prints one JSON document', async () => {
+  const { code, stdout } = await cli('validate', '--format', 'json', join(invalid, 'E_ENUM.yaml'), join(repoRoot, 'missions', 'design.yaml'));
+  assert.is(code, 1);
+  const report = JSON.parse(stdout) as { ok: boolean; summary: { files: number; errors: number }; files: Array<{ file: string; diagnostics: Array<Record<string, unknown>> }> };
+  assert.is(report.ok, false);
+  assert.equal(report.summary, { files: 2, errors: 1, warnings: 0 });
+  assert.equal(report.files[0]?.diagnostics[0], {
+    severity: 'error',
+    code: 'E_ENUM',
+    message: 'steps[0].kind: "runtim" is not one of "runtime", "mission" or "human"',
+    path: '/steps/0/kind',
+    file: join(invalid, 'E_ENUM.yaml'),
+    line: 8,
+    column: 11,
+    hint: 'did you mean "runtime"?',
+  });
+});
+
+validate('--format github prints workflow annotations with escaped fields', async () => {
+  const { stdout } = await cli('validate', '--format', 'github', join(invalid, 'E_UNKNOWN_REF.yaml'));
+  const file = join(invalid, 'E_UNKNOWN_REF.yaml');
+  assert.ok(
+    stdout.startsWith(`::error file=${file},line=12,col=28,title=E_UNKNOWN_REF::steps[0].params.prompt: {{task_spek}}: unknown name "task_spek" (hint: did you mean "task_spec"?)\n`),
+    stdout,
+  );
+});
+
+validate('exit 2 for a missing path, an unknown flag or a bad format', async () => {
+  const missing = await cli('validate', '/nonexistent.yaml');
+  assert.is(missing.code, 2);
+  assert.match(missing.stdout, /E_FILE/);
+  const flag = await cli('validate', '--frmat', 'json');
+  assert.is(flag.code, 2);
+  assert.match(flag.stderr, /Unknown option '--frmat'[\s\S]*Usage: lifeos-mission validate/);
+  assert.is((await cli('validate', '--format', 'xml', 'missions')).code, 2);
+});
+
+validate('--missions registers a folder of missions for kind: mission steps', async () => {
+  const lib = mkdtempSync(join(tmpdir(), 'lifeos-lib-'));
+  const work = mkdtempSync(join(tmpdir(), 'lifeos-work-'));
+  writeFileSync(join(lib, 'shared.yaml'), 'mission: shared\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: n, kind: runtime, operation: noop}\n');
+  writeFileSync(join(work, 'uses.yaml'), 'mission: uses\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: s, kind: mission, mission: shared}\n');
+  assert.is((await cli('validate', work)).code, 1);
+  assert.is((await cli('validate', '--missions', lib, work)).code, 0);
+});
+
+validate.run();
+
+const plan = suite('lifeos-mission plan');
+
+plan('prints the plan tree of a built-in mission with --input values parsed as JSON or text', async () => {
+  const { code, stdout } = await cli('plan', 'review', '--input', 'subject_packet={"summary":"s"}', '--input', 'review_type=build_review');
+  assert.is(code, 0);
+  assert.match(stdout, /^plan review v1\.0 {2}sha256:/);
+  assert.match(stdout, /inputs: subject_packet=\{"summary":"s"\}, review_type="build_review"/);
+  assert.match(stdout, /run_seats +fan-out x4 over seat\n +├─ \[architect\] +llm_call role=reviewer_architect {2}\[read-only\]/);
+});
+
+plan('--format json prints the ExecutionPlan; --inputs reads a YAML file', async () => {
+  const { code, stdout } = await cli('plan', 'autonomous_build_cycle', '--inputs', join(repoRoot, 'examples/inputs/build-cycle.yaml'), '--format', 'json');
+  assert.is(code, 0);
+  const parsed = JSON.parse(stdout) as { mission: string; inputs: { context_refs: string[] }; counts: { operations: number } };
+  assert.is(parsed.mission, 'autonomous_build_cycle');
+  assert.equal(parsed.inputs.context_refs, ['README.md', 'package.json']);
+  assert.is(parsed.counts.operations, 27);
+});
+
+plan('exit 1 with diagnostics for invalid inputs', async () => {
+  const { code, stderr } = await cli('plan', 'design', '--input', 'task_spec=3', '--input', 'context_ref=1');
+  assert.is(code, 1);
+  assert.match(stderr, /error input "task_spec" \(str\): expected a string, got number 3 \[E_INPUT_TYPE\]/);
+  assert.match(stderr, /input "context_ref" is not declared[^\n]*\[E_INPUT_UNKNOWN\]\n {4}hint: did you mean "context_refs"\?/);
+});
+
+plan('exit 1 for an invalid mission file, 2 for usage errors', async () => {
+  assert.is((await cli('plan', join(invalid, 'E_FORWARD_REF.yaml'))).code, 1);
+  assert.is((await cli('plan')).code, 2);
+  assert.is((await cli('plan', 'design', '--input', 'no-equals-sign')).code, 2);
+  assert.is((await cli('plan', 'nonexistent_mission')).code, 2);
+});
+
+plan.run();
+
+const process_ = suite('lifeos-mission as a real process');
+const bin = join(repoRoot, 'lib/cli/bin.ts');
+const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { cwd: repoRoot, encoding: 'utf8' });
+
+process_('exit codes reach the shell: 0, 1, 2', () => {
+  assert.is(run(['validate']).status, 0, 'defaults to ./missions');
+  assert.is(run(['validate', 'test/fixtures/invalid/E_ENUM.yaml']).status, 1);
+  assert.is(run(['frobnicate']).status, 2);
+});
+
+process_('--version and --help print and exit 0', () => {
+  const version = execFileSync(process.execPath, ['--import', 'tsx', bin, '--version'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.match(version, /^\d+\.\d+\.\d+\n$/);
+  assert.match(execFileSync(process.execPath, ['--import', 'tsx', bin, 'validate', '--help'], { encoding: 'utf8' }), /Usage: lifeos-mission validate/);
+});
+
+process_.run();
