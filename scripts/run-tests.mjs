@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Runs the uvu suites under tsx and ends with the closing line CI reads: "N passed, N failed".
 // uvu prints only "Total / Passed / Skipped"; this wrapper also fails a run that executed no test.
-// Usage: npm test [-- <pattern>]   (pattern: a regular expression on test file paths)
+// Usage: npm test [-- <pattern>]   (pattern: a regular expression; runs the test files whose path matches)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // uvu's package exports do not expose bin.js, so locate it beside this script.
 const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// A user pattern narrows the test files; it never selects fixtures.
+const pattern = `${process.argv[2] ?? ''}.*\\.test\\.ts$`;
 const colour = process.stdout.isTTY ? [] : ['--no-color'];
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, ...colour], {
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -25,19 +25,8 @@ export type Sha256 = `sha256:${string}`;
 
 const SHA256_PATTERN = /^sha256:[0-9a-f]{64}$/;
 const MAX_EXACT_INTEGER = 2 ** 53;
-// Python's json module escapes exactly these: quote, backslash and C0 controls.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
-const ESCAPABLE = /["\\\u0000-\u001f]/g;
-const SHORT_ESCAPES: Readonly<Record<string, string>> = {
-  '"': '\\"',
-  '\\': '\\\\',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-};
 const HAS_HIGH_UNIT = /[\ud800-\uffff]/;
+const NEEDS_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * Serialise `value` as canonical JSON (Appendix B).
@@ -46,64 +35,113 @@ const HAS_HIGH_UNIT = /[\ud800-\uffff]/;
  * cycles, sparse arrays and non-plain objects (Date, Map, class instances ...).
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$', new Set<object>());
+  const writer = new CanonicalWriter();
+  writer.write(value);
+  return writer.finish();
 }
 
-function write(value: unknown, path: string, ancestors: Set<object>): string {
-  switch (typeof value) {
-    case 'string':
-      return quote(value, path);
-    case 'number':
-      return formatNumber(value, path);
-    case 'bigint':
-      return value.toString();
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object':
-      if (value === null) return 'null';
-      return writeContainer(value, path, ancestors);
-    default:
-      throw new CanonicalJsonError(`${typeof value} has no JSON form`, path);
-  }
-}
+/**
+ * One serialisation. Pieces are appended to `parts`, which is joined into a chunk every few
+ * thousand pieces, so the many small strings die young instead of surviving (and being copied
+ * by) every young-generation collection until the end. The path to the current value is kept
+ * as a stack and only turned into text for an error message.
+ */
+class CanonicalWriter {
+  private parts: string[] = [];
+  private readonly chunks: string[] = [];
+  private readonly path: Array<string | number> = [];
+  private readonly ancestors = new Set<object>();
+  // Mapping keys repeat across a document; each is quoted once.
+  private readonly quotedKeys = new Map<string, string>();
 
-function writeContainer(value: object, path: string, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw new CanonicalJsonError('cycle', path);
-  ancestors.add(value);
-  const text = Array.isArray(value) ? writeArray(value, path, ancestors) : writeObject(value, path, ancestors);
-  ancestors.delete(value);
-  return text;
-}
+  write(value: unknown): void {
+    switch (typeof value) {
+      case 'string':
+        this.push(this.quote(value));
+        return;
+      case 'number':
+        this.push(Number.isFinite(value) ? formatNumber(value) : this.fail(`${value} is not allowed`));
+        return;
+      case 'bigint':
+        this.push(value.toString());
+        return;
+      case 'boolean':
+        this.push(value ? 'true' : 'false');
+        return;
+      case 'object':
+        if (value === null) this.push('null');
+        else this.container(value);
+        return;
+      default:
+        this.fail(`${typeof value} has no JSON form`);
+    }
+  }
 
-function writeArray(items: readonly unknown[], path: string, ancestors: Set<object>): string {
-  let out = '[';
-  for (let i = 0; i < items.length; i++) {
-    if (!(i in items)) throw new CanonicalJsonError('sparse array (hole)', `${path}[${i}]`);
-    if (i > 0) out += ',';
-    out += write(items[i], `${path}[${i}]`, ancestors);
+  private container(value: object): void {
+    if (this.ancestors.has(value)) this.fail('cycle');
+    this.ancestors.add(value);
+    if (Array.isArray(value)) this.array(value);
+    else this.object(value);
+    this.ancestors.delete(value);
   }
-  return out + ']';
-}
 
-function writeObject(value: object, path: string, ancestors: Set<object>): string {
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-    throw new CanonicalJsonError(`non-plain object (${name})`, path);
+  private array(items: readonly unknown[]): void {
+    this.push('[');
+    for (let i = 0; i < items.length; i++) {
+      this.path.push(i);
+      if (!(i in items)) this.fail('sparse array (hole)');
+      if (i > 0) this.push(',');
+      this.write(items[i]);
+      this.path.pop();
+    }
+    this.push(']');
   }
-  if (Object.getOwnPropertySymbols(value).length > 0) {
-    throw new CanonicalJsonError('symbol-keyed property', path);
+
+  private object(value: object): void {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      this.fail(`non-plain object (${(value as { constructor?: { name?: string } }).constructor?.name ?? 'object'})`);
+    }
+    if (Object.getOwnPropertySymbols(value).length > 0) this.fail('symbol-keyed property');
+    const record = value as Record<string, unknown>;
+    const keys = sortKeysByCodePoint(Object.keys(record));
+    this.push('{');
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      this.path.push(key);
+      let quoted = this.quotedKeys.get(key);
+      if (quoted === undefined) this.quotedKeys.set(key, (quoted = this.quote(key)));
+      this.push(i > 0 ? `,${quoted}:` : `${quoted}:`);
+      this.write(record[key]);
+      this.path.pop();
+    }
+    this.push('}');
   }
-  const record = value as Record<string, unknown>;
-  const keys = sortKeysByCodePoint(Object.keys(record));
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    const childPath = `${path}.${key}`;
-    if (i > 0) out += ',';
-    out += quote(key, childPath) + ':' + write(record[key], childPath, ancestors);
+
+  // For well-formed strings JSON.stringify escapes exactly what Python's json module does:
+  // quote, backslash and U+0000-U+001F (short forms, else lowercase \u00xx), nothing else.
+  // Text with none of those and no surrogate at all (the common case) needs neither.
+  private quote(text: string): string {
+    if (!NEEDS_CARE.test(text)) return `"${text}"`;
+    if (!text.isWellFormed()) this.fail('lone surrogate in string');
+    return JSON.stringify(text);
   }
-  return out + '}';
+
+  finish(): string {
+    this.chunks.push(this.parts.join(''));
+    return this.chunks.join('');
+  }
+
+  private push(text: string): void {
+    if (this.parts.push(text) === 4096) {
+      this.chunks.push(this.parts.join(''));
+      this.parts = [];
+    }
+  }
+
+  private fail(reason: string): never {
+    throw new CanonicalJsonError(reason, this.path.reduce<string>((at, step) => (typeof step === 'number' ? `${at}[${step}]` : `${at}.${step}`), '$'));
+  }
 }
 
 /** Sort strings by Unicode code point, as Python does (UTF-16 order differs above U+D7FF). */
@@ -129,23 +167,13 @@ function liftSurrogate(unit: number): number {
   return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 
-function quote(text: string, path: string): string {
-  if (!text.isWellFormed()) throw new CanonicalJsonError('lone surrogate in string', path);
-  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
-  return `"${text.replace(ESCAPABLE, escapeChar)}"`;
-}
-
-function escapeChar(char: string): string {
-  return SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
 /**
  * Number text as CPython prints it: integral values up to 2^53 as integers (JS cannot tell
  * `1` from `1.0`), everything else as Python's float repr (`0.1`, `1e-07`, `1e+16`, `2e+53`
  * written out as `9007199254740994.0` below 1e16).
  */
-export function formatNumber(value: number, path = '$'): string {
-  if (!Number.isFinite(value)) throw new CanonicalJsonError(`${value} is not allowed`, path);
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) throw new CanonicalJsonError(`${value} is not allowed`, '$');
   if (Number.isInteger(value) && Math.abs(value) <= MAX_EXACT_INTEGER) {
     return Object.is(value, -0) ? '0' : String(value);
   }

@@ -34,10 +34,13 @@ export const COMPENSATION_COMMANDS = {
 
 export type CompensationCommand = keyof typeof COMPENSATION_COMMANDS;
 
-/** The canonical command text for each type (the first command in the table that maps to it). */
+const COMMAND_FOR_TYPE = Object.fromEntries(
+  Object.entries(COMPENSATION_COMMANDS).map(([command, type]) => [type, command]),
+) as Record<CompensationType, CompensationCommand>;
+
+/** The command text for each type (each type has exactly one command in the table). */
 export function commandForType(type: CompensationType): CompensationCommand {
-  const entry = Object.entries(COMPENSATION_COMMANDS).find(([, mapped]) => mapped === type);
-  return (entry?.[0] ?? 'none') as CompensationCommand;
+  return COMMAND_FOR_TYPE[type];
 }
 
 export function isCompensationCommand(text: unknown): text is CompensationCommand {

@@ -55,7 +55,8 @@ export function analyseMission(input: string | ParsedYaml | object, options: Ana
 }
 
 // A mission object never holds a function (YAML cannot produce one), so this cannot misfire.
-function isParsedYaml(input: object): input is ParsedYaml {
+function isParsedYaml(input: unknown): input is ParsedYaml {
+  if (input === null || typeof input !== 'object') return false;
   const candidate = input as Partial<ParsedYaml>;
   return typeof candidate.locate === 'function' && Array.isArray(candidate.diagnostics);
 }

@@ -21,7 +21,7 @@ import { MissionValidationError } from './errors.ts';
 import { analyseMission, missionSource } from './load.ts';
 import { describeOperation, type Registry } from './registry.ts';
 import { isRequired } from './semantics.ts';
-import { compileTemplate, stringifyForTemplate, type TemplateRef } from './template.ts';
+import { compileTemplate, stringifyForTemplate, type Template, type TemplateRef } from './template.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type ConditionSource, type Diagnostic, type Envelope, type JsonLogic, type Mission, type Step } from './types.ts';
 import { parseValueType, typeMismatch } from './value-type.ts';
 
@@ -215,6 +215,9 @@ function withDefaults(mission: Mission, given: Record<string, unknown>): Record<
 class Planner {
   readonly problems: Diagnostic[] = [];
   readonly counts = { operations: 0, writing: 0, human: 0, nested_missions: 0, fan_out_instances: 0 };
+  // A fan-out plans the same step thousands of times: compile and locate each step once.
+  private readonly templates = new Map<string, Template>();
+  private readonly sources = new Map<Mission, Map<number, PlanSource | undefined>>();
 
   constructor(private readonly registry: Registry) {}
 
@@ -287,10 +290,10 @@ class Planner {
   private step(step: Step, index: number, scope: Scope, id: string): PlanNode {
     if (step.kind === 'mission') return this.nestedMission(step, index, scope, id);
     const params = this.params(step, scope);
-    const base = this.base(step, index, scope, id);
+    const node = this.base(step, index, scope, id);
     if (step.kind === 'human') {
       this.counts.human++;
-      return { ...base, type: 'human', params, timeout_seconds: step.timeout_seconds ?? null };
+      return Object.assign(node, { type: 'human' as const, params, timeout_seconds: step.timeout_seconds ?? null });
     }
     const operation = step.operation as string;
     const definition = this.registry.operations.get(operation);
@@ -299,9 +302,8 @@ class Planner {
     const type = step.compensation ? COMPENSATION_COMMANDS[step.compensation] : described.compensation;
     this.counts.operations++;
     if (described.writes) this.counts.writing++;
-    return {
-      ...base,
-      type: 'operation',
+    return Object.assign(node, {
+      type: 'operation' as const,
       operation,
       params,
       writes: described.writes,
@@ -309,7 +311,7 @@ class Planner {
       idempotent: definition.idempotent,
       timeout_seconds: step.timeout_seconds ?? null,
       envelope: step.envelope ?? null,
-    };
+    });
   }
 
   private nestedMission(step: Step, index: number, scope: Scope, id: string): PlanMissionNode {
@@ -346,10 +348,27 @@ class Planner {
   private base(step: Step, index: number, scope: Scope, id: string): PlanNodeBase {
     const base: PlanNodeBase = { id, step_id: step.id, defined_in: scope.mission.mission };
     if (step.description !== undefined) base.description = step.description;
-    const source = missionSource(scope.mission);
-    const position = source?.locate({ path: joinPointer('/steps', index) });
-    if (position) base.source = source?.file === undefined ? position : { file: source.file, ...position };
+    // Instances of one step share its (read-only) source object.
+    const source = this.stepSource(scope.mission, index);
+    if (source) base.source = source;
     return base;
+  }
+
+  private stepSource(mission: Mission, index: number): PlanSource | undefined {
+    let byIndex = this.sources.get(mission);
+    if (!byIndex) this.sources.set(mission, (byIndex = new Map()));
+    if (!byIndex.has(index)) {
+      const source = missionSource(mission);
+      const position = source?.locate({ path: joinPointer('/steps', index) });
+      byIndex.set(index, position && (source?.file === undefined ? position : { file: source.file, ...position }));
+    }
+    return byIndex.get(index);
+  }
+
+  private template(text: string): Template {
+    let template = this.templates.get(text);
+    if (!template) this.templates.set(text, (template = compileTemplate(text).template));
+    return template;
   }
 
   private params(step: Step, scope: Scope): Record<string, PlanValue> {
@@ -378,43 +397,59 @@ class Planner {
   /** A YAML value with its templates resolved as far as planning can. */
   value(value: unknown, scope: Scope): PlanValue {
     if (typeof value === 'string') {
-      const { template } = compileTemplate(value);
+      const template = this.template(value);
       if (template.kind === 'text') return template.value;
       if (template.kind === 'whole') return this.resolve(template.ref, scope);
-      const parts = template.parts.map((part) => (typeof part === 'string' ? part : this.resolve(part, scope)));
-      return parts.every(isConcrete) ? parts.map((part) => stringifyForTemplate(unescapeValue(part))).join('') : { $template: joinText(parts) };
+      const parts: PlanValue[] = [];
+      let concrete = true;
+      for (const part of template.parts) {
+        const resolved = typeof part === 'string' ? part : this.resolve(part, scope);
+        concrete &&= isConcrete(resolved);
+        parts.push(resolved);
+      }
+      if (!concrete) return { $template: joinText(parts) };
+      let text = '';
+      for (const part of parts) text += typeof part === 'string' ? part : stringifyForTemplate(unescapeValue(part));
+      return text;
     }
     if (Array.isArray(value)) return value.map((item) => this.value(item, scope));
     if (isMapping(value)) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [escapeKey(key), this.value(item, scope)]));
+      const mapping: Record<string, PlanValue> = {};
+      for (const key in value) if (Object.hasOwn(value, key)) mapping[escapeKey(key)] = this.value(value[key], scope);
+      return mapping;
     }
     return value as PlanValue;
   }
 
   private resolve(ref: TemplateRef, scope: Scope): PlanValue {
-    const [root = '', ...rest] = ref.path;
-    if (Object.hasOwn(scope.loopVars, root)) return select(scope.loopVars[root] as PlanValue, rest, ref);
+    const path = ref.path;
+    const root = path[0] as string;
+    if (Object.hasOwn(scope.loopVars, root)) return select(scope.loopVars[root] as PlanValue, ref, 1);
     if (root !== 'steps') {
       if (!Object.hasOwn(scope.inputs, root)) return null; // an optional input that was not given
-      return select(scope.inputs[root] as PlanValue, rest, ref);
+      return select(scope.inputs[root] as PlanValue, ref, 1);
     }
-    const [stepId = '', , ...path] = rest;
+    const stepId = path[1] as string;
     const node = scope.stepNodes.get(stepId);
     if (node === undefined) throw new PlanProblem('E_FORWARD_REF', `{{${ref.text}}} reads step "${stepId}" before it runs`);
-    return { $ref: node, path };
+    return { $ref: node, path: path.slice(3) }; // steps.<id>.output(s).<path...>
   }
 }
 
-/** Follow `path` into a plan value: into literals now, or by extending a run-time reference. */
-function select(value: PlanValue, path: string[], ref: TemplateRef): PlanValue {
+/**
+ * Follow `ref.path` from index `from` into a plan value: into literals now, or by extending a
+ * run-time reference. Only own fields are followed.
+ */
+function select(value: PlanValue, ref: TemplateRef, from: number): PlanValue {
+  const path = ref.path;
   let current = value;
-  for (let i = 0; i < path.length; i++) {
+  for (let i = from; i < path.length; i++) {
     const key = path[i] as string;
     if (isRef(current)) return { $ref: current.$ref, path: [...current.path, ...path.slice(i)] };
-    const where = [ref.path[0], ...path.slice(0, i)].join('.');
     if (Array.isArray(current) && /^\d+$/.test(key) && Number(key) < current.length) current = current[Number(key)] as PlanValue;
     else if (isMapping(current) && !isSpecial(current) && Object.hasOwn(current, escapeKey(key))) current = current[escapeKey(key)] as PlanValue;
     else {
+      const where = path.slice(0, i).join('.');
       throw new PlanProblem('E_TEMPLATE_PATH', `{{${ref.text}}}: ${where} has no field "${key}"`, `${where} is ${describe(current)}`);
     }
   }

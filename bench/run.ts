@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`: the speed targets of the mission language, measured in one run.
+ *
+ *   1. `lifeos-mission validate missions/` as a cold process (the built CLI, dist/cli/bin.js):
+ *      median wall time, and its ratio to a bare `node -e ""` (target: at most 2x).
+ *   2. planning a mission with a 10,000-instance fan-out (target: under 100 ms).
+ *   3. canonical JSON throughput, in MB/s of output.
+ *
+ * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
+ * on shared machines are noisy, so targets are read by people, not by unit tests).
+ * --quick runs fewer repetitions (the CI smoke run).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { canonicalJson } from '../lib/core/canonical.ts';
+import { analyseMission } from '../lib/core/load.ts';
+import { planMission } from '../lib/core/plan.ts';
+import { createRegistry } from '../lib/core/registry.ts';
+
+const quick = process.argv.includes('--quick');
+const strict = process.argv.includes('--strict');
+const root = fileURLToPath(new URL('../', import.meta.url));
+const bin = `${root}dist/cli/bin.js`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function timeProcess(args: string[], runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    execFileSync(process.execPath, args, { cwd: root, stdio: 'pipe' });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return median(times);
+}
+
+function timeInProcess<T>(run: () => T, runs: number): { ms: number; result: T } {
+  let result = run(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    result = run();
+    times.push(performance.now() - start);
+  }
+  return { ms: median(times), result };
+}
+
+const results: Array<{ name: string; value: string; target: string; ok: boolean }> = [];
+
+// 1. Cold start of the CLI.
+if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build first (npm run bench does)`);
+const runs = quick ? 7 : 21;
+// Interleave so that machine load affects both equally.
+const bare: number[] = [];
+const validate: number[] = [];
+for (let i = 0; i < runs; i++) {
+  bare.push(timeProcess(['-e', ''], 1));
+  validate.push(timeProcess([bin, 'validate', 'missions/'], 1));
+}
+const ratio = median(validate) / median(bare);
+results.push({ name: 'node -e "" (cold, median)', value: `${median(bare).toFixed(1)} ms`, target: '', ok: true });
+results.push({ name: 'lifeos-mission validate missions/ (cold, median)', value: `${median(validate).toFixed(1)} ms`, target: '', ok: true });
+results.push({ name: 'validate / bare node', value: `${ratio.toFixed(2)}x`, target: '<= 2x', ok: ratio <= 2 });
+
+// 2. Planning a 10,000-instance fan-out.
+const registry = createRegistry();
+const loaded = analyseMission(
+  `mission: fan_out_bench
+version: "1.0"
+inputs: [{name: items, type: list}]
+outputs: [{name: all, type: list, value: "{{steps.each.outputs}}"}]
+steps:
+  - id: prepare
+    kind: runtime
+    operation: noop
+  - id: each
+    kind: runtime
+    operation: llm_call
+    for_each: {item: "{{items}}"}
+    params:
+      role: worker_{{item}}
+      input_packet: {item: "{{item}}", context: "{{steps.prepare.output}}", note: "item {{item}} of the batch"}
+`,
+  { registry },
+);
+if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+const items = Array.from({ length: 10_000 }, (_, i) => `item${i}`);
+const planned = timeInProcess(() => planMission(loaded.mission, { inputs: { items }, registry }), quick ? 3 : 9);
+results.push({ name: 'plan a 10,000-instance fan-out (median)', value: `${planned.ms.toFixed(1)} ms`, target: '< 100 ms', ok: planned.ms < 100 });
+
+// 3. Canonical JSON throughput, over the plan just made (nested mappings, lists, text).
+const value = JSON.parse(JSON.stringify(planned.result)) as unknown;
+const bytes = Buffer.byteLength(canonicalJson(value));
+const serialised = timeInProcess(() => canonicalJson(value), quick ? 3 : 9);
+const mbPerSecond = bytes / 1e6 / (serialised.ms / 1000);
+const stringify = timeInProcess(() => JSON.stringify(value), quick ? 3 : 9);
+results.push({ name: `canonical JSON of a ${(bytes / 1e6).toFixed(1)} MB plan`, value: `${mbPerSecond.toFixed(0)} MB/s`, target: '', ok: true });
+results.push({ name: 'canonical JSON time / JSON.stringify time', value: `${(serialised.ms / stringify.ms).toFixed(2)}x`, target: '', ok: true });
+
+const width = Math.max(...results.map((r) => r.name.length));
+console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);
+for (const r of results) {
+  const verdict = r.target ? `  target ${r.target}: ${r.ok ? 'met' : 'MISSED'}` : '';
+  console.log(`  ${r.name.padEnd(width)}  ${r.value.padStart(10)}${verdict}`);
+}
+const missed = results.filter((r) => !r.ok);
+if (strict && missed.length > 0) process.exitCode = 1;
