@@ -42,7 +42,3 @@ const COMMAND_FOR_TYPE = Object.fromEntries(
 export function commandForType(type: CompensationType): CompensationCommand {
   return COMMAND_FOR_TYPE[type];
 }
-
-export function isCompensationCommand(text: unknown): text is CompensationCommand {
-  return typeof text === 'string' && Object.hasOwn(COMPENSATION_COMMANDS, text);
-}

@@ -4,12 +4,11 @@
  * values. It runs even when the schema found problems, skipping values of the wrong shape (the
  * schema reported those), so a user sees every problem in one pass.
  */
-import { isCompensationCommand } from './compensation.ts';
 import { compileCondition, type ConditionProblem } from './condition.ts';
 import { diagnostic, didYouMean, joinPointer, listOf, type DiagnosticCode, type Locator } from './diagnostics.ts';
 import type { Registry } from './registry.ts';
 import { compileTemplate, isTemplated, templateRefs, type TemplateProblem, type TemplateRef } from './template.ts';
-import type { ConditionSource, Diagnostic, Mission, MissionInput } from './types.ts';
+import type { ConditionSource, Diagnostic, MissionInput } from './types.ts';
 import { TYPE_SPELLINGS, parseValueType, typeMismatch } from './value-type.ts';
 
 export interface SemanticContext {
@@ -157,9 +156,6 @@ function checkStep(step: Loose, index: number, mission: Loose, registry: Registr
     }
   }
   if (kind === 'mission' && typeof step.mission === 'string') checkMissionTarget(step, pointer, mission, registry, emit);
-  if (step.compensation !== undefined && typeof step.compensation === 'string' && !isCompensationCommand(step.compensation)) {
-    return; // reported by the schema
-  }
   if (isObject(step.params)) {
     const stepScope = scope('step', index, loopVars);
     for (const [name, value] of Object.entries(step.params)) {

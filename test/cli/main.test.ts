@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -33,8 +33,9 @@ validate('exit 1 with file:line:col: severity message [code] and a hint line', a
 validate('checks a whole folder and reports every problem at once', async () => {
   const { code, stdout } = await cli('validate', invalid);
   assert.is(code, 1);
-  assert.match(stdout, /38 files checked: \d+ errors/);
-  assert.ok((stdout.match(/ error /g) ?? []).length > 38);
+  const files = readdirSync(invalid).length;
+  assert.match(stdout, new RegExp(`${files} files checked: \\d+ errors`));
+  assert.ok((stdout.match(/ error /g) ?? []).length > files);
 });
 
 validate('--format json prints one JSON document', async () => {

@@ -79,7 +79,7 @@ const run = (source: string, values: Record<string, unknown>) => {
   assert.ok(condition, source);
   // The planner's renaming: each distinct variable becomes an index into the values.
   const names = [...new Set(condition.refs.map((ref) => ref.text))];
-  const renamed = JSON.parse(JSON.stringify(condition.logic), (key, value) =>
+  const renamed = JSON.parse(JSON.stringify(condition.logic), (_key, value) =>
     value && typeof value === 'object' && 'var' in value ? { var: String(names.indexOf(value.var as string)) } : value,
   ) as JsonLogic;
   return evaluateCondition(renamed, names.map((name) => values[name]));

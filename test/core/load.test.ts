@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadMission, validateMission } from '../../lib/runtime/mission-library.ts';
+import { loadMission } from '../../lib/runtime/mission-library.ts';
 import { errorCodes, fixturePath } from '../helpers.ts';
 
 const invalid = suite('loadMission: invalid fixtures (test/fixtures/invalid/<CODE>*.yaml)');
