@@ -22,6 +22,7 @@ export const DIAGNOSTIC_CODES = {
   E_RANGE: 'a number outside its allowed range',
   E_SCHEMA: 'another Mission Schema v1.0 violation',
   E_COMPENSATION: 'a compensation outside the closed set of commands',
+  E_RESERVED_KEY: 'the name __proto__ used as a key, id or name',
   E_DUPLICATE_ID: 'two steps, inputs or outputs share a name',
   E_FIELD_NOT_FOR_KIND: 'a field that means nothing for this step kind',
   E_UNKNOWN_OPERATION: 'an operation type no handler is registered for',

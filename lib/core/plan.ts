@@ -207,7 +207,7 @@ function withDefaults(mission: Mission, given: Record<string, unknown>): Record<
   const inputs: Record<string, unknown> = {};
   for (const input of mission.inputs) {
     if (Object.hasOwn(given, input.name)) inputs[input.name] = given[input.name];
-    else if ('default' in input) inputs[input.name] = input.default;
+    else if (Object.hasOwn(input, 'default')) inputs[input.name] = input.default;
   }
   return inputs;
 }
@@ -319,7 +319,7 @@ class Planner {
     if (!target) throw new PlanProblem('E_UNKNOWN_MISSION', `unknown mission "${String(step.mission)}"`);
     const inputs = this.params(step, scope);
     for (const input of target.inputs) {
-      if (!(input.name in inputs) && 'default' in input) inputs[input.name] = escapeLiteral(input.default);
+      if (!Object.hasOwn(inputs, input.name) && Object.hasOwn(input, 'default')) inputs[input.name] = escapeLiteral(input.default);
       const value = inputs[input.name];
       const type = parseValueType(input.type);
       const problem = value !== undefined && isConcrete(value) && type ? typeMismatch(type, unescapeValue(value)) : undefined;

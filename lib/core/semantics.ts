@@ -34,6 +34,9 @@ type Emit = (code: DiagnosticCode, path: string, message: string, options?: { hi
 
 type Loose = Record<string, unknown>;
 
+/** JavaScript gives this name a special meaning on every object. */
+const RESERVED_NAME = '__proto__';
+
 const isObject = (value: unknown): value is Loose => value !== null && typeof value === 'object' && !Array.isArray(value);
 const objectsIn = (value: unknown): Array<[number, Loose]> =>
   Array.isArray(value) ? value.flatMap((item, index): Array<[number, Loose]> => (isObject(item) ? [[index, item]] : [])) : [];
@@ -47,6 +50,7 @@ export function checkSemantics(value: unknown, context: SemanticContext): Diagno
     diagnostics.push(diagnostic(code, location, message, { hint: options.hint, locate: context.locate, file: context.file }));
   };
 
+  checkJsonValues(value, '', emit);
   const inputs = objectsIn(value.inputs);
   const outputs = objectsIn(value.outputs);
   const steps = objectsIn(value.steps);
@@ -83,7 +87,7 @@ export function checkSemantics(value: unknown, context: SemanticContext): Diagno
   for (const [index, step] of steps) checkStep(step, index, value, context.registry, scope, emit);
   for (const [index, output] of outputs) {
     const pointer = joinPointer('/outputs', index);
-    if (!('value' in output)) {
+    if (!Object.hasOwn(output, 'value')) {
       emit('W_OUTPUT_UNBOUND', pointer, `output "${String(output.name)}" has no value, so it will be null`, {
         hint: 'add `value: "{{steps.<id>.output.<field>}}"`',
       });
@@ -94,11 +98,31 @@ export function checkSemantics(value: unknown, context: SemanticContext): Diagno
   return diagnostics;
 }
 
+/**
+ * Values a mission must not hold anywhere: numbers JSON cannot write (NaN, Infinity, from YAML's
+ * `.nan` and `.inf`), and the key `__proto__`, which plain JavaScript objects cannot hold as
+ * data (assigning it sets the prototype instead).
+ */
+function checkJsonValues(value: unknown, pointer: string, emit: Emit): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) emit('E_TYPE', pointer, 'must be a finite number (.inf and .nan have no JSON form)');
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => checkJsonValues(item, joinPointer(pointer, index), emit));
+  } else if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      const child = joinPointer(pointer, key);
+      if (key === RESERVED_NAME) emit('E_RESERVED_KEY', child, `"${RESERVED_NAME}" cannot be used as a key`, { key: true, hint: 'rename the key' });
+      checkJsonValues(value[key], child, emit);
+    }
+  }
+}
+
 function checkUnique(items: Array<[number, Loose]>, base: string, field: string, what: string, emit: Emit): void {
   const first = new Map<string, number>();
   for (const [index, item] of items) {
     const name = item[field];
     if (typeof name !== 'string') continue;
+    if (name === RESERVED_NAME) emit('E_RESERVED_KEY', joinPointer(base, index, field), `"${RESERVED_NAME}" cannot be used as a ${what} ${field}`, { hint: 'rename it' });
     const earlier = first.get(name);
     if (earlier === undefined) first.set(name, index);
     else emit('E_DUPLICATE_ID', joinPointer(base, index, field), `${what} ${field} "${name}" is already used by ${base.slice(1)}[${earlier}]`, { hint: `rename one of the two ${what}s` });
@@ -114,7 +138,7 @@ function checkTypes(items: Array<[number, Loose]>, base: string, emit: Emit): vo
       emit('E_UNKNOWN_TYPE', pointer, `unknown type "${item.type}"`, {
         hint: didYouMean(item.type, TYPE_SPELLINGS) ?? 'use str, int, float, bool, dict, list, list[T], any, or an UPPER_CASE packet name',
       });
-    } else if ('default' in item) {
+    } else if (Object.hasOwn(item, 'default')) {
       const problem = typeMismatch(type, item.default);
       if (problem) emit('E_INPUT_TYPE', joinPointer(base, index, 'default'), `default does not match type ${item.type}: ${problem}`);
     }
@@ -131,7 +155,7 @@ function checkStep(step: Loose, index: number, mission: Loose, registry: Registr
   const pointer = joinPointer('/steps', index);
   const kind = typeof step.kind === 'string' ? step.kind : undefined;
   for (const field of FIELDS_NOT_FOR_KIND[kind ?? ''] ?? []) {
-    if (field in step) {
+    if (Object.hasOwn(step, field)) {
       emit('E_FIELD_NOT_FOR_KIND', joinPointer(pointer, field), `"${field}" has no meaning for a \`kind: ${kind}\` step`, {
         key: true,
         hint: field === 'compensation' ? 'the steps of the nested mission carry their own compensation' : `remove it, or change the step's kind`,
@@ -227,7 +251,7 @@ function checkMissionTarget(step: Loose, pointer: string, mission: Loose, regist
     }
   }
   for (const input of declared) {
-    if (isRequired(input) && !(input.name in given)) {
+    if (isRequired(input) && !Object.hasOwn(given, input.name)) {
       emit('E_MISSION_PARAMS', pointer, `mission "${target}" needs input "${input.name}" (${input.type})`, {
         hint: `add it under params: \`${input.name}: ...\``,
       });
@@ -237,7 +261,7 @@ function checkMissionTarget(step: Loose, pointer: string, mission: Loose, regist
 
 /** Whether an input must be given (declared required, which is the default, and no default). */
 export function isRequired(input: MissionInput): boolean {
-  return input.required !== false && !('default' in input);
+  return input.required !== false && !Object.hasOwn(input, 'default');
 }
 
 /** A chain from `self` through `target` back to a mission already on the chain, if any. */

@@ -1,8 +1,8 @@
 /**
  * YAML text -> plain value, plus a locator from JSON pointers to 1-based line:column.
  * YAML 1.2 core schema (so `yes` stays a string). Every problem the parser reports becomes a
- * diagnostic; nothing here throws on bad input: duplicate keys, alias bombs, unresolved aliases,
- * collection keys and non-finite numbers (`.inf`, `.nan`, which JSON cannot hold) included.
+ * diagnostic; nothing here throws on bad input: duplicate keys, alias bombs, unresolved aliases
+ * and collection keys included. (Values JSON cannot hold are checked by semantics.ts.)
  */
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { diagnostic, joinPointer, type DiagnosticCode, type Location, type Locator } from './diagnostics.ts';
@@ -81,11 +81,6 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file }), line: 1, column: 1 });
     return { value: undefined, diagnostics, locate };
   }
-  for (const path of nonFiniteNumbers(value, '')) {
-    diagnostics.push(
-      diagnostic('E_TYPE', { path }, 'must be a finite number (.inf and .nan have no JSON form)', { locate, file }),
-    );
-  }
   return { value, diagnostics, locate };
 }
 
@@ -162,13 +157,4 @@ function collectionKeys(node: Node | null): number[] {
   };
   visit(node);
   return offsets;
-}
-
-function nonFiniteNumbers(value: unknown, pointer: string): string[] {
-  if (typeof value === 'number') return Number.isFinite(value) ? [] : [pointer];
-  if (Array.isArray(value)) return value.flatMap((item, index) => nonFiniteNumbers(item, joinPointer(pointer, index)));
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => nonFiniteNumbers(item, joinPointer(pointer, key)));
-  }
-  return [];
 }

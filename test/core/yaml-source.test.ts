@@ -41,12 +41,4 @@ yaml('caps a cascade of syntax errors at the first per line, five at most, and s
   assert.equal(new Set(diagnostics.map((d) => d.line)).size, diagnostics.length);
 });
 
-yaml('reports .nan and -.inf anywhere as E_TYPE at their position', () => {
-  const { diagnostics } = parseYaml('a:\n  - 1\n  - .nan\nb: {c: -.inf}\n');
-  assert.equal(diagnostics.map((d) => [d.code, d.path, d.line, d.column]), [
-    ['E_TYPE', '/a/1', 3, 5],
-    ['E_TYPE', '/b/c', 4, 8],
-  ]);
-});
-
 yaml.run();
