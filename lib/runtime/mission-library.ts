@@ -7,14 +7,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diagnostic, sortDiagnostics } from '../core/diagnostics.ts';
+import { diagnostic } from '../core/diagnostics.ts';
 import { MissionValidationError } from '../core/errors.ts';
 import { analyseMission, type LoadResult } from '../core/load.ts';
 import { planMission as planWithRegistry, type ExecutionPlan } from '../core/plan.ts';
 import { createRegistry, LayeredMap, type MissionEntry, type Registry } from '../core/registry.ts';
 import { checkSchema } from '../core/schema.ts';
 import type { Diagnostic, Mission } from '../core/types.ts';
-import { parseYaml } from '../core/yaml-source.ts';
+import { parseYaml, type ParsedYaml } from '../core/yaml-source.ts';
 
 /** The package's built-in missions (design, review, build, steward, autonomous_build_cycle). */
 export const BUILTIN_MISSIONS_DIR = fileURLToPath(new URL('../../missions/', import.meta.url));
@@ -77,11 +77,26 @@ export function validateMissionFiles(files: readonly MissionFile[], base: Regist
   const valid: MissionEntry[] = [];
   for (const { file, document } of parsed) {
     const result = analyseMission(document, { filename: file, registry: draft });
-    const name = result.ok ? result.mission.mission : candidates.find((entry) => entry.file === file)?.mission.mission;
-    reports.push(name === undefined ? { file, diagnostics: result.diagnostics } : { file, mission: name, diagnostics: result.diagnostics });
-    if (result.ok) valid.push({ mission: result.mission, file });
+    const diagnostics = [...result.diagnostics, ...sameNameElsewhere(file, document, candidates)];
+    const name = candidates.find((entry) => entry.file === file)?.mission.mission;
+    reports.push(name === undefined ? { file, diagnostics } : { file, mission: name, diagnostics });
+    if (result.ok && !diagnostics.some((d) => d.severity === 'error')) valid.push({ mission: result.mission, file });
   }
   return { reports, registry: createRegistry({ extend: base, missions: valid }) };
+}
+
+/** A mission name defined by two files of one set would make `kind: mission` ambiguous. */
+function sameNameElsewhere(file: string, document: ParsedYaml, candidates: readonly MissionEntry[]): Diagnostic[] {
+  const name = candidates.find((entry) => entry.file === file)?.mission.mission;
+  const other = candidates.find((entry) => entry.file !== file && entry.mission.mission === name);
+  if (name === undefined || !other) return [];
+  return [
+    diagnostic('E_DUPLICATE_ID', { path: '/mission' }, `mission "${name}" is also defined in ${other.file}`, {
+      hint: 'give each mission file its own mission name',
+      locate: document.locate,
+      file,
+    }),
+  ];
 }
 
 let builtinMissions: ReadonlyMap<string, MissionEntry> | undefined;
@@ -126,7 +141,7 @@ export function loadMission(text: string, options: LoadMissionOptions = {}): Loa
 
 /** Every diagnostic for mission YAML text or an already-parsed mission object. */
 export function validateMission(textOrObject: string | object, options: LoadMissionOptions = {}): Diagnostic[] {
-  return loadMission(textOrObject as string, options).diagnostics;
+  return analyseMission(textOrObject, { filename: options.filename, registry: options.registry ?? defaultRegistry() }).diagnostics;
 }
 
 export interface PlanMissionOptions {
@@ -152,14 +167,17 @@ export function resolveMission(fileOrName: string, registry: Registry = defaultR
     if (entry) return { mission: entry.mission, registry, diagnostics: [] };
   }
   const { files, problems } = readMissionFiles([fileOrName]);
-  if (problems.length > 0 || files.length !== 1) {
+  if (problems.length > 0 && !isFile) {
     const known = [...registry.missions.keys()].join(', ');
-    const message = isFile ? `cannot read ${fileOrName}` : `"${fileOrName}" is neither a registered mission (${known}) nor a file`;
-    return { registry, diagnostics: problems.length > 0 && isFile ? problems.flatMap((p) => p.diagnostics) : [diagnostic('E_FILE', { path: '' }, message)] };
+    return { registry, diagnostics: [diagnostic('E_FILE', { path: '' }, `"${fileOrName}" is neither a registered mission (${known}) nor a file`)] };
+  }
+  if (problems.length > 0) return { registry, diagnostics: problems.flatMap((problem) => problem.diagnostics) };
+  if (files.length !== 1) {
+    return { registry, diagnostics: [diagnostic('E_FILE', { path: '' }, `${fileOrName} holds ${files.length} mission files; name one`)] };
   }
   const { reports, registry: extended } = validateMissionFiles(files, registry);
   const report = reports[0] as FileReport;
   const mission = report.mission === undefined ? undefined : extended.missions.get(report.mission)?.mission;
-  const diagnostics = sortDiagnostics(report.diagnostics);
-  return mission && !diagnostics.some((d) => d.severity === 'error') ? { mission, registry: extended, diagnostics } : { registry, diagnostics };
+  const failed = report.diagnostics.some((d) => d.severity === 'error');
+  return mission && !failed ? { mission, registry: extended, diagnostics: report.diagnostics } : { registry, diagnostics: report.diagnostics };
 }

@@ -157,3 +157,22 @@ robust('random documents and values produce diagnostics, never an exception (see
 });
 
 robust.run();
+
+const sets = suite('validateMissionFiles: a set of files');
+
+sets('two files defining the same mission name are both reported and neither registered', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeos-same-'));
+  const text = 'mission: twin\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: n, kind: runtime, operation: noop}\n';
+  writeFileSync(join(dir, 'one.yaml'), text);
+  writeFileSync(join(dir, 'two.yaml'), text);
+  const { reports, registry } = validateMissionFiles(readMissionFiles([dir]).files);
+  assert.equal(reports.map((r) => r.diagnostics.map((d) => [d.code, d.line, d.column])), [[['E_DUPLICATE_ID', 1, 10]], [['E_DUPLICATE_ID', 1, 10]]]);
+  assert.match(reports[0]?.diagnostics[0]?.message ?? '', /mission "twin" is also defined in .*two\.yaml/);
+  assert.is(registry.missions.get('twin'), undefined);
+});
+
+sets('resolveMission refuses a folder of several missions, naming the count', () => {
+  assert.match(resolveMission(join(repoRoot, 'missions')).diagnostics[0]?.message ?? '', /holds 5 mission files; name one/);
+});
+
+sets.run();
