@@ -146,7 +146,7 @@ export function planMission(mission: Mission, options: PlanOptions): ExecutionPl
   const scope: Scope = {
     mission,
     prefix: '',
-    inputs: Object.fromEntries(Object.entries(inputs).map(([name, value]) => [name, escapeLiteral(value)])),
+    inputs: escapeLiteral(inputs) as Record<string, PlanValue>,
     loopVars: {},
     stepNodes: new Map(),
     trail: [mission.mission],
@@ -276,7 +276,7 @@ class Planner {
 
   private loopList(step: Step, name: string, scope: Scope): PlanValue[] {
     const raw = step.for_each?.[name];
-    const list = typeof raw === 'string' ? this.value(raw, scope) : escapeLiteral(raw);
+    const list = this.value(raw, scope);
     if (!Array.isArray(list) || !isConcrete(list)) {
       throw new PlanProblem(
         'E_FOREACH_NOT_LIST',

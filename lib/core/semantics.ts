@@ -205,18 +205,16 @@ function checkForEach(step: Loose, pointer: string, scope: Scope, emit: Emit): S
         hint: 'rename the loop variable',
       });
     }
-    if (typeof value !== 'string') continue;
-    const { template, problems } = compileTemplate(value);
-    reportProblems(problems, varPointer, emit);
-    if (problems.length > 0) continue;
-    const root = template.kind === 'whole' ? template.ref.path[0] : undefined;
-    if (template.kind !== 'whole' || root === 'steps') {
-      emit('E_FOREACH_VALUE', varPointer, `for_each "${name}" must be a list or one {{input}} reference giving a list`, {
-        hint: root === 'steps' ? 'fan-out is expanded before the mission starts, so it cannot read step outputs' : 'write a YAML list, or "{{my_list_input}}"',
-      });
-      continue;
+    if (typeof value === 'string') {
+      const { template, problems } = compileTemplate(value);
+      if (problems.length === 0 && template.kind !== 'whole') {
+        emit('E_FOREACH_VALUE', varPointer, `for_each "${name}" must be a list or one {{input}} reference giving a list`, {
+          hint: 'write a YAML list, or "{{my_list_input}}"',
+        });
+        continue;
+      }
     }
-    checkRef(template.ref, varPointer, scope, emit);
+    checkValueTree(value, varPointer, scope, emit);
   }
   return loopVars;
 }
@@ -323,6 +321,10 @@ function checkRef(ref: TemplateRef, pointer: string, scope: Scope, emit: Emit): 
   }
   if (scope.where === 'precondition') {
     report('E_REF_SCOPE', `{{${ref.text}}}: preconditions are checked before any step runs`, 'a precondition can only read inputs');
+    return;
+  }
+  if (scope.where === 'for_each') {
+    report('E_FOREACH_VALUE', `{{${ref.text}}}: for_each cannot read step outputs`, 'fan-out is expanded before the mission starts; pass the list as an input');
     return;
   }
   if (stepId === undefined) {

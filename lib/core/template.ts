@@ -119,7 +119,9 @@ function toReference(
   const path = statement.path;
   const original = path?.original ?? '';
   const reject = (message: string, hint: string): undefined => {
-    problems.push({ code: 'E_TEMPLATE_UNSUPPORTED', message, hint, needle: original || undefined } as TemplateProblem);
+    const problem: TemplateProblem = { code: 'E_TEMPLATE_UNSUPPORTED', message, hint };
+    if (original) problem.needle = original;
+    problems.push(problem);
     return undefined;
   };
   if (!path || path.type !== 'PathExpression' || !path.parts) {

@@ -174,6 +174,19 @@ plan('uses readable labels when they are unique and simple, indices otherwise', 
   assert.is(odd.instances[0]?.id, 'review[0]');
 });
 
+plan('renders templates inside for_each lists from inputs', () => {
+  const listed = load(`
+mission: listed
+version: "1.0"
+inputs: [{name: primary, type: str}]
+outputs: []
+steps:
+  - {id: each, kind: runtime, operation: noop, for_each: {seat: ["{{primary}}", risk]}, params: {role: "reviewer_{{seat}}"}}
+`);
+  const each = planMission(listed, { inputs: { primary: 'architect' }, registry }).steps[0] as PlanFanOutNode;
+  assert.equal(each.instances.map((node) => (node as PlanOperationNode).params.role), ['reviewer_architect', 'reviewer_risk']);
+});
+
 plan('an empty list fans out to no instances', () => {
   const empty = planMission(parent, { inputs: { seats: [], task: 't' }, registry }).steps[1] as PlanFanOutNode;
   assert.equal(empty.instances, []);
