@@ -145,7 +145,7 @@ class CanonicalWriter {
 }
 
 /** Sort strings by Unicode code point, as Python does (UTF-16 order differs above U+D7FF). */
-export function sortKeysByCodePoint(keys: string[]): string[] {
+function sortKeysByCodePoint(keys: string[]): string[] {
   return keys.some((key) => HAS_HIGH_UNIT.test(key)) ? keys.sort(compareCodePoints) : keys.sort();
 }
 
@@ -172,7 +172,7 @@ function liftSurrogate(unit: number): number {
  * `1` from `1.0`), everything else as Python's float repr (`0.1`, `1e-07`, `1e+16`, `2e+53`
  * written out as `9007199254740994.0` below 1e16).
  */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   if (!Number.isFinite(value)) throw new CanonicalJsonError(`${value} is not allowed`, '$');
   if (Number.isInteger(value) && Math.abs(value) <= MAX_EXACT_INTEGER) {
     return Object.is(value, -0) ? '0' : String(value);

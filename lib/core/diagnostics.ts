@@ -86,7 +86,7 @@ export function diagnostic(
 }
 
 /** Escape one JSON pointer segment (RFC 6901). */
-export function pointerSegment(segment: string | number): string {
+function pointerSegment(segment: string | number): string {
   return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -95,7 +95,7 @@ export function joinPointer(base: string, ...segments: Array<string | number>): 
 }
 
 /** `/steps/2/params/role` -> `steps[2].params.role`. */
-export function describePointer(pointer: string): string {
+function describePointer(pointer: string): string {
   if (pointer === '') return '';
   let out = '';
   for (const raw of pointer.slice(1).split('/')) {
@@ -123,7 +123,7 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 }
 
 /** The closest candidate to `word`, if it is close enough to be a likely typo. */
-export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
+function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   const limit = Math.max(1, Math.floor(word.length / 3));

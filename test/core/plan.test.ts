@@ -13,6 +13,11 @@ function load(text: string, registry: Registry = createRegistry()): Mission {
   return (result as { mission: Mission }).mission;
 }
 
+/** A mission with the given inputs and one step, both as YAML flow text. */
+function withStep(inputs: string, step: string): Mission {
+  return load(`mission: one_step\nversion: "1.0"\ninputs: ${inputs}\noutputs: []\nsteps:\n  - ${step}\n`);
+}
+
 function planErrors(run: () => unknown): string[] {
   try {
     run();
@@ -175,14 +180,7 @@ plan('uses readable labels when they are unique and simple, indices otherwise', 
 });
 
 plan('renders templates inside for_each lists from inputs', () => {
-  const listed = load(`
-mission: listed
-version: "1.0"
-inputs: [{name: primary, type: str}]
-outputs: []
-steps:
-  - {id: each, kind: runtime, operation: noop, for_each: {seat: ["{{primary}}", risk]}, params: {role: "reviewer_{{seat}}"}}
-`);
+  const listed = withStep('[{name: primary, type: str}]', '{id: each, kind: runtime, operation: noop, for_each: {seat: ["{{primary}}", risk]}, params: {role: "reviewer_{{seat}}"}}');
   const each = planMission(listed, { inputs: { primary: 'architect' }, registry }).steps[0] as PlanFanOutNode;
   assert.equal(each.instances.map((node) => (node as PlanOperationNode).params.role), ['reviewer_architect', 'reviewer_risk']);
 });
@@ -193,24 +191,10 @@ plan('an empty list fans out to no instances', () => {
 });
 
 plan('reports a path into a known input that does not exist', () => {
-  const needsField = load(`
-mission: fields
-version: "1.0"
-inputs: [{name: packet, type: dict}]
-outputs: []
-steps:
-  - {id: a, kind: runtime, operation: noop, params: {x: "{{packet.payload.scope}}"}}
-`);
+  const needsField = withStep('[{name: packet, type: dict}]', '{id: a, kind: runtime, operation: noop, params: {x: "{{packet.payload.scope}}"}}');
   assert.equal(planErrors(() => planMission(needsField, { inputs: { packet: { payload: {} } }, registry })), ['E_TEMPLATE_PATH']);
   assert.equal(planErrors(() => planMission(needsField, { inputs: { packet: { payload: 'text' } }, registry })), ['E_TEMPLATE_PATH']);
-  const prototypeWalk = load(`
-mission: proto
-version: "1.0"
-inputs: [{name: packet, type: dict}]
-outputs: []
-steps:
-  - {id: a, kind: runtime, operation: noop, params: {x: "{{packet.constructor}}"}}
-`);
+  const prototypeWalk = withStep('[{name: packet, type: dict}]', '{id: a, kind: runtime, operation: noop, params: {x: "{{packet.constructor}}"}}');
   assert.equal(planErrors(() => planMission(prototypeWalk, { inputs: { packet: {} }, registry })), ['E_TEMPLATE_PATH']);
 });
 
