@@ -42,22 +42,21 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
   const positions = new Map<string, NodePosition>();
   if (doc.contents) recordPositions(doc.contents as Node, '', text, positions);
   const locate = makeLocator(positions, lineCounter);
-  const file = filename;
   const diagnostics: Diagnostic[] = [];
   const at = (code: DiagnosticCode, offset: number, message: string, hint?: string): void => {
     const { line, col } = lineCounter.linePos(offset);
-    diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file }), line, column: col });
+    diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file: filename }), line, column: col });
   };
 
-  for (const error of firstErrorPerLine(doc.errors, lineCounter)) {
+  const shown = firstErrorPerLine(doc.errors, lineCounter);
+  for (const error of shown) {
     const code = YAML_ERROR_CODES[error.code] ?? 'E_YAML_SYNTAX';
     const hint =
       code === 'E_YAML_MULTI_DOCUMENT' ? 'put each mission in its own file' : code === 'E_YAML_DUPLICATE_KEY' ? 'remove or rename one of the two keys' : undefined;
     at(code, error.pos[0], error.message, hint);
   }
-  const hidden = doc.errors.length - Math.min(doc.errors.length, MAX_SYNTAX_ERRORS);
   const last = diagnostics[diagnostics.length - 1];
-  if (last && hidden > 0 && diagnostics.length >= MAX_SYNTAX_ERRORS) {
+  if (last && shown.length < doc.errors.length) {
     last.hint = `${last.hint ? `${last.hint}; ` : ''}more YAML errors follow, most caused by the first: fix it and validate again`;
   }
   for (const warning of doc.warnings) at('W_YAML', warning.pos[0], warning.message);
@@ -78,7 +77,7 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     const aliasBomb = /resource exhaustion/.test(message);
     const code = aliasBomb ? 'E_YAML_ALIAS_LIMIT' : 'E_YAML_SYNTAX';
     const hint = aliasBomb ? `a mission may expand at most ${MAX_ALIAS_COUNT} aliases; write the values out` : undefined;
-    diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file }), line: 1, column: 1 });
+    at(code, 0, message, hint);
     return { value: undefined, diagnostics, locate };
   }
   return { value, diagnostics, locate };
