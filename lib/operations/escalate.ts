@@ -1,0 +1,27 @@
+/**
+ * `escalate` (spec §5.2): halt the workflow and hand the decision to the CEO. Always allowed.
+ * Params: `reason` (text), `severity` (info | warning | critical, default critical), `evidence`.
+ */
+import { EscalationRequired } from '../core/run-errors.ts';
+import { defineOperation } from './handler.ts';
+
+export const escalate = defineOperation({
+  type: 'escalate',
+  description: 'halt the workflow and notify the CEO',
+  writes: false,
+  compensation: 'none',
+  idempotent: true,
+  paramsSchema: {
+    type: 'object',
+    required: ['reason'],
+    properties: {
+      reason: { type: 'string', minLength: 1 },
+      severity: { enum: ['info', 'warning', 'critical'] },
+      evidence: { type: 'object' },
+    },
+  },
+  execute: (params) => {
+    const severity = (params.severity ?? 'critical') as 'info' | 'warning' | 'critical';
+    throw new EscalationRequired(params.reason as string, severity, (params.evidence ?? {}) as Record<string, unknown>);
+  },
+});

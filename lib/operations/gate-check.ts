@@ -1,0 +1,68 @@
+/**
+ * `gate_check` (spec §5.2): check a precondition before going on; fail-closed.
+ * Params:
+ *   condition  a condition (compiled at load time; the runner evaluates it to true or false)
+ *   schema     a JSON Schema object, or the name of one registered with runMission({ schemas })
+ *   data       the value the schema checks
+ *   on_fail    escalate | fail (default fail): what a failed check does
+ * At least one of condition / schema must be given. The output lists each check and its result.
+ */
+import type { ValidateFunction } from 'ajv';
+import { EscalationRequired } from '../core/run-errors.ts';
+import { defineOperation, type OperationContext } from './handler.ts';
+
+interface Check {
+  check: 'condition' | 'schema';
+  passed: boolean;
+  detail: string;
+}
+
+export const gateCheck = defineOperation({
+  type: 'gate_check',
+  description: 'check a condition or a JSON Schema before going on (fail-closed)',
+  writes: false,
+  compensation: 'none',
+  idempotent: true,
+  conditionParams: ['condition'],
+  paramsSchema: {
+    type: 'object',
+    anyOf: [{ required: ['condition'] }, { required: ['schema'] }],
+    properties: {
+      condition: { type: 'boolean' },
+      schema: { type: ['string', 'object'] },
+      on_fail: { enum: ['escalate', 'fail'] },
+    },
+  },
+  execute: async (params, context) => {
+    const checks: Check[] = [];
+    if (params.condition !== undefined) {
+      checks.push({ check: 'condition', passed: params.condition === true, detail: `condition is ${String(params.condition)}` });
+    }
+    if (params.schema !== undefined) checks.push(await schemaCheck(params.schema as string | object, params.data, context));
+    const failed = checks.filter((check) => !check.passed);
+    if (failed.length === 0) return { passed: true, checks };
+    const reason = `gate ${context.node_id} failed: ${failed.map((check) => check.detail).join('; ')}`;
+    if (params.on_fail === 'escalate') throw new EscalationRequired(reason, 'critical', { checks });
+    throw new Error(reason);
+  },
+});
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+async function schemaCheck(schema: string | object, data: unknown, context: OperationContext): Promise<Check> {
+  const resolved = typeof schema === 'string' ? context.schemas.get(schema) : schema;
+  if (!resolved) {
+    const known = [...context.schemas.keys()].sort().join(', ') || 'none';
+    return { check: 'schema', passed: false, detail: `schema "${String(schema)}" is not registered (known: ${known})` };
+  }
+  let validate = compiled.get(resolved);
+  if (!validate) {
+    // Loaded on first use: ajv's compiler is kept out of the validate/plan start-up path.
+    const { Ajv } = await import('ajv');
+    validate = new Ajv({ allErrors: true, strict: false }).compile(resolved);
+    compiled.set(resolved, validate);
+  }
+  if (validate(data)) return { check: 'schema', passed: true, detail: `data matches schema ${typeof schema === 'string' ? schema : '(inline)'}` };
+  const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join(', ');
+  return { check: 'schema', passed: false, detail: `data does not match schema ${typeof schema === 'string' ? schema : '(inline)'}: ${problems}` };
+}

@@ -1,0 +1,67 @@
+/**
+ * What an operation handler is (CONVENTIONS habit 3): an OperationDefinition (type, whether it
+ * writes, its compensation, whether it is idempotent) plus the code that runs it. Hosts pass
+ * their own handlers to runMission; a handler with a built-in's type replaces the built-in.
+ * `llm_call` and `tool_invoke` handlers (their own issues) plug in through this same shape.
+ */
+import type { Sha256 } from '../core/canonical.ts';
+import type { OperationDefinition } from '../core/registry.ts';
+import type { OperationReceipt } from '../core/run-state.ts';
+import type { Envelope } from '../core/types.ts';
+
+/** Appendix A.1, same field names. */
+export interface ExecutionContext {
+  run_id: Sha256;
+  /** UUID, audit only. */
+  run_id_audit: string;
+  mission_id: string;
+  mission_type: string;
+  step_id: string;
+  repo_root: string;
+  baseline_commit: string | null;
+  envelope: Envelope | null;
+  /** Entries of the journal so far (read-only). */
+  journal: { readonly count: number; readonly headHash: Sha256 | undefined } | null;
+}
+
+/** Appendix A.2. */
+export interface Operation {
+  operation_id: string;
+  type: string;
+  params: Record<string, unknown>;
+  compensation_type: OperationReceipt['compensation_type'];
+  compensation_command: string;
+}
+
+/** A named transform for `packet_route`: (input packet, the step's params) -> output packet. */
+export type PacketTransform = (input: unknown, params: Readonly<Record<string, unknown>>) => unknown;
+
+/** What a handler receives besides its params. */
+export interface OperationContext extends ExecutionContext {
+  /** The plan node (`review/run_seats[risk]`). */
+  node_id: string;
+  operation: Operation;
+  /** Aborted on step or mission timeout, or when the host cancels: stop promptly. */
+  signal: AbortSignal;
+  mode: 'live' | 'record' | 'replay';
+  transforms: ReadonlyMap<string, PacketTransform>;
+  /** JSON Schemas by name, for `gate_check` `schema: <name>`. */
+  schemas: ReadonlyMap<string, object>;
+}
+
+export interface OperationHandler extends OperationDefinition {
+  /** JSON Schema for the resolved params, checked before `execute` (optional). */
+  paramsSchema?: object;
+  /** Do the work; the return value is the step's output. Throw to fail the step. */
+  execute(params: Record<string, unknown>, context: OperationContext): unknown;
+  /**
+   * The undo for `compensation: custom`; must bring the repository back to its pre-state.
+   * `receipt` is null when the operation did not finish (it failed or the process crashed).
+   */
+  compensate?(params: Record<string, unknown>, context: OperationContext, receipt: OperationReceipt | null): unknown;
+}
+
+/** Identity, for type inference when defining a handler. */
+export function defineOperation(handler: OperationHandler): OperationHandler {
+  return handler;
+}

@@ -1,0 +1,26 @@
+/**
+ * `packet_route` (spec §5.2): turn one step's output packet into the next step's input with a
+ * named transform. Transforms are pluggable (runMission `transforms`); `identity` is built in.
+ * Params: `transform` (name), `input` (the packet); the other params reach the transform.
+ */
+import { defineOperation, type PacketTransform } from './handler.ts';
+
+export const BUILTIN_TRANSFORMS: ReadonlyMap<string, PacketTransform> = new Map([['identity', (input: unknown) => input]]);
+
+export const packetRoute = defineOperation({
+  type: 'packet_route',
+  description: 'transform an output packet into the next input packet',
+  writes: false,
+  compensation: 'none',
+  idempotent: true,
+  paramsSchema: { type: 'object', required: ['transform'], properties: { transform: { type: 'string', minLength: 1 } } },
+  execute: (params, context) => {
+    const name = params.transform as string;
+    const transform = context.transforms.get(name);
+    if (!transform) {
+      const known = [...context.transforms.keys()].sort().join(', ');
+      throw new Error(`unknown transform "${name}" (known: ${known}); register it with runMission({ transforms: { ${name}: ... } })`);
+    }
+    return transform(params.input, params);
+  },
+});

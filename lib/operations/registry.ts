@@ -1,0 +1,17 @@
+/**
+ * The operation handlers built into the engine, and the handler table of one run: built-ins,
+ * then the host's handlers (a host handler replaces a built-in of the same type).
+ */
+import { escalate } from './escalate.ts';
+import { gateCheck } from './gate-check.ts';
+import type { OperationHandler } from './handler.ts';
+import { noop } from './noop.ts';
+import { packetRoute } from './packet-route.ts';
+
+export const BUILTIN_HANDLERS: readonly OperationHandler[] = [gateCheck, escalate, packetRoute, noop];
+
+export function handlerTable(extra: Iterable<OperationHandler> = []): Map<string, OperationHandler> {
+  const table = new Map(BUILTIN_HANDLERS.map((handler) => [handler.type, handler]));
+  for (const handler of extra) table.set(handler.type, handler);
+  return table;
+}

@@ -1,0 +1,530 @@
+/**
+ * The one loop that acts (CONVENTIONS habit 1): walks an execution plan, calls operation
+ * handlers, and journals every transition before acting on it. A writing operation's
+ * pre-state is journaled before it runs, so a crash at any point can be undone. When a run
+ * cannot complete, every write it made is compensated in reverse order, each verified against
+ * its pre-state, and the repository is checked against the run's baseline (restored to it
+ * if a compensation fell short): a mission completes or leaves nothing behind (spec §3.8).
+ *
+ * Used by runMission (a fresh attempt), resumeMission (after a human decision) and recovery
+ * (after a crash); they differ only in the journal they continue.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { canonicalJson, hashCanonical, type Sha256 } from '../core/canonical.ts';
+import type { JournalEntry } from '../core/journal-chain.ts';
+import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode, PlanOperationNode } from '../core/plan.ts';
+import { resolveValue } from '../core/resolve.ts';
+import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
+import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
+import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
+import { bundlePath, writeBundle, BUNDLE_VERSION } from './bundle.ts';
+import { compensate } from './compensation.ts';
+import { restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import type { JournalWriter } from './journal.ts';
+import { killSwitchPresent, writeKillSwitchEvidence } from './kill-switch.ts';
+import { checkParams } from './params-check.ts';
+import type { RunPaths } from './run-paths.ts';
+
+/** An escalation (spec §5.5): raised through one interface, always journaled first. */
+export interface Escalation {
+  /** Deterministic: the same run, node and reason give the same id. */
+  escalation_id: Sha256;
+  run_id: Sha256;
+  mission: string;
+  node: string | null;
+  reason: string;
+  severity: 'info' | 'warning' | 'critical';
+  evidence: Record<string, unknown>;
+}
+
+/** Where escalations go besides the journal (the state store's queue backs it). */
+export type EscalationSink = (escalation: Escalation) => void | Promise<void>;
+
+/** A journal entry as a host sees it (onEvent). */
+export type RunEvent = JournalEntry;
+
+export interface EngineEnvironment {
+  repoRoot: string;
+  paths: RunPaths;
+  handlers: ReadonlyMap<string, OperationHandler>;
+  transforms: ReadonlyMap<string, PacketTransform>;
+  schemas: ReadonlyMap<string, object>;
+  mode: 'live' | 'record' | 'replay';
+  signal: AbortSignal | undefined;
+  onEvent: ((event: RunEvent) => void) | undefined;
+  escalations: EscalationSink | undefined;
+  now: () => Date;
+}
+
+export interface MissionResult {
+  status: RunStatus;
+  runId: Sha256;
+  runIdAudit: string;
+  mission: string;
+  outputs: Record<string, unknown> | null;
+  journalPath: string;
+  /** The completion bundle; null while the run waits for a human. */
+  bundlePath: string | null;
+  escalation?: Escalation;
+  /** Why the run did not complete. */
+  error?: { message: string; node: string | null };
+  /** The approval request a paused run waits for. */
+  awaiting?: { request_id: string; node: string };
+  /** HEAD after the run, when the run moved it (a commit). */
+  commit: string | null;
+  /** Evidence folder of a run that did not complete. */
+  evidencePath?: string;
+}
+
+/** Stops the run without rollback: a human step waits for a decision. */
+class HumanPause {
+  constructor(
+    readonly requestId: string,
+    readonly node: string,
+  ) {}
+}
+
+/** The host cancelled the run through its AbortSignal. */
+class HostAbort extends Error {}
+
+export class RunEngine {
+  private readonly outputs = new Map<string, { value: unknown }>();
+  /** State hash after the last write: the pre- and post-state of a read-only operation. */
+  private lastStateHash: Sha256 | undefined;
+  private readonly runSignal: AbortSignal;
+  private readonly missionTimeout: AbortSignal;
+
+  constructor(
+    private readonly env: EngineEnvironment,
+    private readonly plan: ExecutionPlan,
+    private readonly journal: JournalWriter,
+    private readonly state: RunState,
+    /** The run's folder name (its id without `sha256:`). */
+    private readonly runDir: string,
+  ) {
+    this.missionTimeout = AbortSignal.timeout(plan.timeout_seconds * 1000);
+    this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout]) : this.missionTimeout;
+  }
+
+  get runId(): Sha256 {
+    return this.journal.runId;
+  }
+
+  /** Append an entry, fold it into the run state, tell the host. */
+  record(type: string, data: Record<string, unknown>): JournalEntry {
+    const entry = this.journal.append(type, data);
+    applyEntry(this.state, entry);
+    try {
+      this.env.onEvent?.(entry);
+    } catch {
+      // A host's event callback cannot break the run.
+    }
+    return entry;
+  }
+
+  /** Drive the plan to its end from wherever the journal stands (completed steps are skipped). */
+  async drive(): Promise<MissionResult> {
+    const attempt = this.attempt();
+    const lastWrite = attempt.writes[attempt.writes.length - 1];
+    this.lastStateHash = lastWrite ? lastWrite.receipt.post_state_hash : stateHash(attempt.baseline);
+    try {
+      this.checkKillSwitch('before the mission');
+      for (const [index, condition] of this.plan.preconditions.entries()) {
+        if (resolveValue(condition, (id) => this.outputs.get(id)) !== true) {
+          throw new OperationFailed(this.plan.mission, 'precondition', `precondition ${index + 1} is false`);
+        }
+      }
+      for (const node of this.plan.steps) await this.runNode(node);
+      const outputs = resolveValue(this.plan.outputs, (id) => this.outputs.get(id)) as Record<string, unknown>;
+      const final = snapshotRepo(this.env.repoRoot, this.env.paths);
+      this.record('run_finished', { status: 'completed', outputs, final_state: final, final_state_hash: stateHash(final) });
+      return this.finish('completed', final, outputs);
+    } catch (error) {
+      return this.stop(error);
+    }
+  }
+
+  private attempt() {
+    const attempt = openAttempt(this.state);
+    if (!attempt) throw new Error(`run ${this.runId} has no attempt in progress`);
+    return attempt;
+  }
+
+  private output(id: string): { value: unknown } | undefined {
+    return this.outputs.get(id);
+  }
+
+  private async runNode(node: PlanNode): Promise<void> {
+    switch (node.type) {
+      case 'operation':
+        return this.runOperation(node);
+      case 'human':
+        return this.runHuman(node);
+      case 'mission':
+        return this.runMission(node);
+      case 'fan_out': {
+        this.record('step_started', { node: node.id, step_id: node.step_id, kind: 'fan_out', instances: node.instances.length });
+        for (const instance of node.instances) await this.runNode(instance);
+        this.outputs.set(node.id, { value: node.instances.map((instance) => this.outputs.get(instance.id)?.value ?? null) });
+        this.record('step_finished', { node: node.id, status: 'completed' });
+        return;
+      }
+    }
+  }
+
+  private async runMission(node: PlanMissionNode): Promise<void> {
+    this.record('step_started', { node: node.id, step_id: node.step_id, kind: 'mission', mission: node.mission });
+    for (const [index, condition] of node.preconditions.entries()) {
+      if (this.resolve(node.id, 'precondition', condition) !== true) {
+        throw new OperationFailed(node.id, `mission ${node.mission}`, `precondition ${index + 1} is false`);
+      }
+    }
+    for (const step of node.steps) await this.runNode(step);
+    this.outputs.set(node.id, { value: this.resolve(node.id, `mission ${node.mission}`, node.outputs) });
+    this.record('step_finished', { node: node.id, status: 'completed' });
+  }
+
+  private resolve(nodeId: string, what: string, value: Parameters<typeof resolveValue>[0]): unknown {
+    try {
+      return resolveValue(value, (id) => this.output(id));
+    } catch (error) {
+      throw new OperationFailed(nodeId, what, (error as Error).message, { cause: error });
+    }
+  }
+
+  private runHuman(node: PlanHumanNode): void {
+    this.checkKillSwitch(`before step ${node.id}`);
+    const params = this.resolve(node.id, 'human', node.params) as Record<string, unknown>;
+    const requestId = hashCanonical({ run_id: this.runId, node: node.id, params });
+    const decision = this.state.human_decisions.get(requestId);
+    if (decision?.decision === 'approved') {
+      this.outputs.set(node.id, { value: { approved: true, by: decision.by, note: decision.note } });
+      this.record('step_finished', { node: node.id, status: 'completed', request_id: requestId });
+      return;
+    }
+    if (decision?.decision === 'rejected') {
+      throw new OperationFailed(node.id, 'human', `rejected by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`);
+    }
+    if (!this.state.human_requests.has(requestId)) {
+      this.record('step_started', { node: node.id, step_id: node.step_id, kind: 'human' });
+      this.record('human_requested', { node: node.id, request_id: requestId, params });
+    }
+    throw new HumanPause(requestId, node.id);
+  }
+
+  private async runOperation(node: PlanOperationNode): Promise<void> {
+    this.checkKillSwitch(`before step ${node.id}`);
+    const handler = this.env.handlers.get(node.operation);
+    if (!handler) throw new OperationFailed(node.id, node.operation, `no handler is registered for operation "${node.operation}"`);
+    const params = this.resolve(node.id, node.operation, node.params) as Record<string, unknown>;
+    const key = hashCanonical({ run_id: this.runId, node: node.id, operation: node.operation, params });
+    const operationId = hashCanonical({ run_id: this.runId, operation_node: node.id });
+    const done = this.state.completed.get(key);
+    if (done) {
+      this.outputs.set(node.id, { value: done.output });
+      this.record('step_skipped', { node: node.id, operation_id: operationId, idempotency_key: key, completed_seq: done.seq });
+      return;
+    }
+    this.record('step_started', { node: node.id, step_id: node.step_id, kind: 'runtime', operation: node.operation });
+    const problem = await checkParams(handler, params);
+    if (problem) throw new OperationFailed(node.id, node.operation, problem);
+    this.checkKillSwitch(`before operation ${node.id}`);
+    this.checkSignal(node);
+    const pre = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
+    const preHash = pre ? stateHash(pre) : (this.lastStateHash as Sha256);
+    this.record('operation_started', {
+      node: node.id,
+      operation: node.operation,
+      operation_id: operationId,
+      idempotency_key: key,
+      writes: node.writes,
+      compensation_type: node.compensation.type,
+      compensation_command: node.compensation.command,
+      params,
+      pre,
+      pre_state_hash: preHash,
+    });
+    const context = this.context(node, operationId, params);
+    let output: unknown;
+    try {
+      output = await this.invoke(handler, params, context, node);
+      output = output === undefined ? null : output;
+      canonicalJson(output);
+    } catch (error) {
+      this.record('operation_failed', { node: node.id, operation_id: operationId, error: describeError(error) });
+      const inFlight = this.attempt().in_flight;
+      if (inFlight) await this.compensateOne(inFlight);
+      throw error instanceof OperationFailed || error instanceof EscalationRequired || error instanceof HostAbort
+        ? error
+        : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
+    }
+    const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
+    const postHash = post ? stateHash(post) : preHash;
+    this.lastStateHash = postHash;
+    const receipt: OperationReceipt = {
+      operation_id: operationId,
+      timestamp: this.env.now().toISOString(),
+      pre_state_hash: preHash,
+      post_state_hash: postHash,
+      compensation_type: node.compensation.type,
+      compensation_command: node.compensation.command,
+      idempotency_key: key,
+      compensation_verified: false,
+    };
+    this.record('operation_finished', { node: node.id, operation_id: operationId, output, receipt, post });
+    this.outputs.set(node.id, { value: output });
+    this.record('step_finished', { node: node.id, status: 'completed' });
+  }
+
+  private context(node: PlanOperationNode, operationId: string, params: Record<string, unknown>): Omit<OperationContext, 'signal'> {
+    const baseline = this.attempt().baseline;
+    return {
+      run_id: this.runId,
+      run_id_audit: this.state.run_id_audit ?? '',
+      mission_id: `${this.plan.mission}@${this.runDir.slice(0, 12)}`,
+      mission_type: this.plan.mission,
+      step_id: node.step_id,
+      repo_root: this.env.repoRoot,
+      baseline_commit: baseline.head,
+      envelope: node.envelope ?? this.plan.envelope,
+      journal: this.journal,
+      node_id: node.id,
+      operation: {
+        operation_id: operationId,
+        type: node.operation,
+        params,
+        compensation_type: node.compensation.type,
+        compensation_command: node.compensation.command,
+      },
+      mode: this.env.mode,
+      transforms: this.env.transforms,
+      schemas: this.env.schemas,
+    };
+  }
+
+  /** Call the handler under the step's and the mission's time limits. */
+  private async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode): Promise<unknown> {
+    const stepTimeout = node.timeout_seconds === null ? undefined : AbortSignal.timeout(node.timeout_seconds * 1000);
+    const signal = stepTimeout ? AbortSignal.any([this.runSignal, stepTimeout]) : this.runSignal;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(this.abortError(node, stepTimeout));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(() => handler.execute(params, { ...base, signal })), aborted]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      aborted.catch(() => undefined);
+    }
+  }
+
+  private abortError(node: PlanOperationNode, stepTimeout?: AbortSignal): Error {
+    if (this.env.signal?.aborted) return new HostAbort(`the host cancelled the run during step ${node.id}`);
+    if (this.missionTimeout.aborted) return new OperationFailed(node.id, node.operation, `mission timeout of ${this.plan.timeout_seconds} s exceeded`);
+    if (stepTimeout?.aborted) return new OperationFailed(node.id, node.operation, `step timeout of ${String(node.timeout_seconds)} s exceeded`);
+    return new OperationFailed(node.id, node.operation, 'aborted');
+  }
+
+  private checkSignal(node: PlanOperationNode): void {
+    if (this.runSignal.aborted) throw this.abortError(node);
+  }
+
+  private checkKillSwitch(checkpoint: string): void {
+    const path = join(this.env.repoRoot, this.env.paths.killSwitch);
+    if (killSwitchPresent(path)) throw new KillSwitchActive(this.env.paths.killSwitch, checkpoint);
+  }
+
+  /** Undo one writing operation and journal the outcome. */
+  private async compensateOne(op: InFlightOperation, receipt?: OperationReceipt): Promise<boolean> {
+    if (!op.pre) return true;
+    const handler = this.env.handlers.get(op.operation);
+    const outcome = await compensate({
+      repoRoot: this.env.repoRoot,
+      paths: this.env.paths,
+      type: op.compensation_type,
+      pre: op.pre as RepoSnapshot,
+      ...(handler?.compensate
+        ? { custom: () => handler.compensate?.(op.params, { ...this.contextFor(op), signal: new AbortController().signal }, receipt ?? null) as Promise<void> }
+        : {}),
+    });
+    this.record('compensated', {
+      node: op.node,
+      operation_id: op.operation_id,
+      idempotency_key: op.idempotency_key,
+      compensation_type: op.compensation_type,
+      ...outcome,
+    });
+    return outcome.compensation_verified;
+  }
+
+  private contextFor(op: InFlightOperation): Omit<OperationContext, 'signal'> {
+    const node = findOperationNode(this.plan.steps, op.node);
+    if (!node) throw new Error(`plan has no operation node ${op.node}`);
+    return this.context(node, op.operation_id, op.params);
+  }
+
+  /** The run cannot complete: record why, escalate if needed, roll back, write the bundle. */
+  private async stop(error: unknown): Promise<MissionResult> {
+    if (error instanceof HumanPause) {
+      const state = snapshotRepo(this.env.repoRoot, this.env.paths);
+      this.record('run_paused', { status: 'awaiting_human', request_id: error.requestId, node: error.node, state });
+      return {
+        ...this.baseResult('awaiting_human', null),
+        bundlePath: null,
+        awaiting: { request_id: error.requestId, node: error.node },
+      };
+    }
+    const node = error instanceof OperationFailed ? error.nodeId : null;
+    const message = (error as Error)?.message ?? String(error);
+    if (error instanceof KillSwitchActive) {
+      const entry = this.record('kill_switch', { checkpoint: error.checkpoint, path: error.path });
+      const evidence = writeKillSwitchEvidence(join(this.env.repoRoot, this.env.paths.killSwitchActivations), this.runDir, {
+        run_id: this.runId,
+        mission: this.plan.mission,
+        checkpoint: error.checkpoint,
+        seq: entry.seq,
+        at: entry.at,
+      });
+      const escalation = await this.escalate(null, `kill switch ${error.path} detected ${error.checkpoint}`, 'critical', { evidence: relativeTo(this.env.repoRoot, evidence) });
+      return this.end('halted', message, node, escalation);
+    }
+    if (error instanceof EscalationRequired) {
+      const escalation = await this.escalate(this.currentNode(), error.reason, error.severity, error.evidence);
+      return this.end('escalated', message, node, escalation);
+    }
+    return this.end(error instanceof HostAbort ? 'halted' : 'failed', message, node);
+  }
+
+  /** End an attempt that did not complete: roll back, record the end, write the bundle. */
+  async end(status: RunStatus, message: string, node: string | null, escalation?: Escalation): Promise<MissionResult> {
+    const evidencePath = await this.rollback(status, message, node, escalation);
+    const final = snapshotRepo(this.env.repoRoot, this.env.paths);
+    this.record('run_finished', {
+      status,
+      error: { message, node },
+      escalation_id: escalation?.escalation_id ?? null,
+      final_state: final,
+      final_state_hash: stateHash(final),
+    });
+    const result = this.finish(status, final, null);
+    return { ...result, error: { message, node }, evidencePath, ...(escalation ? { escalation } : {}) };
+  }
+
+  private currentNode(): string | null {
+    const attempt = this.attempt();
+    return attempt.in_flight?.node ?? null;
+  }
+
+  async escalate(node: string | null, reason: string, severity: Escalation['severity'], evidence: Record<string, unknown>): Promise<Escalation> {
+    const escalation: Escalation = {
+      escalation_id: hashCanonical({ run_id: this.runId, node, reason }),
+      run_id: this.runId,
+      mission: this.plan.mission,
+      node,
+      reason,
+      severity,
+      evidence,
+    };
+    this.record('escalated', { ...escalation });
+    try {
+      await this.env.escalations?.(escalation);
+    } catch (sinkError) {
+      this.record('escalated', { ...escalation, delivery_error: (sinkError as Error).message });
+    }
+    return escalation;
+  }
+
+  /**
+   * Undo the attempt: evidence first (the failed state and its diff, so no work is lost), then
+   * each write compensated in reverse order, then the repository checked against the baseline.
+   */
+  async rollback(status: RunStatus, reason: string, node: string | null, escalation?: Escalation): Promise<string> {
+    const attempt = this.attempt();
+    const failedState = snapshotRepo(this.env.repoRoot, this.env.paths);
+    const evidenceDir = join(this.env.repoRoot, this.env.paths.failedMissions, this.runDir, `attempt-${attempt.attempt}`);
+    mkdirSync(evidenceDir, { recursive: true });
+    writeFileSync(join(evidenceDir, 'changes.patch'), snapshotDiff(this.env.repoRoot, attempt.baseline as RepoSnapshot, failedState));
+    writeFileSync(
+      join(evidenceDir, 'evidence.json'),
+      `${JSON.stringify({ run_id: this.runId, mission: this.plan.mission, status, reason, node, escalation: escalation ?? null, baseline: attempt.baseline, failed_state: failedState, writes: attempt.writes.map((op) => op.receipt) }, null, 1)}\n`,
+    );
+    if (!attempt.rollback) this.record('rollback_started', { status, reason, failed_state: failedState, evidence: relativeTo(this.env.repoRoot, evidenceDir) });
+    let allVerified = true;
+    for (const op of [...attempt.writes].reverse()) allVerified = (await this.compensateOne(op, op.receipt)) && allVerified;
+    const baselineHash = stateHash(attempt.baseline);
+    let stateNow = stateHash(snapshotRepo(this.env.repoRoot, this.env.paths));
+    const fallback = stateNow !== baselineHash;
+    if (fallback) {
+      restoreRepo(this.env.repoRoot, attempt.baseline as RepoSnapshot, this.env.paths);
+      stateNow = stateHash(snapshotRepo(this.env.repoRoot, this.env.paths));
+    }
+    this.record('rollback_finished', {
+      compensations_verified: allVerified,
+      fallback_restore: fallback,
+      state_hash: stateNow,
+      matches_baseline: stateNow === baselineHash,
+    });
+    if (stateNow !== baselineHash) {
+      await this.escalate(node, `rollback could not restore the pre-run state (${stateNow} != ${baselineHash})`, 'critical', { evidence: relativeTo(this.env.repoRoot, evidenceDir) });
+    }
+    return evidenceDir;
+  }
+
+  private baseResult(status: RunStatus, outputs: Record<string, unknown> | null): Omit<MissionResult, 'bundlePath'> {
+    return {
+      status,
+      runId: this.runId,
+      runIdAudit: this.state.run_id_audit ?? '',
+      mission: this.plan.mission,
+      outputs,
+      journalPath: this.journal.path,
+      commit: null,
+    };
+  }
+
+  /** Write the completion bundle of a finished attempt. */
+  finish(status: RunStatus, final: RepoSnapshot, outputs: Record<string, unknown> | null): MissionResult {
+    const attempt = this.state.attempts[this.state.attempts.length - 1];
+    if (!attempt) throw new Error('no attempt to finish');
+    const commit = final.head !== attempt.baseline.head ? final.head : null;
+    const path = bundlePath(dirname(this.journal.path), attempt.attempt);
+    const entries = this.journal.entries;
+    writeBundle(path, {
+      bundle_version: BUNDLE_VERSION,
+      run_id: this.runId,
+      run_id_audit: this.state.run_id_audit ?? '',
+      mission: this.plan.mission,
+      attempt: attempt.attempt,
+      status,
+      baseline_commit: attempt.baseline.head,
+      result_commit: commit,
+      final_state: final,
+      final_state_hash: stateHash(final),
+      outputs,
+      escalations: this.state.escalations,
+      receipts: entries.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
+      journal: { file: relativeTo(this.env.repoRoot, this.journal.path), entry_count: this.journal.count, head_hash: this.journal.headHash as Sha256, entries },
+    });
+    return { ...this.baseResult(status, outputs), bundlePath: path, commit };
+  }
+}
+
+function findOperationNode(nodes: readonly PlanNode[], id: string): PlanOperationNode | undefined {
+  for (const node of nodes) {
+    if (node.type === 'operation' && node.id === id) return node;
+    const children = node.type === 'fan_out' ? node.instances : node.type === 'mission' ? node.steps : [];
+    const found = findOperationNode(children, id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function describeError(error: unknown): { name: string; message: string } {
+  return { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) };
+}
+
+function relativeTo(root: string, path: string): string {
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}

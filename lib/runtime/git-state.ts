@@ -1,0 +1,136 @@
+/**
+ * The state of a git repository as data (receipts, spec §5.2 / Appendix A.3), and putting a
+ * repository back into a recorded state (rollback, crash recovery).
+ *
+ * A snapshot is HEAD, the branch HEAD points at, the index as a tree, and the working tree
+ * (tracked and untracked files, ignored ones left out) as a tree, written with a throw-away
+ * index. Git trees frame paths, modes and contents unambiguously, and their objects stay in the
+ * repository, so a recorded state can be restored byte for byte after a crash. The engine's own
+ * files (run-paths.ts) are left out of both trees. Git is run with execFile, never a shell.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { hashCanonical, type Sha256 } from '../core/canonical.ts';
+import { cleanExcludes, excludePathspecs, type RunPaths } from './run-paths.ts';
+
+export interface RepoSnapshot {
+  /** Commit HEAD resolves to; null on an unborn branch. */
+  head: string | null;
+  /** `refs/heads/<branch>` HEAD points at; null when detached. */
+  ref: string | null;
+  index_tree: string;
+  worktree_tree: string;
+}
+
+/** Thrown when git fails; names the command and what git said. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(' ')} failed: ${stderr.trim() || 'no message'}`);
+    this.name = 'GitError';
+  }
+}
+
+export function git(repoRoot: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
+  try {
+    return execFileSync('git', args, {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr;
+    throw new GitError(args, typeof stderr === 'string' ? stderr : (error as Error).message);
+  }
+}
+
+function gitMaybe(repoRoot: string, args: readonly string[]): string | null {
+  try {
+    return git(repoRoot, args).trim() || null;
+  } catch (error) {
+    if (error instanceof GitError) return null;
+    throw error;
+  }
+}
+
+/** The repository's top-level folder, or a GitError if `path` is not in a work tree. */
+export function repoTopLevel(path: string): string {
+  return git(path, ['rev-parse', '--show-toplevel']).trim();
+}
+
+/** Take a snapshot of the repository's state. */
+export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
+  const head = gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const ref = gitMaybe(repoRoot, ['symbolic-ref', '-q', 'HEAD']);
+  const indexTree = git(repoRoot, ['write-tree']).trim();
+  const scratch = mkdtempSync(join(tmpdir(), 'lifeos-index-'));
+  try {
+    const index = join(scratch, 'index');
+    // Start from a copy of the real index, so git can reuse its cached file stats.
+    const realIndex = git(repoRoot, ['rev-parse', '--git-path', 'index']).trim();
+    try {
+      copyFileSync(isAbsolute(realIndex) ? realIndex : join(repoRoot, realIndex), index);
+    } catch {
+      // No index yet (a new repository): start empty.
+    }
+    const env = { GIT_INDEX_FILE: index };
+    git(repoRoot, ['add', '-A', '--', '.', ...excludePathspecs(paths)], env);
+    const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
+    return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The state hash recorded in receipts: sha256 of the snapshot's canonical JSON. */
+export function stateHash(snapshot: RepoSnapshot): Sha256 {
+  return hashCanonical(snapshot);
+}
+
+/** Paths (relative, `/`-separated) that differ between the working trees of two snapshots. */
+export function changedPaths(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot): string[] {
+  if (from.worktree_tree === to.worktree_tree) return [];
+  return git(repoRoot, ['diff-tree', '-r', '--name-only', '-z', '--no-renames', from.worktree_tree, to.worktree_tree])
+    .split('\0')
+    .filter(Boolean);
+}
+
+/** Put HEAD (and the branch it names) back where the snapshot had them. */
+export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
+  if (target.ref) {
+    git(repoRoot, ['symbolic-ref', 'HEAD', target.ref]);
+    if (target.head) git(repoRoot, ['update-ref', target.ref, target.head]);
+    else if (gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', target.ref])) git(repoRoot, ['update-ref', '-d', target.ref]);
+  } else if (target.head) {
+    git(repoRoot, ['update-ref', '--no-deref', 'HEAD', target.head]);
+  }
+}
+
+/**
+ * Put the working tree and the index back as the snapshot had them: files the snapshot had
+ * are rewritten, files it did not have are removed (ignored files and the engine's own files are
+ * left alone), then the index is reset to the recorded index tree.
+ */
+export function restoreFiles(repoRoot: string, target: RepoSnapshot, paths: RunPaths): void {
+  git(repoRoot, ['read-tree', '--reset', '-u', target.worktree_tree]);
+  git(repoRoot, ['clean', '-fdq', ...cleanExcludes(paths).flatMap((pattern) => ['-e', pattern])]);
+  git(repoRoot, ['read-tree', target.index_tree]);
+}
+
+/** Refs, working tree and index back to the snapshot. */
+export function restoreRepo(repoRoot: string, target: RepoSnapshot, paths: RunPaths): void {
+  restoreRefs(repoRoot, target);
+  restoreFiles(repoRoot, target, paths);
+}
+
+/** A unified diff between two snapshots' working trees (binary-safe), for evidence. */
+export function snapshotDiff(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot): string {
+  if (from.worktree_tree === to.worktree_tree) return '';
+  return git(repoRoot, ['diff', '--binary', '--no-color', from.worktree_tree, to.worktree_tree]);
+}

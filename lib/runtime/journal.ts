@@ -1,0 +1,178 @@
+/**
+ * The mission journal on disk (spec §5.7): `logs/mission_journals/<run>/journal.jsonl`,
+ * append-only, one hash-chained entry per line (lib/core/journal-chain.ts), each append written
+ * with one write(2) and fsync'd before the engine acts on it (unless fsync is turned off).
+ * Nothing here rewrites an entry; a torn tail left by a crash is moved aside as evidence by
+ * recovery, and recorded in the journal, never silently dropped.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Sha256 } from '../core/canonical.ts';
+import { sealEntry, verifyJournalText, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+
+export const JOURNAL_FILE = 'journal.jsonl';
+
+/** Thrown when a journal cannot be appended to because its chain does not verify. */
+export class JournalCorrupt extends Error {
+  constructor(
+    readonly path: string,
+    readonly verification: JournalVerification,
+  ) {
+    const first = verification.errors[0];
+    super(`journal ${path} does not verify${first ? ` (line ${first.line}: ${first.kind}: ${first.message})` : ''}; run \`lifeos-mission verify ${path}\``);
+    this.name = 'JournalCorrupt';
+  }
+}
+
+/** The directory name of a run: its deterministic id without the `sha256:` prefix. */
+export function runDirName(runId: Sha256): string {
+  return runId.slice('sha256:'.length);
+}
+
+export interface JournalWriterOptions {
+  /** fsync after every append (default true). Off trades crash durability for speed. */
+  fsync?: boolean;
+  /** Time source for the `at` field (audit metadata). Default: the wall clock. */
+  now?: () => Date;
+}
+
+/**
+ * Appends entries to one journal. Opening an existing journal reads and verifies it first, so
+ * the chain always continues from a verified head.
+ */
+export class JournalWriter {
+  private fd: number | undefined;
+  private last: JournalEntry | undefined;
+  private readonly fsync: boolean;
+  private readonly now: () => Date;
+
+  private constructor(
+    readonly path: string,
+    readonly runId: Sha256,
+    readonly entries: JournalEntry[],
+    options: JournalWriterOptions,
+  ) {
+    this.fsync = options.fsync ?? true;
+    this.now = options.now ?? (() => new Date());
+    this.last = entries[entries.length - 1];
+  }
+
+  /** Open (creating if needed) the journal at `path`; throws JournalCorrupt if it does not verify. */
+  static open(path: string, runId: Sha256, options: JournalWriterOptions = {}): JournalWriter {
+    const { entries, verification } = readJournal(path, runId);
+    if (!verification.ok) throw new JournalCorrupt(path, verification);
+    const writer = new JournalWriter(path, runId, entries, options);
+    const created = entries.length === 0;
+    mkdirSync(dirname(path), { recursive: true });
+    writer.fd = openSync(path, 'a');
+    if (created && writer.fsync) fsyncDir(dirname(path));
+    return writer;
+  }
+
+  get count(): number {
+    return this.last?.seq ?? 0;
+  }
+
+  get headHash(): Sha256 | undefined {
+    return this.last?.entry_hash;
+  }
+
+  append(type: string, data: Record<string, unknown>): JournalEntry {
+    if (this.fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    const { entry, line } = sealEntry({ run_id: this.runId, type, at: this.now().toISOString(), data }, this.last);
+    const bytes = Buffer.from(line);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written);
+    if (this.fsync) fsyncSync(this.fd);
+    this.last = entry;
+    this.entries.push(entry);
+    return entry;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** Read a journal: its parsed entries (those that parse) and its verification. Missing = empty. */
+export function readJournal(path: string, runId?: Sha256): { entries: JournalEntry[]; verification: JournalVerification; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    text = '';
+  }
+  const verification = verifyJournalText(text, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)) });
+  const entries: JournalEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // Reported by the verification.
+    }
+  }
+  return { entries, verification, text };
+}
+
+/**
+ * Verify a journal file (spec §5.8). When the journal sits in a run folder, the run id is taken
+ * from the folder name and the completion bundles beside it anchor its length and head hash.
+ */
+export function verifyJournal(path: string): JournalVerification {
+  const folder = basename(dirname(path));
+  const runId = /^[0-9a-f]{64}$/.test(folder) ? (`sha256:${folder}` as Sha256) : undefined;
+  return readJournal(path, runId).verification;
+}
+
+/** `{ entry_count, head_hash }` of every completion bundle in a run folder. */
+export function readAnchors(runDir: string): JournalAnchor[] {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  const anchors: JournalAnchor[] = [];
+  for (const name of names.filter((n) => /^bundle\.\d+\.json$/.test(n)).sort()) {
+    try {
+      const bundle = JSON.parse(readFileSync(join(runDir, name), 'utf8')) as { journal?: Partial<JournalAnchor> };
+      const { entry_count, head_hash } = bundle.journal ?? {};
+      if (typeof entry_count === 'number' && typeof head_hash === 'string') anchors.push({ entry_count, head_hash: head_hash as Sha256, source: name });
+    } catch {
+      // An unreadable bundle is reported when the bundle itself is verified.
+    }
+  }
+  return anchors;
+}
+
+/**
+ * A crash in the middle of an append leaves a last line without its newline. It is moved, byte
+ * for byte, to `journal.torn.<offset>` beside the journal (recovery records that in the journal);
+ * the journal then ends at its last whole entry. Nothing is silently dropped.
+ */
+export function quarantineTornTail(journalPath: string): { offset: number; bytes: number; file: string } | undefined {
+  const data = readFileSync(journalPath);
+  if (data.length === 0 || data[data.length - 1] === 0x0a) return undefined;
+  const offset = data.lastIndexOf(0x0a) + 1;
+  const file = join(dirname(journalPath), `journal.torn.${offset}`);
+  writeFileSync(file, data.subarray(offset));
+  const temporary = `${journalPath}.tmp`;
+  writeFileSync(temporary, data.subarray(0, offset));
+  const fd = openSync(temporary, 'r+');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temporary, journalPath);
+  return { offset, bytes: data.length - offset, file };
+}
+
+function fsyncDir(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

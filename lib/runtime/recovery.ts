@@ -1,0 +1,102 @@
+/**
+ * Crash recovery (spec §5.6.4) of one run whose process died, decided from its journal:
+ *
+ *   completed step             kept; the run goes on after it (idempotency keys skip it)
+ *   read-only step in progress restarted
+ *   writing step in progress   its pre-state (journaled before it ran) restored and verified,
+ *                              then restarted
+ *   rollback in progress       finished
+ *   anything unclear           (a compensation that does not verify, a repository that is not
+ *                              in the state the journal last recorded, a missing handler)
+ *                              escalated, and the run rolled back to its baseline
+ */
+import type { ExecutionPlan, PlanNode } from '../core/plan.ts';
+import { openAttempt, type RunState } from '../core/run-state.ts';
+import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
+import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import type { JournalWriter } from './journal.ts';
+
+export interface OpenRun {
+  plan: ExecutionPlan;
+  journal: JournalWriter;
+  state: RunState;
+  runDir: string;
+  /** A torn last line set aside when the journal was opened. */
+  torn: { offset: number; bytes: number; file: string } | undefined;
+}
+
+export interface RecoveryReport {
+  runId: string;
+  /** What recovery did before going on. */
+  action: 'resumed' | 'rolled_back' | 'escalated';
+  detail: string;
+  result: MissionResult;
+}
+
+export async function recoverRun(env: EngineEnvironment, run: OpenRun): Promise<RecoveryReport> {
+  const attempt = openAttempt(run.state);
+  if (!attempt) throw new Error(`run ${run.journal.runId} has no unfinished attempt to recover`);
+  const engine = new RunEngine(env, run.plan, run.journal, run.state, run.runDir);
+  const inFlight = attempt.in_flight;
+  engine.record('recovery', {
+    torn_tail: run.torn ? { offset: run.torn.offset, bytes: run.torn.bytes, file: run.torn.file.split('/').pop() } : null,
+    in_flight: inFlight ? { node: inFlight.node, writes: inFlight.writes } : null,
+    rollback_in_progress: attempt.rollback !== undefined,
+  });
+  const report = (action: RecoveryReport['action'], detail: string, result: MissionResult): RecoveryReport => ({ runId: run.journal.runId, action, detail, result });
+
+  if (attempt.rollback) {
+    const result = await engine.end(attempt.rollback.status, attempt.rollback.reason, null);
+    return report('rolled_back', 'the process died while rolling back; the rollback was finished', result);
+  }
+  if (inFlight?.writes && inFlight.pre) {
+    restoreRepo(env.repoRoot, inFlight.pre as RepoSnapshot, env.paths);
+    const after = stateHash(snapshotRepo(env.repoRoot, env.paths));
+    const verified = after === inFlight.pre_state_hash;
+    engine.record('compensated', {
+      node: inFlight.node,
+      operation_id: inFlight.operation_id,
+      idempotency_key: inFlight.idempotency_key,
+      compensation_type: 'fs_restore',
+      recovery: true,
+      compensation_verified: verified,
+      post_compensation_state_hash: after,
+    });
+    if (!verified) return escalateAndRollBack(engine, report, `could not restore the state before the interrupted step ${inFlight.node}`);
+  }
+  const lastWrite = attempt.writes[attempt.writes.length - 1];
+  const expected = lastWrite ? lastWrite.receipt.post_state_hash : stateHash(attempt.baseline);
+  const actual = stateHash(snapshotRepo(env.repoRoot, env.paths));
+  if (actual !== expected) {
+    return escalateAndRollBack(engine, report, `the repository is not in the state the journal last recorded (${actual}, expected ${expected}): it was changed outside the run`);
+  }
+  const missing = missingHandlers(run.plan.steps, env);
+  if (missing.length > 0) {
+    return escalateAndRollBack(engine, report, `no handler for operation ${missing.join(', ')} to finish the run with; recover with the handlers the run was started with`);
+  }
+  const detail = inFlight ? `step ${inFlight.node} was in progress (${inFlight.writes ? 'writing: its pre-state was restored' : 'read-only'}) and is restarted` : 'the run goes on after its last completed step';
+  return report('resumed', detail, await engine.drive());
+}
+
+async function escalateAndRollBack(
+  engine: RunEngine,
+  report: (action: RecoveryReport['action'], detail: string, result: MissionResult) => RecoveryReport,
+  reason: string,
+): Promise<RecoveryReport> {
+  const escalation = await engine.escalate(null, `crash recovery: ${reason}`, 'critical', {});
+  const result = await engine.end('escalated', reason, null, escalation);
+  return report('escalated', reason, result);
+}
+
+function missingHandlers(nodes: readonly PlanNode[], env: EngineEnvironment): string[] {
+  const missing = new Set<string>();
+  const visit = (list: readonly PlanNode[]): void => {
+    for (const node of list) {
+      if (node.type === 'operation' && !env.handlers.has(node.operation)) missing.add(node.operation);
+      if (node.type === 'fan_out') visit(node.instances);
+      if (node.type === 'mission') visit(node.steps);
+    }
+  };
+  visit(nodes);
+  return [...missing];
+}

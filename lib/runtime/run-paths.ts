@@ -1,0 +1,62 @@
+/**
+ * The files a run writes in the target repository (DESIGN.md "Files a run writes"), in one
+ * place: every path is configurable, and all of them are left out of the "repo clean" check, the
+ * state hashes and the rollback, so the engine's own evidence never makes the repository dirty
+ * and is never rolled back.
+ */
+import { isAbsolute, normalize } from 'node:path';
+
+export interface RunPaths {
+  /** Journals: `<journals>/<run>/journal.jsonl`, completion bundles beside them. */
+  journals: string;
+  /** Evidence of failed runs: `<failedMissions>/<run>/`. */
+  failedMissions: string;
+  /** Evidence of kill switch halts. */
+  killSwitchActivations: string;
+  /** Agent call logs and replay fixtures (written by the agent layer). */
+  agentCalls: string;
+  /** The single-run lock file. */
+  lock: string;
+  /** The state store folder. */
+  store: string;
+  /** The kill switch: any file system entry of this name halts autonomy. */
+  killSwitch: string;
+}
+
+export const DEFAULT_RUN_PATHS: Readonly<RunPaths> = {
+  journals: 'logs/mission_journals',
+  failedMissions: 'logs/failed_missions',
+  killSwitchActivations: 'logs/kill_switch_activations',
+  agentCalls: 'logs/agent_calls',
+  lock: '.lifeos_run_lock',
+  store: '.lifeos',
+  killSwitch: 'STOP_AUTONOMY',
+};
+
+/** Defaults with overrides; each path must be relative to the repository and stay inside it. */
+export function resolveRunPaths(overrides: Partial<RunPaths> = {}): RunPaths {
+  const paths = { ...DEFAULT_RUN_PATHS, ...overrides };
+  for (const [name, value] of Object.entries(paths)) {
+    const normalised = normalize(value).replaceAll('\\', '/');
+    if (isAbsolute(value) || normalised === '.' || normalised.startsWith('../') || normalised === '..') {
+      throw new TypeError(`paths.${name} must be a path inside the repository, relative to its root; got "${value}"`);
+    }
+    paths[name as keyof RunPaths] = normalised.replace(/\/$/, '');
+  }
+  return paths;
+}
+
+/** The engine-owned paths (the kill switch is the operator's, not the engine's). */
+function ownPaths(paths: RunPaths): string[] {
+  return [paths.journals, paths.failedMissions, paths.killSwitchActivations, paths.agentCalls, paths.store];
+}
+
+/** Git pathspecs that leave the engine's files out (`git status`, `git add`). */
+export function excludePathspecs(paths: RunPaths): string[] {
+  return [...ownPaths(paths).map((path) => `:(exclude,literal)${path}`), `:(exclude,glob)${paths.lock}*`];
+}
+
+/** gitignore-style patterns for `git clean -e`, which takes no pathspec magic. */
+export function cleanExcludes(paths: RunPaths): string[] {
+  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}*`];
+}

@@ -1,0 +1,348 @@
+/**
+ * The public run API: runMission, resumeMission, recoverRuns (DESIGN.md contracts). Each one
+ * plans or reloads the run, takes the single-run lock (recovering a crashed holder first),
+ * opens the journal and hands over to the engine; the lock is released however it ends.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
+import type { ExecutionPlan, PlanNode } from '../core/plan.ts';
+import { createRegistry, type Registry } from '../core/registry.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { foldJournal, openAttempt } from '../core/run-state.ts';
+import type { Mission } from '../core/types.ts';
+import type { OperationHandler, PacketTransform } from '../operations/handler.ts';
+import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
+import { handlerTable } from '../operations/registry.ts';
+import { RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
+import { changedPaths, git, repoTopLevel, snapshotRepo, stateHash } from './git-state.ts';
+import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
+import { killSwitchPresent } from './kill-switch.ts';
+import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
+import { recoverRun, type OpenRun, type RecoveryReport } from './recovery.ts';
+import { acquireRunLock, breakStaleLock, releaseRunLock } from './run-lock.ts';
+import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
+
+export interface EngineOptions {
+  /** The target repository (any folder inside its work tree). */
+  repoRoot: string;
+  /** LLM mode for llm_call handlers. Default: LIFEOS_TEST_MODE, else 'live'. */
+  mode?: 'live' | 'record' | 'replay';
+  /** Operation handlers; one with a built-in's type replaces it. */
+  handlers?: readonly OperationHandler[];
+  /** packet_route transforms by name (`identity` is built in). */
+  transforms?: Readonly<Record<string, PacketTransform>>;
+  /** JSON Schemas by name, for gate_check `schema: <name>`. */
+  schemas?: Readonly<Record<string, object>>;
+  /** Cancel the run: it stops before the next operation, rolls back, and ends `halted`. */
+  signal?: AbortSignal;
+  /** Called after each journal entry is written (an exception it throws is ignored). */
+  onEvent?: (event: RunEvent) => void;
+  /** Receives each escalation after it is journaled (the state store's queue). */
+  escalations?: EscalationSink;
+  /** fsync the journal after each entry (default true). */
+  fsync?: boolean;
+  /** Where the engine's files go (defaults in run-paths.ts). */
+  paths?: Partial<RunPaths>;
+  /** Missions that `kind: mission` steps and mission names resolve to (default: built-ins). */
+  registry?: Registry;
+  /** Clock for audit timestamps (default: the wall clock). */
+  now?: () => Date;
+}
+
+export interface RunOptions extends EngineOptions {
+  inputs?: Record<string, unknown>;
+  /** Hashes of the governance surfaces in force (spec §2.3), part of the run id. */
+  governanceSurfaceHashes?: Record<string, Sha256>;
+}
+
+export interface HumanDecision {
+  request_id: string;
+  decision: 'approved' | 'rejected';
+  by: string;
+  note?: string;
+}
+
+export interface ResumeOptions extends EngineOptions {
+  /** Decisions on the run's pending human requests, recorded before it goes on. */
+  decisions?: readonly HumanDecision[];
+}
+
+interface Setup {
+  env: EngineEnvironment;
+  registry: Registry;
+  paths: RunPaths;
+  options: EngineOptions;
+}
+
+function setup(options: EngineOptions): Setup {
+  let repoRoot: string;
+  try {
+    repoRoot = repoTopLevel(options.repoRoot);
+  } catch (error) {
+    throw new RunPreconditionFailed(`${options.repoRoot} is not inside a git work tree (${(error as Error).message.trim()}); missions run in a git repository`);
+  }
+  const paths = resolveRunPaths(options.paths);
+  const handlers = handlerTable(options.handlers);
+  const registry = createRegistry({ extend: options.registry ?? defaultRegistry(), operations: handlers.values() });
+  const envMode = process.env.LIFEOS_TEST_MODE;
+  const mode = options.mode ?? (envMode === 'record' || envMode === 'replay' || envMode === 'live' ? envMode : 'live');
+  return {
+    env: {
+      repoRoot,
+      paths,
+      handlers,
+      transforms: new Map([...BUILTIN_TRANSFORMS, ...Object.entries(options.transforms ?? {})]),
+      schemas: new Map(Object.entries(options.schemas ?? {})),
+      mode,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      escalations: options.escalations,
+      now: options.now ?? (() => new Date()),
+    },
+    registry,
+    paths,
+    options,
+  };
+}
+
+/**
+ * Run a mission (a Mission object, a registered name, or a mission file path) in a git
+ * repository. Resolves with the result; throws only for problems before the run starts
+ * (invalid mission or inputs, no repository, lock held by a live run, dirty work tree).
+ */
+export async function runMission(missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
+  const context = setup(options);
+  const mission = findMission(missionOrName, context.registry);
+  const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
+  requireHandlers(plan.steps, context.env.handlers);
+  const { repoRoot } = context.env;
+  const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();
+  const runId = computeRunId({
+    missionSpec: { mission, nested_missions: nestedMissionHashes(plan.steps, context.registry) },
+    inputsHash: plan.inputs_hash,
+    governanceSurfaceHashes: options.governanceSurfaceHashes ?? {},
+    codeVersionId: baseline,
+  });
+  return withLock(context, runId, plan.mission, async () => {
+    const runFolder = join(repoRoot, context.paths.journals, runDirName(runId));
+    const journal = JournalWriter.open(join(runFolder, JOURNAL_FILE), runId, journalOptions(context));
+    try {
+      const state = foldJournal(journal.entries);
+      if (openAttempt(state)) {
+        throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
+      }
+      const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
+      if (!killSwitch) requireCleanRepo(repoRoot, context.paths);
+      const planText = canonicalJson(plan);
+      mkdirSync(runFolder, { recursive: true });
+      writeFileSync(join(runFolder, 'plan.json'), planText);
+      const engine = new RunEngine(context.env, plan, journal, state, runDirName(runId));
+      const snapshot = snapshotRepo(repoRoot, context.paths);
+      engine.record('run_started', {
+        mission: plan.mission,
+        mission_version: plan.mission_version,
+        mission_hash: plan.mission_hash,
+        inputs_hash: plan.inputs_hash,
+        plan_hash: sha256(planText),
+        run_id_audit: randomUUID(),
+        attempt: state.attempts.length + 1,
+        baseline: snapshot,
+        baseline_state_hash: stateHash(snapshot),
+        governance_surface_hashes: options.governanceSurfaceHashes ?? {},
+        mode: context.env.mode,
+      });
+      return await engine.drive();
+    } finally {
+      journal.close();
+    }
+  });
+}
+
+/**
+ * Continue a run that waits for a human decision (after recording `decisions`), or one whose
+ * process died (crash recovery, spec §5.6.4).
+ */
+export async function resumeMission(runId: string, options: ResumeOptions): Promise<MissionResult> {
+  const context = setup(options);
+  const id = normaliseRunId(runId);
+  return withLock(context, id, peekMission(context, id), async () => {
+    const run = openRun(context, id);
+    try {
+      const attempt = openAttempt(run.state);
+      if (!attempt) {
+        const last = run.state.attempts[run.state.attempts.length - 1];
+        throw new RunPreconditionFailed(`run ${id} is not paused or unfinished (it ended ${last?.finished?.status ?? 'before starting'}); start the mission again instead`);
+      }
+      if (!attempt.paused) return (await recoverRun(context.env, run)).result;
+      const now = snapshotRepo(context.env.repoRoot, context.paths);
+      if (stateHash(now) !== stateHash(attempt.paused.state)) {
+        const changed = changedPaths(context.env.repoRoot, attempt.paused.state, now);
+        throw new RunPreconditionFailed(
+          `the repository changed since run ${id} paused (${changed.length > 0 ? `changed: ${changed.slice(0, 10).join(', ')}` : 'HEAD, branch or index moved'}); put it back, or start the mission again`,
+        );
+      }
+      const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
+      for (const decision of options.decisions ?? []) {
+        if (!run.state.human_requests.has(decision.request_id)) throw new RunPreconditionFailed(`run ${id} has no human request ${decision.request_id}`);
+        engine.record('human_decided', { request_id: decision.request_id, decision: decision.decision, by: decision.by, note: decision.note ?? null });
+      }
+      engine.record('run_resumed', { request_id: attempt.paused.request_id });
+      return await engine.drive();
+    } finally {
+      run.journal.close();
+    }
+  });
+}
+
+export interface RecoverOptions extends EngineOptions {}
+
+/**
+ * Recover every run whose process died (spec §5.6.4): a stale lock's run and any journal with
+ * an unfinished, not paused attempt. Each is continued (completed steps kept, an interrupted
+ * writing step compensated and restarted) or rolled back and escalated when unclear.
+ */
+export async function recoverRuns(options: RecoverOptions): Promise<RecoveryReport[]> {
+  const context = setup(options);
+  const reports: RecoveryReport[] = [];
+  const journals = join(context.env.repoRoot, context.paths.journals);
+  const folders = existsSync(journals) ? readdirSync(journals).filter((name) => /^[0-9a-f]{64}$/.test(name)).sort() : [];
+  for (const folder of folders) {
+    const id = `sha256:${folder}` as Sha256;
+    const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
+    const attempt = openAttempt(peeked);
+    if (!attempt || attempt.paused) continue;
+    reports.push(
+      await withLock(context, id, peeked.mission ?? 'unknown', async () => {
+        const run = openRun(context, id);
+        try {
+          return await recoverRun(context.env, run);
+        } finally {
+          run.journal.close();
+        }
+      }),
+    );
+  }
+  return reports;
+}
+
+/** Take the lock for `runId`, recovering a dead holder's run first; release it at the end. */
+async function withLock<T>(context: Setup, runId: Sha256, missionType: string, body: () => Promise<T>): Promise<T> {
+  const lockPath = join(context.env.repoRoot, context.paths.lock);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const taken = acquireRunLock(lockPath, { run_id: runId, run_id_audit: randomUUID(), mission_type: missionType, acquired_at: context.env.now().toISOString() });
+    if (!taken.acquired) {
+      await recoverStaleHolder(context, taken.stale.run_id);
+      breakStaleLock(lockPath, taken.stale);
+      continue;
+    }
+    try {
+      return await body();
+    } finally {
+      releaseRunLock(lockPath, runId);
+    }
+  }
+  throw new Error(`could not take the run lock ${lockPath} after recovering its previous holder`);
+}
+
+/** The dead holder's run is recovered before the lock is broken. */
+async function recoverStaleHolder(context: Setup, staleRunId: string): Promise<void> {
+  if (!/^sha256:[0-9a-f]{64}$/.test(staleRunId)) return;
+  const id = staleRunId as Sha256;
+  const folder = join(context.env.repoRoot, context.paths.journals, runDirName(id));
+  // No journal or plan yet: the holder died before its run started, so there is nothing to undo.
+  if (!existsSync(join(folder, JOURNAL_FILE)) || !existsSync(join(folder, 'plan.json'))) return;
+  const run = openRun(context, id);
+  try {
+    const attempt = openAttempt(run.state);
+    if (attempt && !attempt.paused) await recoverRun(context.env, run);
+  } finally {
+    run.journal.close();
+  }
+}
+
+/** The mission a run's journal names, read without opening it for writing. */
+function peekMission(context: Setup, runId: Sha256): string {
+  const path = join(context.env.repoRoot, context.paths.journals, runDirName(runId), JOURNAL_FILE);
+  if (!existsSync(path)) throw new RunPreconditionFailed(`no journal for run ${runId} at ${path}`);
+  return foldJournal(readJournal(path).entries).mission ?? 'unknown';
+}
+
+/** Open a run for writing: torn tail set aside, journal verified, plan checked against its hash. */
+function openRun(context: Setup, runId: Sha256): OpenRun {
+  const folder = join(context.env.repoRoot, context.paths.journals, runDirName(runId));
+  const journalPath = join(folder, JOURNAL_FILE);
+  if (!existsSync(journalPath)) throw new RunPreconditionFailed(`no journal for run ${runId} at ${journalPath}`);
+  const torn = quarantineTornTail(journalPath);
+  const journal = JournalWriter.open(journalPath, runId, journalOptions(context));
+  const state = foldJournal(journal.entries);
+  const planPath = join(folder, 'plan.json');
+  const planText = readFileSync(planPath, 'utf8');
+  if (state.plan_hash && sha256(planText) !== state.plan_hash) {
+    journal.close();
+    throw new RunPreconditionFailed(`${planPath} does not match the plan hash in the journal (${state.plan_hash}): it was changed after the run started`);
+  }
+  return { plan: JSON.parse(planText) as ExecutionPlan, journal, state, runDir: runDirName(runId), torn };
+}
+
+function journalOptions(context: Setup): { fsync: boolean; now: () => Date } {
+  return { fsync: context.options.fsync ?? true, now: context.env.now };
+}
+
+function findMission(missionOrName: Mission | string, registry: Registry): Mission {
+  if (typeof missionOrName !== 'string') return missionOrName;
+  const { mission, diagnostics } = resolveMission(missionOrName, registry);
+  if (!mission) throw new RunPreconditionFailed(diagnostics.map((d) => d.message).join('\n') || `unknown mission "${missionOrName}"`);
+  return mission;
+}
+
+function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>): void {
+  const missing = new Map<string, string>();
+  const visit = (list: readonly PlanNode[]): void => {
+    for (const node of list) {
+      if (node.type === 'operation' && !handlers.has(node.operation) && !missing.has(node.operation)) missing.set(node.operation, node.id);
+      if (node.type === 'fan_out') visit(node.instances);
+      if (node.type === 'mission') visit(node.steps);
+    }
+  };
+  visit(nodes);
+  if (missing.size > 0) {
+    const list = [...missing].map(([operation, node]) => `"${operation}" (first used by step ${node})`).join(', ');
+    throw new RunPreconditionFailed(`no handler for operation ${list}; pass one in runMission({ handlers })`);
+  }
+}
+
+function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Record<string, Sha256> {
+  const hashes: Record<string, Sha256> = {};
+  const visit = (list: readonly PlanNode[]): void => {
+    for (const node of list) {
+      if (node.type === 'mission') {
+        const entry = registry.missions.get(node.mission);
+        if (entry) hashes[node.mission] = hashCanonical(entry.mission);
+        visit(node.steps);
+      }
+      if (node.type === 'fan_out') visit(node.instances);
+    }
+  };
+  visit(nodes);
+  return hashes;
+}
+
+/** Spec §5.6.3: the work tree must be clean (the engine's own files do not count). */
+function requireCleanRepo(repoRoot: string, paths: RunPaths): void {
+  const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ...excludePathspecs(paths)]);
+  const entries = status.split('\0').filter(Boolean);
+  if (entries.length > 0) {
+    const shown = entries.slice(0, 10).join(', ');
+    throw new RunPreconditionFailed(
+      `the work tree of ${repoRoot} is not clean (${entries.length} change${entries.length === 1 ? '' : 's'}: ${shown}); commit or stash them before running a mission`,
+    );
+  }
+}
+
+function normaliseRunId(runId: string): Sha256 {
+  const hex = runId.startsWith('sha256:') ? runId.slice(7) : runId;
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new RunPreconditionFailed(`"${runId}" is not a run id (sha256:<64 hex>)`);
+  return `sha256:${hex}`;
+}
