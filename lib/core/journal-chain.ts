@@ -52,6 +52,8 @@ export interface JournalVerification {
   errors: JournalError[];
 }
 
+const UNKNOWN = Symbol('unknown hash');
+
 /** The `prev_entry_hash` of a run's first entry. */
 export function genesisHash(runId: Sha256): Sha256 {
   return hashCanonical({ genesis: JOURNAL_FORMAT, run_id: runId });
@@ -117,7 +119,8 @@ export function verifyJournalText(
       entry = parsed as Record<string, unknown>;
     } catch (error) {
       errors.push({ line, kind: 'parse_error', message: `not a journal entry: ${(error as Error).message}` });
-      previous = undefined;
+      // Assume the unreadable line held the next entry, so the lines after it are still checked.
+      previous = { seq: (previous?.seq ?? 0) + 1, hash: UNKNOWN };
       hashes.push(undefined);
       return;
     }
@@ -166,7 +169,7 @@ function checkEntry(
     return { kind: 'chain_break', message: `entry belongs to run ${entry.run_id}, not ${runId}` };
   }
   const expectedPrev = previous ? previous.hash : genesisHash(entry.run_id);
-  if (entry.prev_entry_hash !== expectedPrev) {
+  if (expectedPrev !== UNKNOWN && entry.prev_entry_hash !== expectedPrev) {
     const what = previous ? 'the previous entry_hash' : 'the genesis hash of the run';
     return { kind: 'chain_break', message: `prev_entry_hash ${entry.prev_entry_hash} is not ${what} (${String(expectedPrev)})` };
   }

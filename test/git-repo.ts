@@ -1,0 +1,65 @@
+// A real git repository in a temp dir, for engine tests, and a writing handler to run in it.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRegistry } from '../lib/core/registry.ts';
+import type { Mission } from '../lib/core/types.ts';
+import type { OperationHandler } from '../lib/operations/handler.ts';
+import { loadMission } from '../lib/runtime/mission-library.ts';
+
+export function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+}
+
+/** A new repository with one commit holding `files`. */
+export function makeRepo(files: Record<string, string> = { 'README.md': 'hello\n' }): string {
+  const repo = mkdtempSync(join(tmpdir(), 'lifeos-test-'));
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'config', 'user.email', 'test@example.com');
+  git(repo, 'config', 'user.name', 'Test');
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(repo, path)), { recursive: true });
+    writeFileSync(join(repo, path), text);
+  }
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-qm', 'initial');
+  return repo;
+}
+
+/** HEAD, index and every work-tree file (engine files under logs/ and the lock left out), as text. */
+export function repoFingerprint(repo: string): string {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(join(repo, dir)).sort()) {
+      const path = dir ? `${dir}/${name}` : name;
+      if (path === '.git' || path === 'logs' || path.startsWith('.lifeos_run_lock')) continue;
+      if (statSync(join(repo, path)).isDirectory()) walk(path);
+      else files.push(`${path}:${readFileSync(join(repo, path)).toString('base64')}`);
+    }
+  };
+  walk('');
+  return [git(repo, 'rev-parse', 'HEAD'), git(repo, 'symbolic-ref', 'HEAD'), git(repo, 'ls-files', '-s'), ...files].join('\n');
+}
+
+/** `write_file`: writes params.text to params.path in the repository. */
+export const writeFileHandler: OperationHandler = {
+  type: 'write_file',
+  description: 'write one file (test handler)',
+  writes: true,
+  compensation: 'fs_restore',
+  idempotent: false,
+  paramsSchema: { type: 'object', required: ['path', 'text'], properties: { path: { type: 'string' }, text: { type: 'string' } } },
+  execute: (params, context) => {
+    const path = join(context.repo_root, params.path as string);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, params.text as string);
+    return { wrote: params.path };
+  },
+};
+
+export function mission(text: string, handlers: readonly OperationHandler[] = [writeFileHandler]): Mission {
+  const loaded = loadMission(text, { filename: 'test.yaml', registry: createRegistry({ operations: handlers }) });
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics, null, 2));
+  return loaded.mission;
+}

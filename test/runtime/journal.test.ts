@@ -1,0 +1,148 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hashCanonical, type Sha256 } from '../../lib/core/canonical.ts';
+import { entryHash, genesisHash } from '../../lib/core/journal-chain.ts';
+import { JournalCorrupt, JournalWriter, quarantineTornTail, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
+
+const RUN = hashCanonical({ test: 'run-a' });
+const OTHER_RUN = hashCanonical({ test: 'run-b' });
+
+function journalWith(runId: Sha256, count: number): string {
+  const folder = join(mkdtempSync(join(tmpdir(), 'lifeos-journal-')), runDirName(runId));
+  mkdirSync(folder);
+  const path = join(folder, 'journal.jsonl');
+  const writer = JournalWriter.open(path, runId, { fsync: false });
+  for (let i = 0; i < count; i++) writer.append('step', { index: i, text: `entry ${i}` });
+  writer.close();
+  return path;
+}
+
+const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').slice(0, -1);
+const save = (path: string, list: string[]): void => writeFileSync(path, list.map((line) => `${line}\n`).join(''));
+const errors = (path: string): string[] => verifyJournal(path).errors.map((e) => `${e.kind}@${e.line}`);
+
+function rehash(entry: Record<string, unknown>): string {
+  return JSON.stringify({ ...entry, entry_hash: entryHash(entry) });
+}
+
+test('a journal written by the engine verifies; the first entry links to the genesis hash of its run', () => {
+  const path = journalWith(RUN, 5);
+  const result = verifyJournal(path);
+  assert.equal(result.errors, []);
+  assert.ok(result.ok);
+  assert.is(result.entries, 5);
+  const first = JSON.parse(lines(path)[0] as string);
+  assert.is(first.prev_entry_hash, genesisHash(RUN));
+  assert.is(first.seq, 1);
+  assert.is(result.headHash, JSON.parse(lines(path)[4] as string).entry_hash);
+});
+
+test('reopening continues the chain without rewriting a byte', () => {
+  const path = journalWith(RUN, 3);
+  const before = readFileSync(path, 'utf8');
+  const writer = JournalWriter.open(path, RUN, { fsync: false });
+  writer.append('more', {});
+  writer.close();
+  assert.ok(readFileSync(path, 'utf8').startsWith(before));
+  assert.equal(errors(path), []);
+});
+
+test('tamper: an edited field is a hash_mismatch on its line', () => {
+  const path = journalWith(RUN, 5);
+  const list = lines(path);
+  list[2] = (list[2] as string).replace('entry 2', 'entry X');
+  save(path, list);
+  assert.equal(errors(path), ['hash_mismatch@3']);
+});
+
+test('tamper: an edited and rehashed entry breaks the chain at the next line', () => {
+  const path = journalWith(RUN, 5);
+  const list = lines(path);
+  const entry = JSON.parse(list[1] as string);
+  entry.data.text = 'forged';
+  list[1] = rehash(entry);
+  save(path, list);
+  assert.equal(errors(path), ['chain_break@3']);
+});
+
+test('tamper: deleting the first, a middle or the last entry is detected', () => {
+  const first = journalWith(RUN, 5);
+  save(first, lines(first).slice(1));
+  assert.equal(errors(first), ['sequence_gap@1']);
+
+  const middle = journalWith(RUN, 5);
+  save(middle, lines(middle).filter((_, i) => i !== 2));
+  assert.equal(errors(middle), ['sequence_gap@3']);
+
+  // The last entry can only be missed against a record of the journal's end: a completion bundle.
+  const last = journalWith(RUN, 5);
+  const head = JSON.parse(lines(last)[4] as string).entry_hash;
+  writeFileSync(join(last, '..', 'bundle.1.json'), JSON.stringify({ journal: { entry_count: 5, head_hash: head } }));
+  assert.equal(errors(last), []);
+  save(last, lines(last).slice(0, 4));
+  assert.equal(errors(last), ['torn_tail@5']);
+});
+
+test('tamper: a rewritten last entry is caught by the bundle anchor', () => {
+  const path = journalWith(RUN, 4);
+  const list = lines(path);
+  writeFileSync(join(path, '..', 'bundle.1.json'), JSON.stringify({ journal: { entry_count: 4, head_hash: JSON.parse(list[3] as string).entry_hash } }));
+  const entry = JSON.parse(list[3] as string);
+  entry.data.text = 'rewritten';
+  list[3] = rehash(entry);
+  save(path, list);
+  assert.equal(errors(path), ['hash_mismatch@4']);
+});
+
+test('tamper: reordered entries are sequence gaps from where the order breaks until it is restored', () => {
+  const path = journalWith(RUN, 5);
+  const list = lines(path);
+  [list[1], list[2]] = [list[2] as string, list[1] as string];
+  save(path, list);
+  assert.equal(errors(path), ['sequence_gap@2', 'sequence_gap@3', 'sequence_gap@4']);
+});
+
+test('tamper: an inserted forged entry with a valid hash breaks the chain after it', () => {
+  const path = journalWith(RUN, 4);
+  const list = lines(path);
+  const previous = JSON.parse(list[1] as string);
+  const forged = { at: previous.at, data: { forged: true }, prev_entry_hash: previous.entry_hash, run_id: RUN, seq: 3, type: 'step' };
+  list.splice(2, 0, rehash(forged));
+  save(path, list);
+  assert.equal(errors(path), ['sequence_gap@4']);
+});
+
+test('tamper: an entry spliced in from another run breaks the chain on its line and the next', () => {
+  const path = journalWith(RUN, 4);
+  const other = lines(journalWith(OTHER_RUN, 4));
+  const list = lines(path);
+  list[2] = other[2] as string;
+  save(path, list);
+  assert.equal(errors(path), ['chain_break@3', 'chain_break@4']);
+  assert.match(verifyJournal(path).errors[0]?.message ?? '', `belongs to run ${OTHER_RUN}`);
+});
+
+test('tamper: a torn last line is reported with its line, and set aside byte for byte by recovery', () => {
+  const path = journalWith(RUN, 3);
+  const whole = readFileSync(path, 'utf8');
+  writeFileSync(path, `${whole}{"at":"2026-`);
+  assert.equal(errors(path), ['torn_tail@4']);
+  assert.throws(() => JournalWriter.open(path, RUN), (error: unknown) => error instanceof JournalCorrupt);
+  const torn = quarantineTornTail(path);
+  assert.equal(torn?.offset, Buffer.byteLength(whole));
+  assert.is(readFileSync(torn?.file as string, 'utf8'), '{"at":"2026-');
+  assert.equal(errors(path), []);
+});
+
+test('a line that is not JSON is a parse_error; the chain resumes after it', () => {
+  const path = journalWith(RUN, 4);
+  const list = lines(path);
+  list[1] = 'not json';
+  save(path, list);
+  assert.equal(errors(path), ['parse_error@2']);
+});
+
+test.run();
