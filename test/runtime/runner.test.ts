@@ -1,0 +1,239 @@
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
+import type { OperationHandler } from '../../lib/operations/handler.ts';
+import { verifyBundle } from '../../lib/runtime/bundle.ts';
+import { verifyJournal } from '../../lib/runtime/journal.ts';
+import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
+import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+
+const TWO_WRITES = `mission: two_writes
+version: "1.0"
+inputs: [{name: pass, type: bool, default: true}]
+outputs: [{name: wrote, type: any, value: "{{steps.second.output.wrote}}"}]
+steps:
+  - {id: first, kind: runtime, operation: write_file, params: {path: new/file.txt, text: created}}
+  - {id: second, kind: runtime, operation: write_file, params: {path: README.md, text: changed}}
+  - id: gate
+    kind: runtime
+    operation: gate_check
+    params: {condition: "{{pass}} == true", on_fail: escalate}
+`;
+
+const types = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line).type);
+
+test('a completed run journals every step, verifies, and writes a bundle anchoring the journal', async () => {
+  const repo = makeRepo();
+  const events: string[] = [];
+  const result = await runMission(mission(TWO_WRITES), { repoRoot: repo, handlers: [writeFileHandler], onEvent: (e) => events.push(e.type) });
+  assert.is(result.status, 'completed');
+  assert.equal(result.outputs, { wrote: 'README.md' });
+  assert.match(result.runId, /^sha256:[0-9a-f]{64}$/);
+  assert.is(readFileSync(join(repo, 'README.md'), 'utf8'), 'changed');
+  assert.equal(verifyJournal(result.journalPath).errors, []);
+  assert.equal(types(result.journalPath), events);
+  assert.is(events[0], 'run_started');
+  assert.is(events.at(-1), 'run_finished');
+  assert.ok(verifyBundle(result.bundlePath as string).ok);
+  assert.not.ok(existsSync(join(repo, '.lifeos_run_lock')), 'lock released');
+});
+
+test('an escalating gate rolls every write back, verified, leaving the exact pre-run state and the evidence', async () => {
+  const repo = makeRepo();
+  const before = repoFingerprint(repo);
+  const result = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
+  assert.is(result.status, 'escalated');
+  assert.match(result.escalation?.reason ?? '', 'gate two_writes'.replace('two_writes', 'gate'));
+  assert.is(repoFingerprint(repo), before);
+  const entries = readFileSync(result.journalPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const compensated = entries.filter((e) => e.type === 'compensated');
+  assert.equal(compensated.map((e) => e.data.node), ['second', 'first'], 'reverse order');
+  assert.ok(compensated.every((e) => e.data.compensation_verified === true));
+  assert.ok(existsSync(join(result.evidencePath as string, 'changes.patch')));
+  assert.match(readFileSync(join(result.evidencePath as string, 'changes.patch'), 'utf8'), '+changed');
+  assert.equal(verifyJournal(result.journalPath).errors, []);
+});
+
+test('a failing handler fails the run; its own partial write is undone too', async () => {
+  const repo = makeRepo();
+  const before = repoFingerprint(repo);
+  const half: OperationHandler = {
+    ...writeFileHandler,
+    type: 'half_write',
+    execute: (params, context) => {
+      writeFileSync(join(context.repo_root, 'partial.txt'), 'half');
+      throw new Error(`disk full writing ${String(params.path)}`);
+    },
+  };
+  const result = await runMission(
+    mission(
+      `mission: half
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: ok, kind: runtime, operation: write_file, params: {path: a.txt, text: a}}
+  - {id: bad, kind: runtime, operation: half_write, params: {path: b.txt, text: b}}
+`,
+      [writeFileHandler, half],
+    ),
+    { repoRoot: repo, handlers: [writeFileHandler, half] },
+  );
+  assert.is(result.status, 'failed');
+  assert.equal(result.error, { message: 'step bad (half_write): disk full writing b.txt', node: 'bad' });
+  assert.is(repoFingerprint(repo), before);
+});
+
+test('re-running a completed run skips its completed steps by idempotency key', async () => {
+  const repo = makeRepo();
+  let calls = 0;
+  const counting: OperationHandler = { type: 'count', description: 'counts', writes: false, compensation: 'none', idempotent: true, execute: () => ++calls };
+  const text = `mission: counted
+version: "1.0"
+inputs: []
+outputs: [{name: n, type: int, value: "{{steps.c.output}}"}]
+steps:
+  - {id: c, kind: runtime, operation: count}
+`;
+  const first = await runMission(mission(text, [counting]), { repoRoot: repo, handlers: [counting] });
+  const second = await runMission(mission(text, [counting]), { repoRoot: repo, handlers: [counting] });
+  assert.is(calls, 1);
+  assert.is(second.runId, first.runId);
+  assert.equal(second.outputs, { n: 1 });
+  assert.ok(types(second.journalPath).includes('step_skipped'));
+  assert.equal(verifyJournal(second.journalPath).errors, []);
+});
+
+test('the kill switch created mid-step: the next operation never starts, status halted, lock released', async () => {
+  const repo = makeRepo();
+  const before = repoFingerprint(repo);
+  const started: string[] = [];
+  const pull: OperationHandler = {
+    ...writeFileHandler,
+    type: 'pull_switch',
+    execute: (params, context) => {
+      started.push(context.node_id);
+      writeFileHandler.execute(params, context);
+      symlinkSync('/nonexistent/target', join(context.repo_root, 'STOP_AUTONOMY')); // dangling: still counts
+      return {};
+    },
+  };
+  const result = await runMission(
+    mission(
+      `mission: halted
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: one, kind: runtime, operation: pull_switch, params: {path: x.txt, text: x}}
+  - {id: two, kind: runtime, operation: write_file, params: {path: y.txt, text: y}}
+`,
+      [writeFileHandler, pull],
+    ),
+    { repoRoot: repo, handlers: [writeFileHandler, pull] },
+  );
+  assert.is(result.status, 'halted');
+  assert.equal(started, ['one']);
+  assert.not.ok(types(result.journalPath).some((type, i, all) => type === 'operation_started' && all.indexOf('kill_switch') < i));
+  assert.ok(result.escalation?.reason.includes('STOP_AUTONOMY'));
+  assert.ok(existsSync(join(repo, 'logs/kill_switch_activations')));
+  assert.not.ok(existsSync(join(repo, '.lifeos_run_lock')));
+  git(repo, 'status'); // the repo is usable
+  const after = repoFingerprint(repo).split('\n').filter((line) => !line.startsWith('STOP_AUTONOMY')).join('\n');
+  assert.is(after, before);
+});
+
+test('a dirty work tree refuses to start; the engine files do not count as dirty', async () => {
+  const repo = makeRepo();
+  const text = `mission: nothing
+version: "1.0"
+inputs: []
+outputs: []
+steps: [{id: n, kind: runtime, operation: noop}]
+`;
+  assert.is((await runMission(mission(text), { repoRoot: repo })).status, 'completed');
+  writeFileSync(join(repo, 'stray.txt'), 'x');
+  try {
+    await runMission(mission(text.replace('nothing', 'nothing2')), { repoRoot: repo });
+    assert.unreachable('should refuse');
+  } catch (error) {
+    assert.instance(error, RunPreconditionFailed);
+    assert.match((error as Error).message, 'stray.txt');
+  }
+});
+
+test('a human step stops the run awaiting_human; resume with an approval completes it', async () => {
+  const repo = makeRepo();
+  const text = `mission: approve_me
+version: "1.0"
+inputs: []
+outputs: [{name: approval, type: any, value: "{{steps.ask.output}}"}]
+steps:
+  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: draft}}
+  - {id: ask, kind: human, params: {question: ship it?}}
+  - {id: after, kind: runtime, operation: noop}
+`;
+  const paused = await runMission(mission(text), { repoRoot: repo, handlers: [writeFileHandler] });
+  assert.is(paused.status, 'awaiting_human');
+  assert.is(readFileSync(join(repo, 'out.txt'), 'utf8'), 'draft', 'writes are kept while waiting');
+  const request = paused.awaiting?.request_id as string;
+  const done = await resumeMission(paused.runId, { repoRoot: repo, handlers: [writeFileHandler], decisions: [{ request_id: request, decision: 'approved', by: 'CEO' }] });
+  assert.is(done.status, 'completed');
+  assert.equal(done.outputs, { approval: { approved: true, by: 'CEO', note: null } });
+  assert.equal(verifyJournal(done.journalPath).errors, []);
+});
+
+test('a step timeout aborts the handler and rolls back', async () => {
+  const repo = makeRepo();
+  const before = repoFingerprint(repo);
+  const slow: OperationHandler = {
+    type: 'slow',
+    description: 'waits',
+    writes: false,
+    compensation: 'none',
+    idempotent: true,
+    execute: (_params, context) => new Promise((resolve) => context.signal.addEventListener('abort', () => resolve('late'))),
+  };
+  const result = await runMission(
+    mission(
+      `mission: slow
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: w, kind: runtime, operation: write_file, params: {path: a.txt, text: a}}
+  - {id: s, kind: runtime, operation: slow, timeout_seconds: 1}
+`,
+      [writeFileHandler, slow],
+    ),
+    { repoRoot: repo, handlers: [writeFileHandler, slow] },
+  );
+  assert.is(result.status, 'failed');
+  assert.match(result.error?.message ?? '', 'step timeout of 1 s exceeded');
+  assert.is(repoFingerprint(repo), before);
+});
+
+test('a plan whose operation has no handler is refused before anything runs', async () => {
+  const repo = makeRepo();
+  const text = `mission: needs_llm
+version: "1.0"
+inputs: []
+outputs: []
+steps: [{id: ask, kind: runtime, operation: llm_call, params: {role: designer}}]
+`;
+  try {
+    await runMission(mission(text), { repoRoot: repo });
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, 'no handler for operation "llm_call" (first used by step ask)');
+  }
+  assert.not.ok(existsSync(join(repo, 'logs')));
+});
+
+test.run();
