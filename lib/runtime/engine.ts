@@ -93,7 +93,10 @@ export class RunEngine {
   /** State hash after the last write: the pre- and post-state of a read-only operation. */
   private lastStateHash: Sha256 | undefined;
   private readonly runSignal: AbortSignal;
-  private readonly missionTimeout: AbortSignal;
+  // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
+  // a handler waits for the signal.
+  private readonly missionTimeout = new AbortController();
+  private missionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly env: EngineEnvironment,
@@ -103,8 +106,7 @@ export class RunEngine {
     /** The run's folder name (its id without `sha256:`). */
     private readonly runDir: string,
   ) {
-    this.missionTimeout = AbortSignal.timeout(plan.timeout_seconds * 1000);
-    this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout]) : this.missionTimeout;
+    this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout.signal]) : this.missionTimeout.signal;
   }
 
   get runId(): Sha256 {
@@ -128,6 +130,7 @@ export class RunEngine {
     const attempt = this.attempt();
     const lastWrite = attempt.writes[attempt.writes.length - 1];
     this.lastStateHash = lastWrite ? lastWrite.receipt.post_state_hash : stateHash(attempt.baseline);
+    this.missionTimer = setTimeout(() => this.missionTimeout.abort(), this.plan.timeout_seconds * 1000);
     try {
       this.checkKillSwitch('before the mission');
       for (const [index, condition] of this.plan.preconditions.entries()) {
@@ -142,6 +145,8 @@ export class RunEngine {
       return this.finish('completed', final, outputs);
     } catch (error) {
       return this.stop(error);
+    } finally {
+      clearTimeout(this.missionTimer);
     }
   }
 
@@ -305,16 +310,18 @@ export class RunEngine {
 
   /** Call the handler under the step's and the mission's time limits. */
   private async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode): Promise<unknown> {
-    const stepTimeout = node.timeout_seconds === null ? undefined : AbortSignal.timeout(node.timeout_seconds * 1000);
-    const signal = stepTimeout ? AbortSignal.any([this.runSignal, stepTimeout]) : this.runSignal;
+    const stepTimeout = node.timeout_seconds === null ? undefined : new AbortController();
+    const stepTimer = stepTimeout && setTimeout(() => stepTimeout.abort(), (node.timeout_seconds as number) * 1000);
+    const signal = stepTimeout ? AbortSignal.any([this.runSignal, stepTimeout.signal]) : this.runSignal;
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(this.abortError(node, stepTimeout));
+      onAbort = () => reject(this.abortError(node, stepTimeout?.signal));
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       return await Promise.race([Promise.resolve().then(() => handler.execute(params, { ...base, signal })), aborted]);
     } finally {
+      clearTimeout(stepTimer);
       if (onAbort) signal.removeEventListener('abort', onAbort);
       aborted.catch(() => undefined);
     }
@@ -322,7 +329,7 @@ export class RunEngine {
 
   private abortError(node: PlanOperationNode, stepTimeout?: AbortSignal): Error {
     if (this.env.signal?.aborted) return new HostAbort(`the host cancelled the run during step ${node.id}`);
-    if (this.missionTimeout.aborted) return new OperationFailed(node.id, node.operation, `mission timeout of ${this.plan.timeout_seconds} s exceeded`);
+    if (this.missionTimeout.signal.aborted) return new OperationFailed(node.id, node.operation, `mission timeout of ${this.plan.timeout_seconds} s exceeded`);
     if (stepTimeout?.aborted) return new OperationFailed(node.id, node.operation, `step timeout of ${String(node.timeout_seconds)} s exceeded`);
     return new OperationFailed(node.id, node.operation, 'aborted');
   }
