@@ -8,8 +8,11 @@ import type { Mission } from '../lib/core/types.ts';
 import type { OperationHandler } from '../lib/operations/handler.ts';
 import { loadMission } from '../lib/runtime/mission-library.ts';
 
+// Fixed dates: the same files give the same commit ids in every test repository.
+const FIXED_DATES = { GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z' };
+
 export function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, ...FIXED_DATES } });
 }
 
 /** A new repository with one commit holding `files`. */

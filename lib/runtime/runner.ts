@@ -21,7 +21,7 @@ import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirNam
 import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
 import { recoverRun, type OpenRun, type RecoveryReport } from './recovery.ts';
-import { acquireRunLock, breakStaleLock, releaseRunLock } from './run-lock.ts';
+import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 
 export interface EngineOptions {
@@ -206,6 +206,10 @@ export interface RecoverOptions extends EngineOptions {}
 export async function recoverRuns(options: RecoverOptions): Promise<RecoveryReport[]> {
   const context = setup(options);
   const reports: RecoveryReport[] = [];
+  // A dead holder's lock goes first; its run, if unfinished, is recovered with the others below.
+  const lockPath = join(context.env.repoRoot, context.paths.lock);
+  const probe = probeRunLock(lockPath);
+  if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
   const folders = existsSync(journals) ? readdirSync(journals).filter((name) => /^[0-9a-f]{64}$/.test(name)).sort() : [];
   for (const folder of folders) {
@@ -213,31 +217,50 @@ export async function recoverRuns(options: RecoverOptions): Promise<RecoveryRepo
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
     const attempt = openAttempt(peeked);
     if (!attempt || attempt.paused) continue;
-    reports.push(
-      await withLock(context, id, peeked.mission ?? 'unknown', async () => {
+    const report = await withLock(
+      context,
+      id,
+      peeked.mission ?? 'unknown',
+      async () => {
         const run = openRun(context, id);
         try {
-          return await recoverRun(context.env, run);
+          // Recovered already if it was the dead lock holder's run.
+          const open = openAttempt(run.state);
+          return open && !open.paused ? await recoverRun(context.env, run) : undefined;
         } finally {
           run.journal.close();
         }
-      }),
+      },
+      (recovered) => reports.push(recovered),
     );
+    if (report) reports.push(report);
   }
   return reports;
 }
 
 /** Take the lock for `runId`, recovering a dead holder's run first; release it at the end. */
-async function withLock<T>(context: Setup, runId: Sha256, missionType: string, body: () => Promise<T>): Promise<T> {
+async function withLock<T>(
+  context: Setup,
+  runId: Sha256,
+  missionType: string,
+  body: () => Promise<T>,
+  onRecovered?: (report: RecoveryReport) => void,
+): Promise<T> {
   const lockPath = join(context.env.repoRoot, context.paths.lock);
+  let staleRun: string | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const taken = acquireRunLock(lockPath, { run_id: runId, run_id_audit: randomUUID(), mission_type: missionType, acquired_at: context.env.now().toISOString() });
     if (!taken.acquired) {
-      await recoverStaleHolder(context, taken.stale.run_id);
+      // Break the dead holder's lock (only one process can), take ours, then recover its run under it.
       breakStaleLock(lockPath, taken.stale);
+      staleRun = taken.stale.run_id;
       continue;
     }
     try {
+      if (staleRun) {
+        const recovered = await recoverStaleHolder(context, staleRun);
+        if (recovered) onRecovered?.(recovered);
+      }
       return await body();
     } finally {
       releaseRunLock(lockPath, runId);
@@ -247,16 +270,16 @@ async function withLock<T>(context: Setup, runId: Sha256, missionType: string, b
 }
 
 /** The dead holder's run is recovered before the lock is broken. */
-async function recoverStaleHolder(context: Setup, staleRunId: string): Promise<void> {
-  if (!/^sha256:[0-9a-f]{64}$/.test(staleRunId)) return;
+async function recoverStaleHolder(context: Setup, staleRunId: string): Promise<RecoveryReport | undefined> {
+  if (!/^sha256:[0-9a-f]{64}$/.test(staleRunId)) return undefined;
   const id = staleRunId as Sha256;
   const folder = join(context.env.repoRoot, context.paths.journals, runDirName(id));
   // No journal or plan yet: the holder died before its run started, so there is nothing to undo.
-  if (!existsSync(join(folder, JOURNAL_FILE)) || !existsSync(join(folder, 'plan.json'))) return;
+  if (!existsSync(join(folder, JOURNAL_FILE)) || !existsSync(join(folder, 'plan.json'))) return undefined;
   const run = openRun(context, id);
   try {
     const attempt = openAttempt(run.state);
-    if (attempt && !attempt.paused) await recoverRun(context.env, run);
+    return attempt && !attempt.paused ? await recoverRun(context.env, run) : undefined;
   } finally {
     run.journal.close();
   }
