@@ -68,3 +68,16 @@ export {
   type Sha256,
 } from './core/canonical.ts';
 export { COMPENSATION_COMMANDS, COMPENSATION_TYPES, type CompensationCommand, type CompensationType } from './core/compensation.ts';
+
+// Running missions (spec §5.2, §5.6–§5.8): runner, operation handlers, journal, lock, recovery.
+export { recoverRuns, resumeMission, runMission, type EngineOptions, type HumanDecision, type RecoverOptions, type ResumeOptions, type RunOptions } from './runtime/runner.ts';
+export type { Escalation, EscalationSink, MissionResult, RunEvent } from './runtime/engine.ts';
+export type { RecoveryReport } from './runtime/recovery.ts';
+export { defineOperation, type ExecutionContext, type Operation, type OperationContext, type OperationHandler, type PacketTransform } from './operations/handler.ts';
+export { BUILTIN_HANDLERS } from './operations/registry.ts';
+export { JournalCorrupt, verifyJournal } from './runtime/journal.ts';
+export { verifyBundle, type CompletionBundle } from './runtime/bundle.ts';
+export { genesisHash, verifyJournalText, type JournalEntry, type JournalError, type JournalErrorKind, type JournalVerification } from './core/journal-chain.ts';
+export { foldJournal, type OperationReceipt, type RunState, type RunStatus } from './core/run-state.ts';
+export { DEFAULT_RUN_PATHS, type RunPaths } from './runtime/run-paths.ts';
+export { EscalationRequired, KillSwitchActive, OperationFailed, RunLockCorrupt, RunLockHeld, RunPreconditionFailed, type RunLockInfo } from './core/run-errors.ts';

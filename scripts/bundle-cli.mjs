@@ -17,6 +17,8 @@ await build({
   alias: { yaml: './node_modules/yaml/browser/index.js' },
   // CommonJS code in the bundle require()s node built-ins; handlebars is require()d lazily.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  // ajv is only loaded when a run checks params or schemas; keep its compiler out of the bundle.
+  external: ['ajv'],
   minify: true,
   logLevel: 'warning',
 });

@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { EXIT, UsageError, type CliIO } from './io.ts';
 import { PLAN_USAGE, planCommand } from './plan-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
+import { VERIFY_USAGE, verifyCommand } from './verify-command.ts';
 
 const COMMANDS: Readonly<Record<string, { run: (args: string[], io: CliIO) => number; usage: string }>> = {
   validate: { run: validateCommand, usage: VALIDATE_USAGE },
   plan: { run: planCommand, usage: PLAN_USAGE },
+  verify: { run: verifyCommand, usage: VERIFY_USAGE },
 };
 
 export const USAGE = `Usage: lifeos-mission <command> [options]
@@ -17,6 +19,7 @@ export const USAGE = `Usage: lifeos-mission <command> [options]
 Commands:
   validate [files|folders...]        check mission YAML; every problem at once, with file:line:col
   plan <mission-file-or-name>        expand a mission and its inputs into the execution plan
+  verify <journal|bundle>...         check the hash chain of mission journals and bundles
 
 Run \`lifeos-mission <command> --help\` for a command's options.
 Options: -h, --help   --version

@@ -1,10 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../lib/cli/main.ts';
+import { runMission } from '../../lib/runtime/runner.ts';
+import { makeRepo, mission } from '../git-repo.ts';
 import { fixturePath, repoRoot } from '../helpers.ts';
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -138,3 +140,22 @@ process_('--version and --help print and exit 0', () => {
 });
 
 process_.run();
+
+const verify = suite('lifeos-mission verify');
+
+verify('exit 0 for a journal and its bundle; exit 1 with file:line: kind for a tampered journal', async () => {
+  const repo = makeRepo();
+  const result = await runMission(mission('mission: v\nversion: "1.0"\ninputs: []\noutputs: []\nsteps: [{id: n, kind: runtime, operation: noop}]\n'), { repoRoot: repo });
+  const ok = await cli('verify', result.journalPath, result.bundlePath as string);
+  assert.is(ok.code, 0, ok.stdout);
+  assert.match(ok.stdout, /journal.jsonl: ok, \d+ entries, head sha256:/);
+  const text = readFileSync(result.journalPath, 'utf8');
+  writeFileSync(result.journalPath, text.replace('"status":"completed"', '"status":"failed"'));
+  const bad = await cli('verify', '--format', 'json', result.journalPath);
+  assert.is(bad.code, 1);
+  const [report] = JSON.parse(bad.stdout);
+  assert.is(report.errors[0].kind, 'hash_mismatch');
+  assert.is(report.errors[0].line, text.split('\n').findIndex((line) => line.includes('"status":"completed"')) + 1);
+});
+
+verify.run();
