@@ -5,18 +5,26 @@
  *      median wall time, and its ratio to a bare `node -e ""` (target: at most 2x).
  *   2. planning a mission with a 10,000-instance fan-out (target: under 100 ms).
  *   3. canonical JSON throughput, in MB/s of output.
+ *   4. run engine overhead per step with a no-op handler, with and without fsync.
+ *   5. journal append and verify rates (entries/s) for a 100,000-entry journal, and the ratio of
+ *      verify time to a plain sha256 over the same bytes.
  *
  * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
  * on shared machines are noisy, so targets are read by people, not by unit tests).
  * --quick runs fewer repetitions (the CI smoke run).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalJson } from '../lib/core/canonical.ts';
+import { canonicalJson, hashCanonical } from '../lib/core/canonical.ts';
 import { analyseMission } from '../lib/core/load.ts';
 import { planMission } from '../lib/core/plan.ts';
 import { createRegistry } from '../lib/core/registry.ts';
+import { JournalWriter, runDirName, verifyJournal } from '../lib/runtime/journal.ts';
+import { runMission } from '../lib/runtime/runner.ts';
 
 const quick = process.argv.includes('--quick');
 const strict = process.argv.includes('--strict');
@@ -100,6 +108,55 @@ const mbPerSecond = bytes / 1e6 / (serialised.ms / 1000);
 const stringify = timeInProcess(() => JSON.stringify(value), quick ? 3 : 9);
 results.push({ name: `canonical JSON of a ${(bytes / 1e6).toFixed(1)} MB plan`, value: `${mbPerSecond.toFixed(0)} MB/s`, target: '', ok: true });
 results.push({ name: 'canonical JSON time / JSON.stringify time', value: `${(serialised.ms / stringify.ms).toFixed(2)}x`, target: '', ok: true });
+
+// 4. Run engine: per-step overhead with a no-op handler, with and without fsync.
+const engineSteps = quick ? 50 : 200;
+const repo = mkdtempSync(join(tmpdir(), 'lifeos-bench-'));
+execFileSync('git', ['init', '-q', repo]);
+execFileSync('git', ['-C', repo, '-c', 'user.email=b@b', '-c', 'user.name=b', 'commit', '-q', '--allow-empty', '-m', 'init']);
+const noopMission = analyseMission(
+  `mission: engine_bench
+version: "1.0"
+inputs: [{name: items, type: list}]
+outputs: []
+steps:
+  - {id: each, kind: runtime, operation: noop, for_each: {item: "{{items}}"}, params: {item: "{{item}}"}}
+`,
+  { registry },
+);
+if (!noopMission.ok) throw new Error(JSON.stringify(noopMission.diagnostics));
+for (const fsync of [true, false]) {
+  const items = Array.from({ length: engineSteps }, (_, i) => `${fsync ? 'f' : 'n'}${i}`);
+  const start = performance.now();
+  const result = await runMission(noopMission.mission, { repoRoot: repo, inputs: { items }, fsync });
+  const perStep = (performance.now() - start) / engineSteps;
+  if (result.status !== 'completed') throw new Error(`engine bench run ended ${result.status}`);
+  results.push({ name: `engine overhead per no-op step (${engineSteps} steps, fsync ${fsync ? 'on' : 'off'})`, value: `${perStep.toFixed(2)} ms`, target: '', ok: true });
+}
+
+// 5. Journal: append and verify rates for a 100,000-entry journal; verify time vs plain sha256.
+const journalEntries = quick ? 20_000 : 100_000;
+const runId = hashCanonical({ bench: 'journal' });
+const journalPath = join(mkdtempSync(join(tmpdir(), 'lifeos-journal-bench-')), runDirName(runId), 'journal.jsonl');
+const writer = JournalWriter.open(journalPath, runId, { fsync: false });
+const appendStart = performance.now();
+for (let i = 0; i < journalEntries; i++) {
+  writer.append('operation_finished', { node: `each[item${i}]`, operation_id: runId, output: { item: `item${i}`, ok: true }, receipt: { pre_state_hash: runId, post_state_hash: runId } });
+}
+const appendMs = performance.now() - appendStart;
+writer.close();
+const verifyStart = performance.now();
+const verified = verifyJournal(journalPath);
+const verifyMs = performance.now() - verifyStart;
+if (!verified.ok || verified.entries !== journalEntries) throw new Error('bench journal does not verify');
+const journalBytes = readFileSync(journalPath);
+const shaStart = performance.now();
+createHash('sha256').update(journalBytes).digest('hex');
+const shaMs = performance.now() - shaStart;
+const rate = (ms: number) => `${Math.round(journalEntries / (ms / 1000)).toLocaleString('en-US')}/s`;
+results.push({ name: `journal append, ${journalEntries.toLocaleString('en-US')} entries (fsync off)`, value: rate(appendMs), target: '', ok: true });
+results.push({ name: `journal verify, ${(journalBytes.length / 1e6).toFixed(1)} MB`, value: rate(verifyMs), target: '', ok: true });
+results.push({ name: 'verify time / sha256 of the same bytes', value: `${(verifyMs / shaMs).toFixed(0)}x`, target: '', ok: true });
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);
