@@ -3,14 +3,10 @@
  * Params: `reason` (text), `severity` (info | warning | critical, default critical), `evidence`.
  */
 import { EscalationRequired } from '../core/run-errors.ts';
-import { defineOperation } from './handler.ts';
+import { builtinDefinition, defineOperation } from './handler.ts';
 
 export const escalate = defineOperation({
-  type: 'escalate',
-  description: 'halt the workflow and notify the CEO',
-  writes: false,
-  compensation: 'none',
-  idempotent: true,
+  ...builtinDefinition('escalate'),
   paramsSchema: {
     type: 'object',
     required: ['reason'],

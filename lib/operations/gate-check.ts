@@ -9,7 +9,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import { EscalationRequired } from '../core/run-errors.ts';
-import { defineOperation, type OperationContext } from './handler.ts';
+import { builtinDefinition, defineOperation, type OperationContext } from './handler.ts';
 
 interface Check {
   check: 'condition' | 'schema';
@@ -18,12 +18,7 @@ interface Check {
 }
 
 export const gateCheck = defineOperation({
-  type: 'gate_check',
-  description: 'check a condition or a JSON Schema before going on (fail-closed)',
-  writes: false,
-  compensation: 'none',
-  idempotent: true,
-  conditionParams: ['condition'],
+  ...builtinDefinition('gate_check'),
   paramsSchema: {
     type: 'object',
     anyOf: [{ required: ['condition'] }, { required: ['schema'] }],

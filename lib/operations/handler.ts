@@ -5,7 +5,7 @@
  * `llm_call` and `tool_invoke` handlers (their own issues) plug in through this same shape.
  */
 import type { Sha256 } from '../core/canonical.ts';
-import type { OperationDefinition } from '../core/registry.ts';
+import { BUILTIN_OPERATIONS, type OperationDefinition } from '../core/registry.ts';
 import type { OperationReceipt } from '../core/run-state.ts';
 import type { Envelope } from '../core/types.ts';
 
@@ -64,4 +64,11 @@ export interface OperationHandler extends OperationDefinition {
 /** Identity, for type inference when defining a handler. */
 export function defineOperation(handler: OperationHandler): OperationHandler {
   return handler;
+}
+
+/** The core definition of a built-in operation type (what validation and planning know of it). */
+export function builtinDefinition(type: string): OperationDefinition {
+  const definition = BUILTIN_OPERATIONS.find((candidate) => candidate.type === type);
+  if (!definition) throw new Error(`no built-in operation "${type}"`);
+  return definition;
 }

@@ -3,16 +3,12 @@
  * named transform. Transforms are pluggable (runMission `transforms`); `identity` is built in.
  * Params: `transform` (name), `input` (the packet); the other params reach the transform.
  */
-import { defineOperation, type PacketTransform } from './handler.ts';
+import { builtinDefinition, defineOperation, type PacketTransform } from './handler.ts';
 
 export const BUILTIN_TRANSFORMS: ReadonlyMap<string, PacketTransform> = new Map([['identity', (input: unknown) => input]]);
 
 export const packetRoute = defineOperation({
-  type: 'packet_route',
-  description: 'transform an output packet into the next input packet',
-  writes: false,
-  compensation: 'none',
-  idempotent: true,
+  ...builtinDefinition('packet_route'),
   paramsSchema: { type: 'object', required: ['transform'], properties: { transform: { type: 'string', minLength: 1 } } },
   execute: (params, context) => {
     const name = params.transform as string;
