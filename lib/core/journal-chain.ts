@@ -96,10 +96,18 @@ export function entryHash(entry: Record<string, unknown>): Sha256 {
  * tampered entry yields one error rather than a cascade. `anchors` (from completion bundles)
  * make a truncated or rewritten tail detectable.
  */
-export function verifyJournalText(
-  text: string,
-  options: { runId?: Sha256; anchors?: readonly JournalAnchor[] } = {},
-): JournalVerification {
+export function verifyJournalText(text: string, options: JournalCheckOptions = {}): JournalVerification {
+  return parseJournalText(text, options).verification;
+}
+
+export interface JournalCheckOptions {
+  runId?: Sha256;
+  anchors?: readonly JournalAnchor[];
+}
+
+/** Parse and verify journal text in one pass: the entries that parse, and the verification. */
+export function parseJournalText(text: string, options: JournalCheckOptions = {}): { entries: JournalEntry[]; verification: JournalVerification } {
+  const entries: JournalEntry[] = [];
   const errors: JournalError[] = [];
   const lines = text.split('\n');
   const complete = lines.pop() === '' ? lines : undefined;
@@ -124,6 +132,7 @@ export function verifyJournalText(
       hashes.push(undefined);
       return;
     }
+    entries.push(entry as unknown as JournalEntry);
     hashes.push(entry.entry_hash);
     const problem = checkEntry(entry, previous, runId);
     if (problem) errors.push({ line, ...problem });
@@ -135,13 +144,14 @@ export function verifyJournalText(
     if (problem) errors.push(problem);
   }
   const last = hashes[hashes.length - 1];
-  return {
+  const verification: JournalVerification = {
     ok: errors.length === 0,
-    entries: hashes.filter((hash) => hash !== undefined).length,
+    entries: entries.length,
     headHash: hashes.length === 0 ? (runId ? genesisHash(runId) : null) : isSha256(last) ? last : null,
     runId,
     errors: errors.sort((a, b) => a.line - b.line),
   };
+  return { entries, verification };
 }
 
 function checkEntry(

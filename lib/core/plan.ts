@@ -507,6 +507,15 @@ function isSpecial(value: Record<string, PlanValue>): boolean {
   return Object.hasOwn(value, '$ref') || Object.hasOwn(value, '$template') || Object.hasOwn(value, '$condition');
 }
 
+/** Every node of a plan, depth first in run order: nested missions' steps and fan-out instances included. */
+export function* planNodes(nodes: readonly PlanNode[]): Generator<PlanNode> {
+  for (const node of nodes) {
+    yield node;
+    if (node.type === 'fan_out') yield* planNodes(node.instances);
+    else if (node.type === 'mission') yield* planNodes(node.steps);
+  }
+}
+
 /** True when a plan value holds no run-time reference. */
 export function isConcrete(value: PlanValue): boolean {
   if (Array.isArray(value)) return value.every(isConcrete);

@@ -76,8 +76,6 @@ export interface OperationReceipt {
 export interface AttemptState {
   attempt: number;
   baseline: RecordedSnapshot;
-  /** Entries of this attempt, in order. */
-  from_seq: number;
   /** Writing operations of this attempt that completed and were not compensated, in order. */
   writes: CompletedOperation[];
   in_flight: InFlightOperation | undefined;
@@ -132,7 +130,6 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
       state.attempts.push({
         attempt: data.attempt as number,
         baseline: data.baseline as RecordedSnapshot,
-        from_seq: entry.seq,
         writes: [],
         in_flight: undefined,
         rollback: undefined,

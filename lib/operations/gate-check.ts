@@ -7,9 +7,9 @@
  *   on_fail    escalate | fail (default fail): what a failed check does
  * At least one of condition / schema must be given. The output lists each check and its result.
  */
-import type { ValidateFunction } from 'ajv';
 import { EscalationRequired } from '../core/run-errors.ts';
 import { builtinDefinition, defineOperation, type OperationContext } from './handler.ts';
+import { compileJsonSchema } from './json-schema.ts';
 
 interface Check {
   check: 'condition' | 'schema';
@@ -42,21 +42,13 @@ export const gateCheck = defineOperation({
   },
 });
 
-const compiled = new WeakMap<object, ValidateFunction>();
-
 async function schemaCheck(schema: string | object, data: unknown, context: OperationContext): Promise<Check> {
   const resolved = typeof schema === 'string' ? context.schemas.get(schema) : schema;
   if (!resolved) {
     const known = [...context.schemas.keys()].sort().join(', ') || 'none';
     return { check: 'schema', passed: false, detail: `schema "${String(schema)}" is not registered (known: ${known})` };
   }
-  let validate = compiled.get(resolved);
-  if (!validate) {
-    // Loaded on first use: ajv's compiler is kept out of the validate/plan start-up path.
-    const { Ajv } = await import('ajv');
-    validate = new Ajv({ allErrors: true, strict: false }).compile(resolved);
-    compiled.set(resolved, validate);
-  }
+  const validate = await compileJsonSchema(resolved);
   if (validate(data)) return { check: 'schema', passed: true, detail: `data matches schema ${typeof schema === 'string' ? schema : '(inline)'}` };
   const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join(', ');
   return { check: 'schema', passed: false, detail: `data does not match schema ${typeof schema === 'string' ? schema : '(inline)'}: ${problems}` };

@@ -2,6 +2,7 @@
  * The operation handlers built into the engine, and the handler table of one run: built-ins,
  * then the host's handlers (a host handler replaces a built-in of the same type).
  */
+import { planNodes, type PlanNode } from '../core/plan.ts';
 import { escalate } from './escalate.ts';
 import { gateCheck } from './gate-check.ts';
 import type { OperationHandler } from './handler.ts';
@@ -14,4 +15,13 @@ export function handlerTable(extra: Iterable<OperationHandler> = []): Map<string
   const table = new Map(BUILTIN_HANDLERS.map((handler) => [handler.type, handler]));
   for (const handler of extra) table.set(handler.type, handler);
   return table;
+}
+
+/** Operation types the plan uses that have no handler, each with the first step using it. */
+export function missingHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>): Map<string, string> {
+  const missing = new Map<string, string>();
+  for (const node of planNodes(nodes)) {
+    if (node.type === 'operation' && !handlers.has(node.operation) && !missing.has(node.operation)) missing.set(node.operation, node.id);
+  }
+  return missing;
 }

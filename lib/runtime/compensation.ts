@@ -9,8 +9,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import type { CompensationType } from '../core/compensation.ts';
-import { changedPaths, git, restoreFiles, restoreRefs, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
-import { cleanExcludes, excludePathspecs, type RunPaths } from './run-paths.ts';
+import { changedPaths, cleanUntracked, git, restoreFiles, restoreRefs, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import { excludePathspecs, type RunPaths } from './run-paths.ts';
 
 export interface CompensationInput {
   repoRoot: string;
@@ -47,7 +47,7 @@ export async function compensate(input: CompensationInput): Promise<Compensation
       git(repoRoot, ['reset', '-q', '--hard']);
       break;
     case 'git_clean':
-      git(repoRoot, ['clean', '-fdq', ...cleanExcludes(paths).flatMap((pattern) => ['-e', pattern])]);
+      cleanUntracked(repoRoot, paths);
       break;
     case 'fs_delete':
       deleteAddedFiles(repoRoot, paths, pre);

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, hashCanonical, type Sha256 } from '../core/canonical.ts';
 import type { JournalEntry } from '../core/journal-chain.ts';
-import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode, PlanOperationNode } from '../core/plan.ts';
+import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
 import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
@@ -134,12 +134,12 @@ export class RunEngine {
     try {
       this.checkKillSwitch('before the mission');
       for (const [index, condition] of this.plan.preconditions.entries()) {
-        if (resolveValue(condition, (id) => this.outputs.get(id)) !== true) {
+        if (resolveValue(condition, this.output) !== true) {
           throw new OperationFailed(this.plan.mission, 'precondition', `precondition ${index + 1} is false`);
         }
       }
       for (const node of this.plan.steps) await this.runNode(node);
-      const outputs = resolveValue(this.plan.outputs, (id) => this.outputs.get(id)) as Record<string, unknown>;
+      const outputs = resolveValue(this.plan.outputs, this.output) as Record<string, unknown>;
       const final = snapshotRepo(this.env.repoRoot, this.env.paths);
       this.record('run_finished', { status: 'completed', outputs, final_state: final, final_state_hash: stateHash(final) });
       return this.finish('completed', final, outputs);
@@ -156,9 +156,8 @@ export class RunEngine {
     return attempt;
   }
 
-  private output(id: string): { value: unknown } | undefined {
-    return this.outputs.get(id);
-  }
+  /** A finished node's output, for resolving references. */
+  private readonly output = (id: string): { value: unknown } | undefined => this.outputs.get(id);
 
   private async runNode(node: PlanNode): Promise<void> {
     switch (node.type) {
@@ -192,7 +191,7 @@ export class RunEngine {
 
   private resolve(nodeId: string, what: string, value: Parameters<typeof resolveValue>[0]): unknown {
     try {
-      return resolveValue(value, (id) => this.output(id));
+      return resolveValue(value, this.output);
     } catch (error) {
       throw new OperationFailed(nodeId, what, (error as Error).message, { cause: error });
     }
@@ -519,12 +518,7 @@ export class RunEngine {
 }
 
 function findOperationNode(nodes: readonly PlanNode[], id: string): PlanOperationNode | undefined {
-  for (const node of nodes) {
-    if (node.type === 'operation' && node.id === id) return node;
-    const children = node.type === 'fan_out' ? node.instances : node.type === 'mission' ? node.steps : [];
-    const found = findOperationNode(children, id);
-    if (found) return found;
-  }
+  for (const node of planNodes(nodes)) if (node.type === 'operation' && node.id === id) return node;
   return undefined;
 }
 

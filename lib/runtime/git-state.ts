@@ -119,8 +119,13 @@ export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
  */
 export function restoreFiles(repoRoot: string, target: RepoSnapshot, paths: RunPaths): void {
   git(repoRoot, ['read-tree', '--reset', '-u', target.worktree_tree]);
-  git(repoRoot, ['clean', '-fdq', ...cleanExcludes(paths).flatMap((pattern) => ['-e', pattern])]);
+  cleanUntracked(repoRoot, paths);
   git(repoRoot, ['read-tree', target.index_tree]);
+}
+
+/** `git clean -fd`: remove untracked, not ignored files and folders, the engine's own files excepted. */
+export function cleanUntracked(repoRoot: string, paths: RunPaths): void {
+  git(repoRoot, ['clean', '-fdq', ...cleanExcludes(paths).flatMap((pattern) => ['-e', pattern])]);
 }
 
 /** Refs, working tree and index back to the snapshot. */

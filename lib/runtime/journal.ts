@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { sealEntry, verifyJournalText, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { parseJournalText, sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
@@ -96,7 +96,7 @@ export class JournalWriter {
 }
 
 /** Read a journal: its parsed entries (those that parse) and its verification. Missing = empty. */
-export function readJournal(path: string, runId?: Sha256): { entries: JournalEntry[]; verification: JournalVerification; text: string } {
+export function readJournal(path: string, runId?: Sha256): { entries: JournalEntry[]; verification: JournalVerification } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -104,17 +104,7 @@ export function readJournal(path: string, runId?: Sha256): { entries: JournalEnt
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     text = '';
   }
-  const verification = verifyJournalText(text, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)) });
-  const entries: JournalEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    try {
-      entries.push(JSON.parse(line) as JournalEntry);
-    } catch {
-      // Reported by the verification.
-    }
-  }
-  return { entries, verification, text };
+  return parseJournalText(text, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)) });
 }
 
 /**

@@ -10,8 +10,9 @@
  *                              in the state the journal last recorded, a missing handler)
  *                              escalated, and the run rolled back to its baseline
  */
-import type { ExecutionPlan, PlanNode } from '../core/plan.ts';
+import type { ExecutionPlan } from '../core/plan.ts';
 import { openAttempt, type RunState } from '../core/run-state.ts';
+import { missingHandlers } from '../operations/registry.ts';
 import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
 import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
@@ -70,7 +71,7 @@ export async function recoverRun(env: EngineEnvironment, run: OpenRun): Promise<
   if (actual !== expected) {
     return escalateAndRollBack(engine, report, `the repository is not in the state the journal last recorded (${actual}, expected ${expected}): it was changed outside the run`);
   }
-  const missing = missingHandlers(run.plan.steps, env);
+  const missing = [...missingHandlers(run.plan.steps, env.handlers).keys()];
   if (missing.length > 0) {
     return escalateAndRollBack(engine, report, `no handler for operation ${missing.join(', ')} to finish the run with; recover with the handlers the run was started with`);
   }
@@ -86,17 +87,4 @@ async function escalateAndRollBack(
   const escalation = await engine.escalate(null, `crash recovery: ${reason}`, 'critical', {});
   const result = await engine.end('escalated', reason, null, escalation);
   return report('escalated', reason, result);
-}
-
-function missingHandlers(nodes: readonly PlanNode[], env: EngineEnvironment): string[] {
-  const missing = new Set<string>();
-  const visit = (list: readonly PlanNode[]): void => {
-    for (const node of list) {
-      if (node.type === 'operation' && !env.handlers.has(node.operation)) missing.add(node.operation);
-      if (node.type === 'fan_out') visit(node.instances);
-      if (node.type === 'mission') visit(node.steps);
-    }
-  };
-  visit(nodes);
-  return [...missing];
 }

@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
-import type { ExecutionPlan, PlanNode } from '../core/plan.ts';
+import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan.ts';
 import { createRegistry, type Registry } from '../core/registry.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { Mission } from '../core/types.ts';
 import type { OperationHandler, PacketTransform } from '../operations/handler.ts';
 import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
-import { handlerTable } from '../operations/registry.ts';
+import { handlerTable, missingHandlers } from '../operations/registry.ts';
 import { RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
 import { changedPaths, git, repoTopLevel, snapshotRepo, stateHash } from './git-state.ts';
 import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
@@ -321,15 +321,7 @@ function findMission(missionOrName: Mission | string, registry: Registry): Missi
 }
 
 function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>): void {
-  const missing = new Map<string, string>();
-  const visit = (list: readonly PlanNode[]): void => {
-    for (const node of list) {
-      if (node.type === 'operation' && !handlers.has(node.operation) && !missing.has(node.operation)) missing.set(node.operation, node.id);
-      if (node.type === 'fan_out') visit(node.instances);
-      if (node.type === 'mission') visit(node.steps);
-    }
-  };
-  visit(nodes);
+  const missing = missingHandlers(nodes, handlers);
   if (missing.size > 0) {
     const list = [...missing].map(([operation, node]) => `"${operation}" (first used by step ${node})`).join(', ');
     throw new RunPreconditionFailed(`no handler for operation ${list}; pass one in runMission({ handlers })`);
@@ -338,17 +330,10 @@ function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<strin
 
 function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Record<string, Sha256> {
   const hashes: Record<string, Sha256> = {};
-  const visit = (list: readonly PlanNode[]): void => {
-    for (const node of list) {
-      if (node.type === 'mission') {
-        const entry = registry.missions.get(node.mission);
-        if (entry) hashes[node.mission] = hashCanonical(entry.mission);
-        visit(node.steps);
-      }
-      if (node.type === 'fan_out') visit(node.instances);
-    }
-  };
-  visit(nodes);
+  for (const node of planNodes(nodes)) {
+    const entry = node.type === 'mission' ? registry.missions.get(node.mission) : undefined;
+    if (entry) hashes[entry.mission.mission] = hashCanonical(entry.mission);
+  }
   return hashes;
 }
 
