@@ -75,9 +75,10 @@ export type { Escalation, EscalationSink, MissionResult, RunEvent } from './runt
 export type { RecoveryReport } from './runtime/recovery.ts';
 export { defineOperation, type ExecutionContext, type Operation, type OperationContext, type OperationHandler, type PacketTransform } from './operations/handler.ts';
 export { BUILTIN_HANDLERS } from './operations/registry.ts';
-export { JournalCorrupt, verifyJournal } from './runtime/journal.ts';
+export { JournalCorrupt, readJournal, verifyJournal } from './runtime/journal.ts';
 export { verifyBundle, type CompletionBundle } from './runtime/bundle.ts';
 export { genesisHash, verifyJournalText, type JournalEntry, type JournalError, type JournalErrorKind, type JournalVerification } from './core/journal-chain.ts';
 export { foldJournal, type OperationReceipt, type RunState, type RunStatus } from './core/run-state.ts';
+export { stepRecords, type CompensationStatus, type StepRecord, type StepStatus } from './core/step-records.ts';
 export { DEFAULT_RUN_PATHS, type RunPaths } from './runtime/run-paths.ts';
 export { EscalationRequired, KillSwitchActive, OperationFailed, RunLockCorrupt, RunLockHeld, RunPreconditionFailed, type RunLockInfo } from './core/run-errors.ts';

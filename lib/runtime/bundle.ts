@@ -4,7 +4,7 @@
  * receipts, the final state and its hash, the escalations, and the journal's entry count and
  * head hash, which later anchor `verify` against a truncated or rewritten tail.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { verifyJournalText, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
@@ -34,8 +34,17 @@ export function bundlePath(runDir: string, attempt: number): string {
   return join(runDir, `bundle.${attempt}.json`);
 }
 
+/** Written to a temporary file and renamed into place: a crash leaves no bundle or a whole one. */
 export function writeBundle(path: string, bundle: CompletionBundle): void {
-  writeFileSync(path, `${JSON.stringify(bundle, null, 1)}\n`);
+  const temporary = `${path}.tmp`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeFileSync(fd, `${JSON.stringify(bundle, null, 1)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
 }
 
 /** Verify a bundle: its journal copy chains, and its recorded count and head hash match it. */

@@ -6,13 +6,17 @@
  *   writing step in progress   its pre-state (journaled before it ran) restored and verified,
  *                              then restarted
  *   rollback in progress       finished
+ *   finished, no bundle        the completion bundle written (the crash fell just before it)
  *   anything unclear           (a compensation that does not verify, a repository that is not
  *                              in the state the journal last recorded, a missing handler)
  *                              escalated, and the run rolled back to its baseline
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ExecutionPlan } from '../core/plan.ts';
-import { openAttempt, type RunState } from '../core/run-state.ts';
+import { openAttempt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { missingHandlers } from '../operations/registry.ts';
+import { bundlePath } from './bundle.ts';
 import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
 import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
@@ -29,7 +33,7 @@ export interface OpenRun {
 export interface RecoveryReport {
   runId: string;
   /** What recovery did before going on. */
-  action: 'resumed' | 'rolled_back' | 'escalated';
+  action: 'resumed' | 'rolled_back' | 'escalated' | 'bundle_written';
   detail: string;
   result: MissionResult;
 }
@@ -77,6 +81,37 @@ export async function recoverRun(env: EngineEnvironment, run: OpenRun): Promise<
   }
   const detail = inFlight ? `step ${inFlight.node} was in progress (${inFlight.writes ? 'writing: its pre-state was restored' : 'read-only'}) and is restarted` : 'the run goes on after its last completed step';
   return report('resumed', detail, await engine.drive());
+}
+
+/** The last attempt finished, but the process died before its completion bundle was written. */
+export function bundleMissing(state: RunState, runFolder: string): boolean {
+  const last = state.attempts[state.attempts.length - 1];
+  return last?.finished !== undefined && !existsSync(bundlePath(runFolder, last.attempt));
+}
+
+/** Whether a run's journal shows its process died: an attempt open and not paused, or a bundle missing. */
+export function needsRecovery(state: RunState, runFolder: string): boolean {
+  const attempt = openAttempt(state);
+  return attempt ? !attempt.paused : bundleMissing(state, runFolder);
+}
+
+/** Recover a run (opened under the lock) if its journal shows its process died. */
+export async function recoverIfNeeded(env: EngineEnvironment, run: OpenRun): Promise<RecoveryReport | undefined> {
+  const folder = dirname(run.journal.path);
+  if (!needsRecovery(run.state, folder)) return undefined;
+  return openAttempt(run.state) ? recoverRun(env, run) : writeMissingBundle(env, run);
+}
+
+/** Write the missing bundle of a finished attempt from its run_finished entry. */
+export function writeMissingBundle(env: EngineEnvironment, run: OpenRun): RecoveryReport {
+  const last = run.state.attempts[run.state.attempts.length - 1];
+  const finished = last?.finished && run.journal.entries.find((entry) => entry.seq === last.finished?.seq);
+  if (!finished) throw new Error(`run ${run.journal.runId} has no finished attempt`);
+  const engine = new RunEngine(env, run.plan, run.journal, run.state, run.runDir);
+  const data = finished.data;
+  const error = data.error as MissionResult['error'] | undefined;
+  const result = { ...engine.finish(data.status as RunStatus, data.final_state as RepoSnapshot, (data.outputs as Record<string, unknown> | undefined) ?? null), ...(error ? { error } : {}) };
+  return { runId: run.journal.runId, action: 'bundle_written', detail: `attempt ${last.attempt} ended ${String(data.status)} before its completion bundle was written; it was written now`, result };
 }
 
 async function escalateAndRollBack(

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan.ts';
 import { createRegistry, type Registry } from '../core/registry.ts';
@@ -20,7 +20,7 @@ import { changedPaths, git, repoTopLevel, snapshotRepo, stateHash } from './git-
 import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
 import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
-import { recoverRun, type OpenRun, type RecoveryReport } from './recovery.ts';
+import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 
@@ -166,11 +166,12 @@ export async function runMission(missionOrName: Mission | string, options: RunOp
  */
 export async function resumeMission(runId: string, options: ResumeOptions): Promise<MissionResult> {
   const context = setup(options);
-  const id = normaliseRunId(runId);
+  const id = findRunId(context, runId);
   return withLock(context, id, peekMission(context, id), async () => {
     const run = openRun(context, id);
     try {
       const attempt = openAttempt(run.state);
+      if (!attempt && bundleMissing(run.state, dirname(run.journal.path))) return writeMissingBundle(context.env, run).result;
       if (!attempt) {
         const last = run.state.attempts[run.state.attempts.length - 1];
         throw new RunPreconditionFailed(`run ${id} is not paused or unfinished (it ended ${last?.finished?.status ?? 'before starting'}); start the mission again instead`);
@@ -211,28 +212,12 @@ export async function recoverRuns(options: RecoverOptions): Promise<RecoveryRepo
   const probe = probeRunLock(lockPath);
   if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
-  const folders = existsSync(journals) ? readdirSync(journals).filter((name) => /^[0-9a-f]{64}$/.test(name)).sort() : [];
-  for (const folder of folders) {
+  for (const folder of runFolders(context)) {
     const id = `sha256:${folder}` as Sha256;
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
-    const attempt = openAttempt(peeked);
-    if (!attempt || attempt.paused) continue;
-    const report = await withLock(
-      context,
-      id,
-      peeked.mission ?? 'unknown',
-      async () => {
-        const run = openRun(context, id);
-        try {
-          // Recovered already if it was the dead lock holder's run.
-          const open = openAttempt(run.state);
-          return open && !open.paused ? await recoverRun(context.env, run) : undefined;
-        } finally {
-          run.journal.close();
-        }
-      },
-      (recovered) => reports.push(recovered),
-    );
+    if (!needsRecovery(peeked, join(journals, folder))) continue;
+    // Checked again under the lock: it was recovered already if it was the dead holder's run.
+    const report = await withLock(context, id, peeked.mission ?? 'unknown', () => recoverUnderLock(context, id), (recovered) => reports.push(recovered));
     if (report) reports.push(report);
   }
   return reports;
@@ -276,10 +261,13 @@ async function recoverStaleHolder(context: Setup, staleRunId: string): Promise<R
   const folder = join(context.env.repoRoot, context.paths.journals, runDirName(id));
   // No journal or plan yet: the holder died before its run started, so there is nothing to undo.
   if (!existsSync(join(folder, JOURNAL_FILE)) || !existsSync(join(folder, 'plan.json'))) return undefined;
-  const run = openRun(context, id);
+  return recoverUnderLock(context, id);
+}
+
+async function recoverUnderLock(context: Setup, runId: Sha256): Promise<RecoveryReport | undefined> {
+  const run = openRun(context, runId);
   try {
-    const attempt = openAttempt(run.state);
-    return attempt && !attempt.paused ? await recoverRun(context.env, run) : undefined;
+    return await recoverIfNeeded(context.env, run);
   } finally {
     run.journal.close();
   }
@@ -349,8 +337,20 @@ function requireCleanRepo(repoRoot: string, paths: RunPaths): void {
   }
 }
 
-function normaliseRunId(runId: string): Sha256 {
+/** A run id in full (`sha256:<hex>` or the bare hex) or a unique prefix of at least 6 hex digits, as git takes commits. */
+function findRunId(context: Setup, runId: string): Sha256 {
   const hex = runId.startsWith('sha256:') ? runId.slice(7) : runId;
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new RunPreconditionFailed(`"${runId}" is not a run id (sha256:<64 hex>)`);
-  return `sha256:${hex}`;
+  if (!/^[0-9a-f]{6,64}$/.test(hex)) throw new RunPreconditionFailed(`"${runId}" is not a run id (sha256:<64 hex>, or at least 6 of its hex digits)`);
+  if (hex.length === 64) return `sha256:${hex}`;
+  const matches = runFolders(context).filter((folder) => folder.startsWith(hex));
+  if (matches.length === 1) return `sha256:${matches[0]}`;
+  const where = join(context.env.repoRoot, context.paths.journals);
+  if (matches.length === 0) throw new RunPreconditionFailed(`no run in ${where} starts with ${hex}`);
+  throw new RunPreconditionFailed(`run id prefix ${hex} is ambiguous in ${where} (${matches.map((m) => m.slice(0, 12)).join(', ')}); give more digits`);
+}
+
+/** The journal folders (one per run id) of the repository, sorted. */
+function runFolders(context: Setup): string[] {
+  const journals = join(context.env.repoRoot, context.paths.journals);
+  return existsSync(journals) ? readdirSync(journals).filter((name) => /^[0-9a-f]{64}$/.test(name)).sort() : [];
 }

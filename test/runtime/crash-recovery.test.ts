@@ -6,7 +6,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { verifyJournal } from '../../lib/runtime/journal.ts';
+import { verifyBundle } from '../../lib/runtime/bundle.ts';
+import { readJournal, verifyJournal } from '../../lib/runtime/journal.ts';
 import { makeRepo, repoFingerprint } from '../git-repo.ts';
 import { fixturePath } from '../helpers.ts';
 
@@ -19,11 +20,16 @@ function child(fail: boolean, ...args: string[]): { signal: NodeJS.Signals | nul
   return { signal: result.signal, out: result.stdout.trim() };
 }
 
+/** Every journal verifies, and every finished attempt has its completion bundle, which verifies too. */
 function journalsVerify(repo: string): void {
   const root = join(repo, 'logs/mission_journals');
   for (const run of readdirSync(root)) {
     const result = verifyJournal(join(root, run, 'journal.jsonl'));
     assert.equal(result.errors, [], `journal of ${run}`);
+    const attempts = readJournal(join(root, run, 'journal.jsonl')).entries.filter((entry) => entry.type === 'run_finished').length;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      assert.equal(verifyBundle(join(root, run, `bundle.${attempt}.json`)).errors, [], `bundle ${attempt} of ${run}`);
+    }
   }
 }
 

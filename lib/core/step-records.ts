@@ -1,0 +1,183 @@
+/**
+ * Step records (spec Appendix A.7, the `step_logs` rows of §6.1) derived from a journal: one
+ * record per step execution, with the status and hashes the journal proves. The journal stays
+ * the source of truth; these are a view of it, so the state store can be rebuilt from journals
+ * and a progress display or dashboard never keeps its own bookkeeping.
+ */
+import { hashCanonical, type Sha256 } from './canonical.ts';
+import type { JournalEntry } from './journal-chain.ts';
+import type { JournalEntryType, OperationReceipt } from './run-state.ts';
+
+/** The step_logs status values of spec §6.1. `pending` is a human step waiting for a decision. */
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'compensated';
+
+/** The step_logs compensation values of spec §6.1. */
+export type CompensationStatus = 'not_needed' | 'pending' | 'completed' | 'failed';
+
+/** Appendix A.7 (same field names), plus where it ran and how it ended. */
+export interface StepRecord {
+  /** The plan node (`review_design/run_seats[risk]`). */
+  step_id: string;
+  /** The operation; `human`, `mission` or `fan_out` for the other step kinds. */
+  operation_type: string;
+  status: StepStatus;
+  started_at: string;
+  completed_at: string | null;
+  /** State hash before the operation; null for steps that are not operations. */
+  pre_state_hash: Sha256 | null;
+  post_state_hash: Sha256 | null;
+  /** Hash of the operation's output (§6.1 evidence_hash). */
+  evidence_hash: Sha256 | null;
+  error_message: string | null;
+  /**
+   * not_needed: read-only, or a write the completed run kept. pending: a write an unfinished
+   * attempt could still undo. completed / failed: compensated, and verified or not.
+   */
+  compensation_status: CompensationStatus;
+  /** Chain fields of the last journal entry that changed this record. */
+  prev_entry_hash: Sha256;
+  entry_hash: Sha256;
+  attempt: number;
+  /** The step was completed by an earlier execution with the same idempotency key. */
+  skipped: boolean;
+}
+
+interface Draft extends StepRecord {
+  writes: boolean;
+}
+
+/** Every step execution in the journal, in the order the steps started. */
+export function stepRecords(entries: readonly JournalEntry[]): StepRecord[] {
+  const drafts: Draft[] = [];
+  let current = new Map<string, Draft>();
+  let attempt = 0;
+  // Completed operations by the seq of their operation_started entry (what step_skipped cites).
+  const completedBySeq = new Map<number, { operation: string; receipt: OperationReceipt; output: unknown }>();
+  let started = { seq: 0, operation: '' };
+
+  const open = (entry: JournalEntry, fields: Partial<Draft>): void => {
+    const draft: Draft = {
+      step_id: entry.data.node as string,
+      operation_type: 'unknown',
+      status: 'running',
+      started_at: entry.at,
+      completed_at: null,
+      pre_state_hash: null,
+      post_state_hash: null,
+      evidence_hash: null,
+      error_message: null,
+      compensation_status: 'not_needed',
+      prev_entry_hash: entry.prev_entry_hash,
+      entry_hash: entry.entry_hash,
+      attempt,
+      skipped: false,
+      writes: false,
+      ...fields,
+    };
+    drafts.push(draft);
+    current.set(draft.step_id, draft);
+  };
+
+  for (const entry of entries) {
+    const data = entry.data;
+    switch (entry.type as JournalEntryType) {
+      case 'run_started':
+        attempt = data.attempt as number;
+        current = new Map();
+        continue;
+      case 'step_started':
+        open(entry, { operation_type: stepType(data) });
+        continue;
+      case 'step_skipped': {
+        const done = completedBySeq.get(data.completed_seq as number);
+        open(entry, {
+          operation_type: done?.operation ?? 'unknown',
+          status: 'completed',
+          completed_at: entry.at,
+          skipped: true,
+          pre_state_hash: done?.receipt.pre_state_hash ?? null,
+          post_state_hash: done?.receipt.post_state_hash ?? null,
+          evidence_hash: done ? hashCanonical(done.output ?? null) : null,
+        });
+        continue;
+      }
+      case 'operation_started':
+        started = { seq: entry.seq, operation: data.operation as string };
+        break;
+      case 'operation_finished':
+        completedBySeq.set(started.seq, { operation: started.operation, receipt: data.receipt as OperationReceipt, output: data.output });
+        break;
+      case 'run_finished':
+        closeAttempt(current, entry);
+        continue;
+      default:
+        break;
+    }
+    const draft = typeof data.node === 'string' ? current.get(data.node) : undefined;
+    if (draft && applyStepEntry(draft, entry)) {
+      draft.prev_entry_hash = entry.prev_entry_hash;
+      draft.entry_hash = entry.entry_hash;
+    }
+  }
+  return drafts.map(({ writes: _writes, ...record }) => record);
+}
+
+/** Apply an entry about one step to its record; false when the entry does not change it. */
+function applyStepEntry(draft: Draft, entry: JournalEntry): boolean {
+  const data = entry.data;
+  switch (entry.type as JournalEntryType) {
+    case 'operation_started':
+      draft.pre_state_hash = data.pre_state_hash as Sha256;
+      draft.writes = data.writes === true;
+      return true;
+    case 'operation_finished':
+      draft.post_state_hash = (data.receipt as OperationReceipt).post_state_hash;
+      draft.evidence_hash = hashCanonical(data.output ?? null);
+      if (draft.writes) draft.compensation_status = 'pending';
+      return true;
+    case 'operation_failed':
+      draft.status = 'failed';
+      draft.completed_at = entry.at;
+      draft.error_message = errorText(data.error);
+      return true;
+    case 'compensated':
+      draft.status = 'compensated';
+      draft.compensation_status = data.compensation_verified === true ? 'completed' : 'failed';
+      draft.completed_at ??= entry.at;
+      return true;
+    case 'human_requested':
+      draft.status = 'pending';
+      return true;
+    case 'step_finished':
+      draft.status = 'completed';
+      draft.completed_at = entry.at;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** At the end of an attempt, steps still running failed with the run, and kept writes need no undo. */
+function closeAttempt(current: ReadonlyMap<string, Draft>, entry: JournalEntry): void {
+  const error = entry.data.error as { message?: string; node?: string | null } | undefined;
+  for (const draft of current.values()) {
+    if (draft.status === 'running' || draft.status === 'pending') {
+      draft.status = 'failed';
+      draft.completed_at = entry.at;
+      draft.error_message ??= error?.message ?? `the run ended ${String(entry.data.status)}`;
+      draft.prev_entry_hash = entry.prev_entry_hash;
+      draft.entry_hash = entry.entry_hash;
+    }
+    if (entry.data.status === 'completed' && draft.compensation_status === 'pending') draft.compensation_status = 'not_needed';
+  }
+}
+
+function stepType(data: Record<string, unknown>): string {
+  if (data.kind === 'runtime') return data.operation as string;
+  return data.kind === 'fan_out' ? 'fan_out' : (data.kind as string);
+}
+
+function errorText(error: unknown): string {
+  if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+  return String(error);
+}
