@@ -57,6 +57,8 @@ export interface InFlightOperation {
 }
 
 export interface CompletedOperation extends InFlightOperation {
+  /** The attempt that completed it. */
+  attempt: number;
   output: unknown;
   receipt: OperationReceipt;
 }
@@ -147,7 +149,7 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
     case 'operation_finished': {
       const started = attempt?.in_flight;
       if (!attempt || !started) break;
-      const completed: CompletedOperation = { ...started, output: data.output, receipt: data.receipt as OperationReceipt };
+      const completed: CompletedOperation = { ...started, attempt: attempt.attempt, output: data.output, receipt: data.receipt as OperationReceipt };
       state.completed.set(started.idempotency_key, completed);
       if (started.writes) attempt.writes.push(completed);
       attempt.in_flight = undefined;

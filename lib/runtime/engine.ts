@@ -128,8 +128,8 @@ export class RunEngine {
   /** Drive the plan to its end from wherever the journal stands (completed steps are skipped). */
   async drive(): Promise<MissionResult> {
     const attempt = this.attempt();
-    const lastWrite = attempt.writes[attempt.writes.length - 1];
-    this.lastStateHash = lastWrite ? lastWrite.receipt.post_state_hash : stateHash(attempt.baseline);
+    // The walk starts at the first step; skipped steps move it along their recorded states.
+    this.lastStateHash = stateHash(attempt.baseline);
     this.missionTimer = setTimeout(() => this.missionTimeout.abort(), this.plan.timeout_seconds * 1000);
     try {
       this.checkKillSwitch('before the mission');
@@ -222,11 +222,16 @@ export class RunEngine {
     const handler = this.env.handlers.get(node.operation);
     if (!handler) throw new OperationFailed(node.id, node.operation, `no handler is registered for operation "${node.operation}"`);
     const params = this.resolve(node.id, node.operation, node.params) as Record<string, unknown>;
-    const key = hashCanonical({ run_id: this.runId, node: node.id, operation: node.operation, params });
+    // The state the step starts from is part of its key: the same step on a different state is
+    // a different operation, never skipped.
+    const key = hashCanonical({ run_id: this.runId, node: node.id, operation: node.operation, params, pre_state_hash: this.lastStateHash as Sha256 });
     const operationId = hashCanonical({ run_id: this.runId, operation_node: node.id });
     const done = this.state.completed.get(key);
-    if (done) {
+    // A write completed by an earlier attempt is not in this attempt's repository (it was undone,
+    // or the attempt started from a clean baseline without it): only read-only results carry over.
+    if (done && (!done.writes || done.attempt === this.attempt().attempt)) {
       this.outputs.set(node.id, { value: done.output });
+      this.lastStateHash = done.receipt.post_state_hash;
       this.record('step_skipped', { node: node.id, operation_id: operationId, idempotency_key: key, completed_seq: done.seq });
       return;
     }

@@ -13,7 +13,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
-import { cleanExcludes, excludePathspecs, type RunPaths } from './run-paths.ts';
+import { cleanExcludes, engineFiles, type RunPaths } from './run-paths.ts';
 
 export interface RepoSnapshot {
   /** Commit HEAD resolves to; null on an unborn branch. */
@@ -80,12 +80,30 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
       // No index yet (a new repository): start empty.
     }
     const env = { GIT_INDEX_FILE: index };
-    git(repoRoot, ['add', '-A', '--', '.', ...excludePathspecs(paths)], env);
+    git(repoRoot, ['add', '-A', '--', '.', ...addExcludes(repoRoot, paths)], env);
     const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
     return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The exclude pathspecs for `git add`, less those git ignores already: `git add` refuses any
+ * pathspec that reaches into an ignored folder, exclusions included (a repository that ignores
+ * `logs/` would otherwise fail every snapshot).
+ */
+function addExcludes(repoRoot: string, paths: RunPaths): string[] {
+  const candidates = engineFiles(paths);
+  let ignored: Set<string>;
+  try {
+    ignored = new Set(git(repoRoot, ['check-ignore', '--', ...candidates.map((c) => c.path)]).split('\n'));
+  } catch (error) {
+    // Exit 1: none of them is ignored.
+    if (!(error instanceof GitError) || error.stderr.trim() !== '') throw error;
+    ignored = new Set();
+  }
+  return candidates.filter((c) => !ignored.has(c.path)).map((c) => c.pathspec);
 }
 
 /** The state hash recorded in receipts: sha256 of the snapshot's canonical JSON. */

@@ -51,9 +51,17 @@ function ownPaths(paths: RunPaths): string[] {
   return [paths.journals, paths.failedMissions, paths.killSwitchActivations, paths.agentCalls, paths.store];
 }
 
-/** Git pathspecs that leave the engine's files out (`git status`, `git add`). */
+/** The engine's files: each path, and the git pathspec that leaves it out. */
+export function engineFiles(paths: RunPaths): Array<{ path: string; pathspec: string }> {
+  return [
+    ...ownPaths(paths).map((path) => ({ path, pathspec: `:(exclude,literal)${path}` })),
+    { path: paths.lock, pathspec: `:(exclude,glob)${paths.lock}*` },
+  ];
+}
+
+/** Git pathspecs that leave the engine's files out (`git status`, `git checkout`). */
 export function excludePathspecs(paths: RunPaths): string[] {
-  return [...ownPaths(paths).map((path) => `:(exclude,literal)${path}`), `:(exclude,glob)${paths.lock}*`];
+  return engineFiles(paths).map((file) => file.pathspec);
 }
 
 /** gitignore-style patterns for `git clean -e`, which takes no pathspec magic. */

@@ -58,7 +58,8 @@ export interface RunOptions extends EngineOptions {
 }
 
 export interface HumanDecision {
-  request_id: string;
+  /** The request decided; omitted: the one the run waits for. */
+  request_id?: string;
   decision: 'approved' | 'rejected';
   by: string;
   note?: string;
@@ -176,7 +177,10 @@ export async function resumeMission(runId: string, options: ResumeOptions): Prom
         const last = run.state.attempts[run.state.attempts.length - 1];
         throw new RunPreconditionFailed(`run ${id} is not paused or unfinished (it ended ${last?.finished?.status ?? 'before starting'}); start the mission again instead`);
       }
-      if (!attempt.paused) return (await recoverRun(context.env, run)).result;
+      if (!attempt.paused) {
+        if ((options.decisions ?? []).length > 0) throw new RunPreconditionFailed(`run ${id} is not waiting for a decision (its process died); resume it without one to recover it`);
+        return (await recoverRun(context.env, run)).result;
+      }
       const now = snapshotRepo(context.env.repoRoot, context.paths);
       if (stateHash(now) !== stateHash(attempt.paused.state)) {
         const changed = changedPaths(context.env.repoRoot, attempt.paused.state, now);
@@ -186,8 +190,9 @@ export async function resumeMission(runId: string, options: ResumeOptions): Prom
       }
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
       for (const decision of options.decisions ?? []) {
-        if (!run.state.human_requests.has(decision.request_id)) throw new RunPreconditionFailed(`run ${id} has no human request ${decision.request_id}`);
-        engine.record('human_decided', { request_id: decision.request_id, decision: decision.decision, by: decision.by, note: decision.note ?? null });
+        const requestId = decision.request_id ?? attempt.paused.request_id;
+        if (!run.state.human_requests.has(requestId)) throw new RunPreconditionFailed(`run ${id} has no human request ${requestId}`);
+        engine.record('human_decided', { request_id: requestId, decision: decision.decision, by: decision.by, note: decision.note ?? null });
       }
       engine.record('run_resumed', { request_id: attempt.paused.request_id });
       return await engine.drive();
@@ -312,7 +317,7 @@ function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<strin
   const missing = missingHandlers(nodes, handlers);
   if (missing.size > 0) {
     const list = [...missing].map(([operation, node]) => `"${operation}" (first used by step ${node})`).join(', ');
-    throw new RunPreconditionFailed(`no handler for operation ${list}; pass one in runMission({ handlers })`);
+    throw new RunPreconditionFailed(`no handler for operation ${list}; register one: runMission({ handlers }), or \`lifeos-mission run --handlers MODULE\``);
   }
 }
 

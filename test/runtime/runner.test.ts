@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -108,6 +108,38 @@ steps:
   assert.equal(second.outputs, { n: 1 });
   assert.ok(types(second.journalPath).includes('step_skipped'));
   assert.equal(verifyJournal(second.journalPath).errors, []);
+});
+
+test('re-running a completed run whose writes were discarded writes them again instead of skipping them', async () => {
+  const repo = makeRepo();
+  const text = `mission: writes_then_reads
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
+  - {id: look, kind: runtime, operation: noop, params: {}}
+`;
+  const first = await runMission(mission(text), { repoRoot: repo, handlers: [writeFileHandler] });
+  assert.is(first.status, 'completed');
+  rmSync(join(repo, 'out.txt'));
+  const second = await runMission(mission(text), { repoRoot: repo, handlers: [writeFileHandler] });
+  assert.is(second.runId, first.runId, 'same mission, inputs and commit: the same run');
+  assert.is(second.status, 'completed');
+  assert.is(readFileSync(join(repo, 'out.txt'), 'utf8'), 'made', 'the write is in the repository again');
+  const attempt2 = readFileSync(second.journalPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.seq > 0);
+  const secondAttempt = attempt2.slice(attempt2.findLastIndex((e) => e.type === 'run_started'));
+  assert.equal(secondAttempt.filter((e) => e.type === 'step_skipped').map((e) => e.data.node), ['look'], 'only the read-only step on the same state is skipped');
+});
+
+test('a repository that git-ignores the engine folders runs and rolls back like any other', async () => {
+  const repo = makeRepo({ 'README.md': 'hello\n', '.gitignore': 'logs/\n.lifeos/\n.lifeos_run_lock*\n' });
+  const before = repoFingerprint(repo);
+  const failed = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
+  assert.is(failed.status, 'escalated');
+  assert.is(repoFingerprint(repo), before);
+  const done = await runMission(mission(TWO_WRITES), { repoRoot: repo, handlers: [writeFileHandler] });
+  assert.is(done.status, 'completed');
 });
 
 test('the kill switch created mid-step: the next operation never starts, status halted, lock released', async () => {
