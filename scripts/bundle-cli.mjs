@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 // Bundles the CLI (lib/cli/bin.ts and everything it imports, yaml included; the handlebars
-// parser is loaded lazily, only for unusual templates) into the one file dist/cli/bin.js.
+// parser is loaded lazily, only for unusual templates) into dist/cli/bin.js, the run commands
+// and the engine into chunks beside it.
 // Loading one minified file instead of ~80 modules is most of what keeps `lifeos-mission
 // validate` within 2x of a bare `node` start (npm run bench). The library entry
 // (dist/index.js) stays tsc's unbundled output.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry content hashes: clear the last build's so they do not pile up.
+rmSync('dist/cli/chunks', { recursive: true, force: true });
 
 await build({
   entryPoints: ['lib/cli/bin.ts'],
-  outfile: 'dist/cli/bin.js',
+  outdir: 'dist/cli',
+  // The run commands are imported dynamically (main.ts); splitting puts them and the engine in
+  // chunks of their own, which `validate` never reads.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

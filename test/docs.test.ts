@@ -1,8 +1,19 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { PLAN_USAGE } from '../lib/cli/plan-command.ts';
+import { RECOVER_USAGE } from '../lib/cli/recover-command.ts';
+import { RESUME_USAGE } from '../lib/cli/resume-command.ts';
+import { RUN_USAGE } from '../lib/cli/run-command.ts';
+import { VALIDATE_USAGE } from '../lib/cli/validate-command.ts';
+import { VERIFY_USAGE } from '../lib/cli/verify-command.ts';
 import { DIAGNOSTIC_CODES } from '../lib/core/diagnostics.ts';
+import { verifyJournal } from '../lib/runtime/journal.ts';
+import { runMission } from '../lib/runtime/runner.ts';
+import { makeRepo, mission } from './git-repo.ts';
 import { fixturePath, repoRoot } from './helpers.ts';
 
 const docs = suite('docs');
@@ -22,9 +33,29 @@ docs('every error code reported from mission text has an invalid fixture named a
   }
 });
 
-docs('the CLI reference lists every flag the commands accept', () => {
+docs('the CLI reference has a section for every command and lists every flag its usage text names', () => {
   const cliDoc = readFileSync(join(repoRoot, 'docs/cli.md'), 'utf8');
-  for (const flag of ['--format', '--missions', '--input', '--inputs', '--help', '--version']) assert.ok(cliDoc.includes(flag), flag);
+  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, verify: VERIFY_USAGE };
+  for (const [command, usage] of Object.entries(usages)) {
+    assert.ok(cliDoc.includes(`\n## ${command}\n`), `section for ${command}`);
+    for (const flag of usage.match(/--[a-z][a-z-]*/g) ?? []) assert.ok(cliDoc.includes(`\`${flag}`), `${command} ${flag}`);
+  }
+  assert.ok(cliDoc.includes('--version'));
+});
+
+docs('the Python verifier in docs/journal-format.md agrees with verifyJournal and catches an edited entry', async () => {
+  const script = /```python\n([\s\S]*?)```/.exec(readFileSync(join(repoRoot, 'docs/journal-format.md'), 'utf8'))?.[1];
+  assert.ok(script, 'a python block');
+  const scriptPath = join(mkdtempSync(join(tmpdir(), 'lifeos-doc-')), 'verify.py');
+  writeFileSync(scriptPath, script as string);
+  const result = await runMission(mission('mission: doc\nversion: "1.0"\ninputs: []\noutputs: []\nsteps: [{id: n, kind: runtime, operation: noop}]\n'), { repoRoot: makeRepo(), fsync: false });
+  const expected = verifyJournal(result.journalPath);
+  const ok = spawnSync('python3', [scriptPath, result.journalPath], { encoding: 'utf8' });
+  assert.is(ok.stdout, `ok: ${expected.entries} entries, head ${expected.headHash}\n`, ok.stderr);
+  writeFileSync(result.journalPath, readFileSync(result.journalPath, 'utf8').replace('"kind":"runtime"', '"kind":"human"'));
+  const bad = spawnSync('python3', [scriptPath, result.journalPath], { encoding: 'utf8' });
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /line \d+: hash mismatch/);
 });
 
 docs.run();

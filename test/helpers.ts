@@ -1,5 +1,6 @@
 // Shared test helpers: paths, and compact views of diagnostics for assertions.
 import { fileURLToPath } from 'node:url';
+import { main } from '../lib/cli/main.ts';
 import type { Diagnostic } from '../lib/core/types.ts';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -19,4 +20,12 @@ export function errorCodes(diagnostics: readonly Diagnostic[]): string[] {
 /** Just the codes of every diagnostic, in order. */
 export function codes(diagnostics: readonly Diagnostic[]): string[] {
   return diagnostics.map((d) => d.code);
+}
+
+/** Run the CLI in-process with string buffers for stdout and stderr. */
+export async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+  return { code, stdout, stderr };
 }

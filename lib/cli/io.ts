@@ -5,6 +5,8 @@
 export interface CliIO {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
+  /** Call `onInterrupt` on the first Ctrl-C / SIGTERM (bin.ts; absent in tests). */
+  interrupts?: (onInterrupt: () => void) => void;
 }
 
 /** Bad arguments: printed with the command's usage, exit code 2. */

@@ -3,15 +3,35 @@
  * calls process.exit (bin.ts does), so it is testable in-process with string buffers.
  */
 import { readFileSync } from 'node:fs';
-import { EXIT, UsageError, type CliIO } from './io.ts';
+import type { CliIO } from './io.ts';
+import { EXIT, UsageError } from './io.ts';
 import { PLAN_USAGE, planCommand } from './plan-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
 import { VERIFY_USAGE, verifyCommand } from './verify-command.ts';
 
-const COMMANDS: Readonly<Record<string, { run: (args: string[], io: CliIO) => number; usage: string }>> = {
-  validate: { run: validateCommand, usage: VALIDATE_USAGE },
-  plan: { run: planCommand, usage: PLAN_USAGE },
-  verify: { run: verifyCommand, usage: VERIFY_USAGE },
+interface Command {
+  run: (args: string[], io: CliIO) => number | Promise<number>;
+  usage: string;
+}
+
+// The run commands load the engine (git, journal, lock) only when used, so `validate` in CI
+// starts as fast as before they existed.
+const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
+  validate: () => ({ run: validateCommand, usage: VALIDATE_USAGE }),
+  plan: () => ({ run: planCommand, usage: PLAN_USAGE }),
+  run: async () => {
+    const m = await import('./run-command.ts');
+    return { run: m.runCommand, usage: m.RUN_USAGE };
+  },
+  resume: async () => {
+    const m = await import('./resume-command.ts');
+    return { run: m.resumeCommand, usage: m.RESUME_USAGE };
+  },
+  recover: async () => {
+    const m = await import('./recover-command.ts');
+    return { run: m.recoverCommand, usage: m.RECOVER_USAGE };
+  },
+  verify: () => ({ run: verifyCommand, usage: VERIFY_USAGE }),
 };
 
 export const USAGE = `Usage: lifeos-mission <command> [options]
@@ -19,6 +39,9 @@ export const USAGE = `Usage: lifeos-mission <command> [options]
 Commands:
   validate [files|folders...]        check mission YAML; every problem at once, with file:line:col
   plan <mission-file-or-name>        expand a mission and its inputs into the execution plan
+  run <mission-file-or-name>         run a mission in a git repository, journaled, with rollback
+  resume <run-id>                    continue a run waiting for a human (--approve/--reject) or a crashed one
+  recover                            recover every run whose process died
   verify <journal|bundle>...         check the hash chain of mission journals and bundles
 
 Run \`lifeos-mission <command> --help\` for a command's options.
@@ -35,13 +58,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.stderr.write(`lifeos-mission: unknown command "${name}"\n\n${USAGE}`);
     return EXIT.usage;
   }
+  const command = await load();
   try {
-    return command.run(args, io);
+    return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
       io.stderr.write(`lifeos-mission ${name}: ${(error as Error).message}\n\n${command.usage}`);

@@ -7,11 +7,11 @@ import { defaultRegistry, readMissionFiles, validateMissionFiles } from '../runt
 import type { CliIO } from './io.ts';
 import { UsageError } from './io.ts';
 
-export function registryWithMissionDirs(dirs: readonly string[] | undefined, io: CliIO): Registry {
-  if (!dirs || dirs.length === 0) return defaultRegistry();
+export function registryWithMissionDirs(dirs: readonly string[] | undefined, io: CliIO, base: Registry = defaultRegistry()): Registry {
+  if (!dirs || dirs.length === 0) return base;
   const { files, problems } = readMissionFiles(dirs);
   if (problems.length > 0) throw new UsageError(problems.flatMap((p) => p.diagnostics.map((d) => d.message)).join('; '));
-  const { reports, registry } = validateMissionFiles(files);
+  const { reports, registry } = validateMissionFiles(files, base);
   const broken = reports.filter((report) => report.diagnostics.some((d) => d.severity === 'error'));
   for (const report of broken) {
     io.stderr.write(`note: ${report.file} has errors and is not registered; run \`lifeos-mission validate ${report.file}\`\n`);

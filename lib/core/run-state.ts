@@ -16,7 +16,6 @@ export type JournalEntryType =
   | 'step_started'
   | 'step_finished'
   | 'step_skipped'
-  | 'step_failed'
   | 'operation_started'
   | 'operation_finished'
   | 'operation_failed'

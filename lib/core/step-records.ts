@@ -138,7 +138,7 @@ function applyStepEntry(draft: Draft, entry: JournalEntry): boolean {
     case 'operation_failed':
       draft.status = 'failed';
       draft.completed_at = entry.at;
-      draft.error_message = errorText(data.error);
+      draft.error_message = (data.error as { message: string }).message;
       return true;
     case 'compensated':
       draft.status = 'compensated';
@@ -175,9 +175,4 @@ function closeAttempt(current: ReadonlyMap<string, Draft>, entry: JournalEntry):
 function stepType(data: Record<string, unknown>): string {
   if (data.kind === 'runtime') return data.operation as string;
   return data.kind === 'fan_out' ? 'fan_out' : (data.kind as string);
-}
-
-function errorText(error: unknown): string {
-  if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
-  return String(error);
 }

@@ -4,17 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../lib/cli/main.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
 import { makeRepo, mission } from '../git-repo.ts';
-import { fixturePath, repoRoot } from '../helpers.ts';
+import { cli, fixturePath, repoRoot } from '../helpers.ts';
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
-  return { code, stdout, stderr };
-}
 
 const invalid = fixturePath('invalid');
 const validate = suite('lifeos-mission validate');

@@ -1,0 +1,88 @@
+/**
+ * The options `run`, `resume` and `recover` share: the repository, host operation handlers
+ * (`--handlers MODULE`), extra mission folders, the LLM mode and journal fsync, turned into the
+ * library's EngineOptions.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createRegistry } from '../core/registry.ts';
+import type { OperationHandler } from '../operations/handler.ts';
+import { defaultRegistry } from '../runtime/mission-library.ts';
+import type { EngineOptions } from '../runtime/runner.ts';
+import { UsageError, type CliIO } from './io.ts';
+import { registryWithMissionDirs } from './registry-options.ts';
+
+export const ENGINE_ARGS = {
+  repo: { type: 'string' },
+  handlers: { type: 'string', multiple: true },
+  missions: { type: 'string', multiple: true },
+  mode: { type: 'string' },
+  'no-fsync': { type: 'boolean' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git repository (default: the current folder)
+  --handlers MODULE    a JavaScript module exporting operation handlers (repeatable):
+                       \`export const handlers = [...]\` or a default export
+  --missions DIR       also register the missions in DIR (repeatable)
+  --mode MODE          live | record | replay for llm_call (default: $LIFEOS_TEST_MODE, else live)
+  --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
+  --format text|json   output format (default: text, with progress lines)
+  -h, --help           show this help`;
+
+export interface EngineArgValues {
+  repo?: string;
+  handlers?: string[];
+  missions?: string[];
+  mode?: string;
+  'no-fsync'?: boolean;
+}
+
+export async function engineOptions(values: EngineArgValues, io: CliIO): Promise<Required<Pick<EngineOptions, 'repoRoot' | 'handlers' | 'registry' | 'fsync'>> & EngineOptions> {
+  const mode = values.mode;
+  if (mode !== undefined && mode !== 'live' && mode !== 'record' && mode !== 'replay') throw new UsageError(`--mode must be live, record or replay; got "${mode}"`);
+  const handlers = await loadHandlerModules(values.handlers ?? []);
+  const base = createRegistry({ extend: defaultRegistry(), operations: handlers });
+  return {
+    repoRoot: resolve(values.repo ?? '.'),
+    handlers,
+    registry: registryWithMissionDirs(values.missions, io, base),
+    fsync: values['no-fsync'] !== true,
+    ...(mode ? { mode } : {}),
+    ...(io.interrupts ? { signal: interruptSignal(io) } : {}),
+  };
+}
+
+/** Ctrl-C (or SIGTERM) stops the run at the next operation boundary and rolls it back. */
+function interruptSignal(io: CliIO): AbortSignal {
+  const controller = new AbortController();
+  io.interrupts?.(() => {
+    io.stderr.write('\ninterrupted: stopping after the current operation and rolling back (interrupt again to kill the process)\n');
+    controller.abort();
+  });
+  return controller.signal;
+}
+
+async function loadHandlerModules(specs: readonly string[]): Promise<OperationHandler[]> {
+  const handlers: OperationHandler[] = [];
+  for (const spec of specs) {
+    let module: { handlers?: unknown; default?: unknown };
+    try {
+      module = (await import(pathToFileURL(resolve(spec)).href)) as typeof module;
+    } catch (error) {
+      throw new UsageError(`cannot load --handlers ${spec}: ${(error as Error).message}`);
+    }
+    const exported = module.handlers ?? module.default;
+    const list = Array.isArray(exported) ? exported : exported === undefined ? [] : [exported];
+    if (list.length === 0) throw new UsageError(`--handlers ${spec} exports no handlers; export \`handlers\` (an array) or a default handler`);
+    for (const [index, handler] of list.entries()) {
+      const h = handler as Partial<OperationHandler> | null;
+      if (!h || typeof h.type !== 'string' || typeof h.execute !== 'function') {
+        throw new UsageError(`--handlers ${spec}: handler ${index} is not an operation handler (it needs a string \`type\` and an \`execute\` function; see defineOperation)`);
+      }
+      handlers.push(h as OperationHandler);
+    }
+  }
+  return handlers;
+}

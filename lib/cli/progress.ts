@@ -1,0 +1,132 @@
+/**
+ * The run progress display, built on the engine's events (onEvent): one line per step with its
+ * status and duration, nested missions indented under a header, a fan-out's instances grouped
+ * into one line (a failing instance still gets its own), and the rollback, escalations and
+ * kill switch as they happen. Durations come from the journal timestamps, so the display and
+ * the journal always agree.
+ */
+import type { RunEvent } from '../runtime/engine.ts';
+
+interface OpenFanOut {
+  id: string;
+  instances: number;
+}
+
+interface OpenStep {
+  started: number;
+  label: string;
+  type: string;
+}
+
+const MARK = { completed: '✓', failed: '✗', skipped: '↷', waiting: '…' } as const;
+
+/** An onEvent callback that writes progress lines through `write`. */
+export function progressPrinter(write: (line: string) => void): (event: RunEvent) => void {
+  const steps = new Map<string, OpenStep>();
+  const fanOuts: OpenFanOut[] = [];
+  let depth = 0;
+
+  const indent = (): string => '  '.repeat(depth);
+  const inFanOut = (node: string): OpenFanOut | undefined => fanOuts.find((f) => node.startsWith(`${f.id}[`));
+  const line = (mark: string, label: string, type: string, status: string, ms?: number): void =>
+    write(`${indent()}${mark} ${label.padEnd(Math.max(24 - depth * 2, label.length))}  ${type.padEnd(16)}  ${status}${ms === undefined ? '' : `  ${formatDuration(ms)}`}\n`);
+
+  return (event) => {
+    const data = event.data;
+    const node = typeof data.node === 'string' ? data.node : '';
+    const at = Date.parse(event.at);
+    const step = steps.get(node);
+    switch (event.type) {
+      case 'run_started':
+        write(`run ${String(data.mission)} ${shortId(event.run_id)} (attempt ${String(data.attempt)}, mode ${String(data.mode)})\n`);
+        return;
+      case 'recovery':
+        write(`recovering run ${shortId(event.run_id)}${data.in_flight ? `: step ${(data.in_flight as { node: string }).node} was interrupted` : ''}\n`);
+        return;
+      case 'step_started': {
+        const label = localName(node, inFanOut(node)?.id);
+        steps.set(node, { started: at, label, type: stepType(data) });
+        if (inFanOut(node)) return;
+        if (data.kind === 'fan_out') fanOuts.push({ id: node, instances: data.instances as number });
+        if (data.kind === 'mission') {
+          write(`${indent()}▸ ${label}  mission ${String(data.mission)}\n`);
+          depth += 1;
+        }
+        return;
+      }
+      case 'step_skipped': {
+        if (!inFanOut(node)) line(MARK.skipped, localName(node), '', 'skipped (completed earlier)');
+        return;
+      }
+      case 'step_finished': {
+        if (inFanOut(node)) return;
+        // A step started by an earlier process (a human step approved on resume) has no start time here.
+        if (!step) return line(MARK.completed, localName(node), '', 'completed');
+        if (step.type === 'fan_out') {
+          const group = fanOuts.pop();
+          line(MARK.completed, step.label, `fan-out ×${group?.instances ?? '?'}`, `completed`, at - step.started);
+          return;
+        }
+        if (step.type === 'mission') depth = Math.max(0, depth - 1);
+        line(MARK.completed, step.label, step.type, 'completed', at - step.started);
+        return;
+      }
+      case 'operation_failed': {
+        const started = step?.started ?? at;
+        const label = inFanOut(node) ? node : (step?.label ?? node);
+        line(MARK.failed, label, step?.type ?? '', 'failed', at - started);
+        write(`${indent()}    ${(data.error as { message: string }).message}\n`);
+        return;
+      }
+      case 'human_requested':
+        line(MARK.waiting, step?.label ?? node, 'human', `awaiting approval (request ${shortId(String(data.request_id))})`);
+        return;
+      case 'human_decided':
+        write(`${data.decision === 'approved' ? MARK.completed : MARK.failed} request ${shortId(String(data.request_id))} ${String(data.decision)} by ${String(data.by)}${data.note ? `: ${String(data.note)}` : ''}\n`);
+        return;
+      case 'kill_switch':
+        write(`■ kill switch ${String(data.path)} found ${String(data.checkpoint)}\n`);
+        return;
+      case 'escalated':
+        if (data.delivery_error === undefined) write(`! escalated (${String(data.severity)}): ${String(data.reason)}\n`);
+        else write(`! the escalation could not be delivered to the queue: ${String(data.delivery_error)} (it is in the journal)\n`);
+        return;
+      case 'rollback_started':
+        depth = 0;
+        write(`↺ rolling back: ${String(data.reason)}\n`);
+        return;
+      case 'compensated':
+        write(`  ↺ undone ${node} (${String(data.compensation_type)}): ${data.compensation_verified === true ? 'verified' : 'NOT verified'}\n`);
+        return;
+      case 'rollback_finished':
+        write(`↺ rollback finished: ${data.matches_baseline === true ? 'the repository is back at its pre-run state' : 'the repository is NOT at its pre-run state'}\n`);
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+/** `12 ms`, `1.4 s`, `2 m 05 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} m ${String(seconds % 60).padStart(2, '0')} s`;
+}
+
+/** `sha256:1a2b3c4d5e6f…` -> `1a2b3c4d5e6f`, the prefix `resume` accepts. */
+export function shortId(id: string): string {
+  return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
+}
+
+/** A node's name below its mission (`review_design/run_seats` -> `run_seats`); a fan-out instance keeps its key. */
+function localName(node: string, fanOutId?: string): string {
+  if (fanOutId) return `${localName(fanOutId)}${node.slice(fanOutId.length)}`;
+  const slash = node.lastIndexOf('/', node.includes('[') ? node.indexOf('[') : node.length);
+  return node.slice(slash + 1);
+}
+
+function stepType(data: Record<string, unknown>): string {
+  return data.kind === 'runtime' ? String(data.operation) : String(data.kind);
+}

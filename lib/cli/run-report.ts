@@ -1,0 +1,70 @@
+/**
+ * What `run`, `resume` and `recover` print when a run ends (the summary under the progress
+ * lines) and how the errors that stop a run before it starts map to exit codes.
+ */
+import { relative } from 'node:path';
+import { MissionValidationError } from '../core/errors.ts';
+import { KillSwitchActive, RunLockCorrupt, RunLockHeld, RunPreconditionFailed } from '../core/run-errors.ts';
+import type { MissionResult } from '../runtime/engine.ts';
+import { GitError } from '../runtime/git-state.ts';
+import { JournalCorrupt } from '../runtime/journal.ts';
+import type { RecoveryReport } from '../runtime/recovery.ts';
+import { EXIT, type CliIO } from './io.ts';
+import { shortId } from './progress.ts';
+import { diagnosticText } from './report.ts';
+
+/** The summary of a run's end: status, run id, journal, bundle, commit, and what to do next. */
+export function resultText(result: MissionResult, cwd: string): string {
+  const rows: Array<[string, string]> = [
+    ['run id', result.runId],
+    ['journal', shortPath(result.journalPath, cwd)],
+  ];
+  if (result.bundlePath) rows.push(['bundle', shortPath(result.bundlePath, cwd)]);
+  rows.push(['commit', result.commit ?? 'none']);
+  if (result.error) rows.push(['error', result.error.message]);
+  if (result.escalation) rows.push(['escalation', `${result.escalation.escalation_id} (${result.escalation.severity}): ${result.escalation.reason}`]);
+  if (result.evidencePath) rows.push(['evidence', shortPath(result.evidencePath, cwd)]);
+  if (result.awaiting) {
+    rows.push(['waiting for', `approval of request ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
+    rows.push(['next', `lifeos-mission resume ${shortId(result.runId)} --approve --by <name>   (or --reject)`]);
+  }
+  const headline = `${result.status}: mission ${result.mission}\n`;
+  return headline + rows.map(([key, value]) => `  ${key.padEnd(11)} ${value}\n`).join('');
+}
+
+/** One recovered run: what recovery did, then the run's own summary. */
+export function recoveryText(report: RecoveryReport, cwd: string): string {
+  return `recovered run ${shortId(report.runId)}: ${report.action.replace('_', ' ')}: ${report.detail}\n${resultText(report.result, cwd)}`;
+}
+
+/** 0 for a completed run, 1 for any other end (failed, escalated, halted, awaiting a human). */
+export function resultExit(result: MissionResult): number {
+  return result.status === 'completed' ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * An error that stopped a run before it started, printed with its exit code: 1 when the mission
+ * or journal is bad, 2 when the environment is (lock held, dirty repository, not a repository).
+ * Anything else is not ours to explain and is rethrown (main() reports it as an internal error).
+ */
+export function runErrorExit(command: string, error: unknown, io: CliIO): number {
+  if (error instanceof MissionValidationError) {
+    for (const d of error.diagnostics) io.stderr.write(diagnosticText(d));
+    return EXIT.failed;
+  }
+  if (error instanceof JournalCorrupt) {
+    io.stderr.write(`lifeos-mission ${command}: ${error.message}\n`);
+    return EXIT.failed;
+  }
+  if (error instanceof RunPreconditionFailed || error instanceof RunLockHeld || error instanceof RunLockCorrupt || error instanceof GitError || error instanceof KillSwitchActive) {
+    io.stderr.write(`lifeos-mission ${command}: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  throw error;
+}
+
+/** A path relative to the working folder when it lies below it, else as it is. */
+function shortPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}

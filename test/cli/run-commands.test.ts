@@ -1,0 +1,176 @@
+// `lifeos-mission run | resume | recover` against real git repositories in temp dirs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { acquireRunLock, releaseRunLock } from '../../lib/runtime/run-lock.ts';
+import { makeRepo, repoFingerprint } from '../git-repo.ts';
+import { cli, fixturePath } from '../helpers.ts';
+
+/** A mission file outside the repository (so it does not make the work tree dirty). */
+function missionFile(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'lifeos-mission-')), 'mission.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+const FAN_OUT = missionFile(`mission: fan
+version: "1.0"
+inputs:
+  - name: items
+    type: list[str]
+    default: [a, b, c]
+  - name: pass
+    type: bool
+    default: true
+outputs: [{name: seen, type: any, value: "{{steps.each.outputs}}"}]
+steps:
+  - {id: first, kind: runtime, operation: noop, params: {}}
+  - id: each
+    kind: runtime
+    operation: noop
+    for_each: {item: "{{items}}"}
+    params: {item: "{{item}}"}
+  - id: gate
+    kind: runtime
+    operation: gate_check
+    params: {condition: "{{pass}} == true"}
+`);
+
+const WRITE_AND_ASK = missionFile(`mission: write_and_ask
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
+  - {id: ask, kind: human, params: {question: keep it?}}
+`);
+
+const WRITE_HANDLERS = fixturePath('handlers/write-file.ts');
+
+const run = suite('lifeos-mission run');
+
+run('prints one line per step, groups fan-out instances, and ends with the summary; exit 0', async () => {
+  const repo = makeRepo();
+  const { code, stdout } = await cli('run', FAN_OUT, '--repo', repo, '--no-fsync');
+  assert.is(code, 0, stdout);
+  assert.match(stdout, /^run fan [0-9a-f]{12} \(attempt 1, mode live\)\n/);
+  assert.match(stdout, /✓ first +noop +completed +\d+ ms\n/);
+  assert.match(stdout, /✓ each +fan-out ×3 +completed +\d+ ms\n/);
+  assert.not.match(stdout, /each\[/, 'instances are grouped into the fan-out line');
+  assert.match(stdout, /✓ gate +gate_check +completed/);
+  assert.match(stdout, /completed: mission fan\n {2}run id +sha256:[0-9a-f]{64}\n {2}journal +\S+journal\.jsonl\n {2}bundle +\S+bundle\.1\.json\n {2}commit +none\n$/);
+});
+
+run('a failing step: its line and error, exit 1, and the summary names the error', async () => {
+  const repo = makeRepo();
+  const { code, stdout } = await cli('run', FAN_OUT, '--repo', repo, '--input', 'pass=false');
+  assert.is(code, 1);
+  assert.match(stdout, /✗ gate +gate_check +failed +\d+ ms\n {4}gate gate failed: condition is false\n/);
+  assert.match(stdout, /↺ rolling back: /);
+  assert.match(stdout, /failed: mission fan\n/);
+  assert.match(stdout, / {2}error +step gate/);
+  assert.match(stdout, / {2}evidence +\S+attempt-1/);
+});
+
+run('--format json prints the MissionResult as one JSON document and no progress', async () => {
+  const { code, stdout } = await cli('run', FAN_OUT, '--repo', makeRepo(), '--format', 'json');
+  assert.is(code, 0);
+  const result = JSON.parse(stdout) as { status: string; runId: string; outputs: unknown };
+  assert.is(result.status, 'completed');
+  assert.equal(result.outputs, { seen: [{ item: 'a' }, { item: 'b' }, { item: 'c' }] });
+});
+
+run('exit 2 when the repository is dirty, the lock is held, or a handler is missing; exit 1 for an invalid mission', async () => {
+  const dirty = makeRepo();
+  writeFileSync(join(dirty, 'README.md'), 'edited');
+  const refused = await cli('run', FAN_OUT, '--repo', dirty);
+  assert.is(refused.code, 2);
+  assert.match(refused.stderr, /README\.md/);
+
+  const held = makeRepo();
+  const lock = join(held, '.lifeos_run_lock');
+  acquireRunLock(lock, { run_id: 'sha256:other', run_id_audit: 'x', mission_type: 'other', acquired_at: 'now' });
+  try {
+    const locked = await cli('run', FAN_OUT, '--repo', held);
+    assert.is(locked.code, 2);
+    assert.match(locked.stderr, /run lock .* is held by run sha256:other/);
+  } finally {
+    releaseRunLock(lock, 'sha256:other');
+  }
+
+  const missing = await cli('run', WRITE_AND_ASK, '--repo', makeRepo());
+  assert.is(missing.code, 1, 'write_file is unknown without its handlers: the mission is invalid');
+  assert.match(missing.stderr, /unknown operation "write_file"/);
+  const noHandlers = await cli('run', WRITE_AND_ASK, '--repo', makeRepo(), '--handlers', fixturePath('handlers/empty.ts'));
+  assert.is(noHandlers.code, 2);
+  assert.match(noHandlers.stderr, /exports no handlers/);
+});
+
+run.run();
+
+const resume = suite('lifeos-mission resume');
+
+resume('a human step pauses the run (exit 1); resume --approve by a short run id completes it', async () => {
+  const repo = makeRepo();
+  const paused = await cli('run', WRITE_AND_ASK, '--repo', repo, '--handlers', WRITE_HANDLERS);
+  assert.is(paused.code, 1);
+  assert.match(paused.stdout, /… ask +human +awaiting approval/);
+  const next = /lifeos-mission resume ([0-9a-f]{12}) --approve/.exec(paused.stdout)?.[1];
+  assert.ok(next, paused.stdout);
+  const done = await cli('resume', next as string, '--approve', '--by', 'CEO', '--note', 'fine', '--repo', repo, '--handlers', WRITE_HANDLERS);
+  assert.is(done.code, 0, done.stdout + done.stderr);
+  assert.match(done.stdout, /✓ request [0-9a-f]{12} approved by CEO: fine\n/);
+  assert.match(done.stdout, /completed: mission write_and_ask/);
+  assert.is(readFileSync(join(repo, 'out.txt'), 'utf8'), 'made');
+});
+
+resume('--reject ends the run and rolls its writes back', async () => {
+  const repo = makeRepo();
+  const before = repoFingerprint(repo);
+  const paused = await cli('run', WRITE_AND_ASK, '--repo', repo, '--handlers', WRITE_HANDLERS, '--format', 'json');
+  const { runId } = JSON.parse(paused.stdout) as { runId: string };
+  const rejected = await cli('resume', runId, '--reject', '--by', 'CEO', '--repo', repo, '--handlers', WRITE_HANDLERS);
+  assert.is(rejected.code, 1);
+  assert.match(rejected.stdout, /✗ request [0-9a-f]{12} rejected by CEO/);
+  assert.match(rejected.stdout, /↺ undone write \(fs_restore\): verified/);
+  assert.is(repoFingerprint(repo), before);
+});
+
+resume('usage errors: an unknown or ambiguous run id, --approve with --reject', async () => {
+  const repo = makeRepo();
+  const unknown = await cli('resume', 'abcdef', '--repo', repo);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /no run in \S+ starts with abcdef/);
+  assert.is((await cli('resume', 'abcdef', '--approve', '--reject', '--repo', repo)).code, 2);
+  assert.is((await cli('resume', 'xyz', '--repo', repo)).code, 2);
+});
+
+resume.run();
+
+const recover = suite('lifeos-mission recover');
+
+recover('nothing to recover: exit 0', async () => {
+  const { code, stdout } = await cli('recover', '--repo', makeRepo());
+  assert.is(code, 0);
+  assert.is(stdout, 'nothing to recover: no run was interrupted\n');
+});
+
+recover('a run killed with SIGKILL mid-write is recovered and completed', async () => {
+  const repo = makeRepo();
+  // crash-run.ts kills itself right after journal entry 6 (the second write is in progress).
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fixturePath('processes/crash-run.ts'), 'run', repo, '6'], { encoding: 'utf8', env: { ...process.env, CRASH_FAIL: '0' } });
+  assert.is(child.signal, 'SIGKILL');
+  assert.ok(existsSync(join(repo, '.lifeos_run_lock')));
+  const { code, stdout } = await cli('recover', '--repo', repo, '--handlers', WRITE_HANDLERS);
+  assert.is(code, 0, stdout);
+  assert.match(stdout, /^recovering run [0-9a-f]{12}/);
+  assert.match(stdout, /recovered run [0-9a-f]{12}: resumed: /);
+  assert.match(stdout, /completed: mission crash_matrix/);
+  assert.not.ok(existsSync(join(repo, '.lifeos_run_lock')));
+  assert.is(readFileSync(join(repo, 'README.md'), 'utf8'), 'rewritten');
+});
+
+recover.run();
