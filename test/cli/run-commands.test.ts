@@ -1,5 +1,5 @@
 // `lifeos-mission run | resume | recover` against real git repositories in temp dirs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireRunLock, releaseRunLock } from '../../lib/runtime/run-lock.ts';
 import { makeRepo, repoFingerprint } from '../git-repo.ts';
-import { cli, fixturePath } from '../helpers.ts';
+import { cli, fixturePath, repoRoot } from '../helpers.ts';
 
 /** A mission file outside the repository (so it does not make the work tree dirty). */
 function missionFile(text: string): string {
@@ -107,6 +107,35 @@ run('exit 2 when the repository is dirty, the lock is held, or a handler is miss
   const noHandlers = await cli('run', WRITE_AND_ASK, '--repo', makeRepo(), '--handlers', fixturePath('handlers/empty.ts'));
   assert.is(noHandlers.code, 2);
   assert.match(noHandlers.stderr, /exports no handlers/);
+});
+
+run('Ctrl-C in a real process stops the run, rolls it back to the pre-run state and exits 1 halted', async () => {
+  const repo = makeRepo();
+  const before = repoFingerprint(repo);
+  const file = missionFile(`mission: slow
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
+  - {id: wait, kind: runtime, operation: wait, params: {}}
+  - {id: never, kind: runtime, operation: noop, params: {}}
+`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'lib/cli/bin.ts'), 'run', file, '--repo', repo, '--handlers', fixturePath('handlers/slow.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.includes('waiting\n')) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.is(code, 1, stdout + stderr);
+  assert.match(stderr, /interrupted: stopping after the current operation and rolling back/);
+  assert.match(stdout, /↺ undone write \(fs_restore\): verified/);
+  assert.match(stdout, /halted: mission slow\n/);
+  assert.not.match(stdout, /never/);
+  assert.is(repoFingerprint(repo), before);
 });
 
 run.run();
