@@ -3,8 +3,7 @@
  * calls process.exit (bin.ts does), so it is testable in-process with string buffers.
  */
 import { readFileSync } from 'node:fs';
-import type { CliIO } from './io.ts';
-import { EXIT, UsageError } from './io.ts';
+import { EXIT, UsageError, type CliIO } from './io.ts';
 import { PLAN_USAGE, planCommand } from './plan-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
 import { VERIFY_USAGE, verifyCommand } from './verify-command.ts';

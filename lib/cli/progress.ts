@@ -5,6 +5,7 @@
  * kill switch as they happen. Durations come from the journal timestamps, so the display and
  * the journal always agree.
  */
+import { stepType } from '../core/step-records.ts';
 import type { RunEvent } from '../runtime/engine.ts';
 
 interface OpenFanOut {
@@ -125,8 +126,4 @@ function localName(node: string, fanOutId?: string): string {
   if (fanOutId) return `${localName(fanOutId)}${node.slice(fanOutId.length)}`;
   const slash = node.lastIndexOf('/', node.includes('[') ? node.indexOf('[') : node.length);
   return node.slice(slash + 1);
-}
-
-function stepType(data: Record<string, unknown>): string {
-  return data.kind === 'runtime' ? String(data.operation) : String(data.kind);
 }

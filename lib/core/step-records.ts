@@ -172,7 +172,7 @@ function closeAttempt(current: ReadonlyMap<string, Draft>, entry: JournalEntry):
   }
 }
 
-function stepType(data: Record<string, unknown>): string {
-  if (data.kind === 'runtime') return data.operation as string;
-  return data.kind === 'fan_out' ? 'fan_out' : (data.kind as string);
+/** What a `step_started` entry says the step is: its operation, or `human`, `mission`, `fan_out`. */
+export function stepType(data: Record<string, unknown>): string {
+  return String(data.kind === 'runtime' ? data.operation : data.kind);
 }

@@ -109,6 +109,25 @@ run('exit 2 when the repository is dirty, the lock is held, or a handler is miss
   assert.match(noHandlers.stderr, /exports no handlers/);
 });
 
+run('a nested mission gets a header with its steps indented; an escalating gate prints the escalation', async () => {
+  const library = mkdtempSync(join(tmpdir(), 'lifeos-missions-'));
+  writeFileSync(join(library, 'inner.yaml'), 'mission: inner\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: a, kind: runtime, operation: noop, params: {}}\n');
+  const outer = missionFile(`mission: outer
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: sub, kind: mission, mission: inner, params: {}}
+  - {id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}
+`);
+  const { code, stdout } = await cli('run', outer, '--repo', makeRepo(), '--missions', library);
+  assert.is(code, 1);
+  assert.match(stdout, /\n▸ sub {2}mission inner\n {2}✓ a +noop +completed +\d+ ms\n✓ sub +mission +completed/);
+  assert.match(stdout, /\n! escalated \(critical\): gate gate failed: condition is false\n/);
+  assert.match(stdout, /escalated: mission outer\n/);
+  assert.match(stdout, / {2}escalation +sha256:[0-9a-f]{64} \(critical\)/);
+});
+
 run('Ctrl-C in a real process stops the run, rolls it back to the pre-run state and exits 1 halted', async () => {
   const repo = makeRepo();
   const before = repoFingerprint(repo);
