@@ -2,7 +2,7 @@
  * The CLI entry: `main(argv, io)` dispatches to a command and returns the exit code. It never
  * calls process.exit (bin.ts does), so it is testable in-process with string buffers.
  */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../runtime/package-root.ts';
 import { EXIT, UsageError, type CliIO } from './io.ts';
 import { PLAN_USAGE, planCommand } from './plan-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
@@ -79,9 +79,4 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

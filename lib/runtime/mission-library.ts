@@ -6,7 +6,6 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { diagnostic } from '../core/diagnostics.ts';
 import { MissionValidationError } from '../core/errors.ts';
 import { analyseMission, type LoadResult } from '../core/load.ts';
@@ -15,9 +14,10 @@ import { createRegistry, LayeredMap, type MissionEntry, type Registry } from '..
 import { checkSchema } from '../core/schema.ts';
 import type { Diagnostic, Mission } from '../core/types.ts';
 import { parseYaml, type ParsedYaml } from '../core/yaml-source.ts';
+import { packageRoot } from './package-root.ts';
 
 /** The package's built-in missions (design, review, build, steward, autonomous_build_cycle). */
-export const BUILTIN_MISSIONS_DIR = fileURLToPath(new URL('../../missions/', import.meta.url));
+export const BUILTIN_MISSIONS_DIR = join(packageRoot(), 'missions');
 
 const MISSION_EXTENSIONS = new Set(['.yaml', '.yml']);
 

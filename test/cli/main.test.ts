@@ -132,6 +132,16 @@ process_('--version and --help print and exit 0', () => {
   assert.match(execFileSync(process.execPath, ['--import', 'tsx', bin, 'validate', '--help'], { encoding: 'utf8' }), /Usage: lifeos-mission validate/);
 });
 
+process_('the bundled CLI (dist/cli/bin.js, built by npm ci) finds the built-in missions and its version from its chunks', () => {
+  const bundled = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), ...args], { cwd: tmpdir(), encoding: 'utf8' });
+  const planned = bundled('plan', 'autonomous_build_cycle', '--input', 'task_spec=x');
+  assert.is(planned.status, 0, planned.stderr);
+  assert.match(planned.stdout, /^plan autonomous_build_cycle v1\.0/);
+  assert.match(bundled('--version').stdout, /^\d+\.\d+\.\d+\n$/);
+  const runHelp = bundled('run', '--help');
+  assert.is(runHelp.status, 0, runHelp.stderr);
+});
+
 process_.run();
 
 const verify = suite('lifeos-mission verify');
