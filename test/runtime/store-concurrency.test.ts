@@ -1,0 +1,86 @@
+// The state store under several processes: no lost update, a file that always parses, and
+// a mutex that a dead holder cannot block.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withFileMutex, StoreBusy } from '../../lib/runtime/store/file-mutex.ts';
+import { openStateStore } from '../../lib/runtime/store/open-store.ts';
+import type { StoreBackend } from '../../lib/runtime/store/state-store.ts';
+import { currentHolder } from '../../lib/runtime/lock-file.ts';
+import { fixturePath } from '../helpers.ts';
+
+const WRITER = fixturePath('processes/store-writer.ts');
+const PER_PROCESS = 300;
+
+function writer(backend: StoreBackend, repo: string, name: string): Promise<number | null> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, backend, repo, name, String(PER_PROCESS)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return new Promise((resolve) => child.on('close', resolve));
+}
+
+const it = suite('state store concurrency');
+
+for (const backend of ['lowdb', 'sqlite'] as const) {
+  it(`${backend}: two processes queueing ${PER_PROCESS} escalations each lose none, and the file always parses`, async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'lifeos-store-race-'));
+    openStateStore({ repoRoot: repo, backend }).close();
+    let reads = 0;
+    let parseErrors = 0;
+    let done = false;
+    const path = join(repo, '.lifeos', backend === 'lowdb' ? 'state.json' : 'state.sqlite');
+    const reader = (async () => {
+      while (!done) {
+        if (backend === 'lowdb') {
+          let text: string | undefined;
+          try {
+            text = readFileSync(path, 'utf8');
+          } catch {
+            // Not written yet.
+          }
+          try {
+            if (text !== undefined) JSON.parse(text);
+          } catch {
+            parseErrors++;
+          }
+        } else {
+          openStateStore({ repoRoot: repo, backend }).escalations();
+        }
+        reads++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    const codes = await Promise.all([writer(backend, repo, 'a'), writer(backend, repo, 'b')]);
+    done = true;
+    await reader;
+    assert.equal(codes, [0, 0]);
+    const reasons = new Set(openStateStore({ repoRoot: repo, backend }).escalations().map((e) => e.reason));
+    assert.is(reasons.size, 2 * PER_PROCESS, 'every write is present');
+    assert.is(parseErrors, 0, `the file parsed in each of ${reads} reads`);
+  });
+}
+
+it('a mutex left by a dead process is broken at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeos-mutex-'));
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const lock = join(dir, 'state.json.lock');
+  writeFileSync(lock, JSON.stringify({ pid: Number(dead.stdout), process_start: null, host: currentHolder().host }));
+  const started = Date.now();
+  assert.is(withFileMutex(lock, () => 'ran', 5_000), 'ran');
+  assert.ok(Date.now() - started < 2_000, 'no waiting for a timeout');
+});
+
+it('a mutex held by a live process makes a waiter fail with StoreBusy after its timeout, naming the holder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeos-mutex-'));
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, 'state.json.lock');
+  withFileMutex(lock, () => {
+    assert.throws(
+      () => withFileMutex(lock, () => 'never', 100),
+      (e: unknown) => e instanceof StoreBusy && (e as Error).message.includes(`pid ${process.pid}`),
+    );
+  });
+});
+
+it.run();
