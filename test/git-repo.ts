@@ -30,13 +30,13 @@ export function makeRepo(files: Record<string, string> = { 'README.md': 'hello\n
   return repo;
 }
 
-/** HEAD, index and every work-tree file (engine files under logs/ and the lock left out), as text. */
+/** HEAD, index and every work-tree file (the engine's files under logs/ and .lifeos/ and the lock left out), as text. */
 export function repoFingerprint(repo: string): string {
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(join(repo, dir)).sort()) {
       const path = dir ? `${dir}/${name}` : name;
-      if (path === '.git' || path === 'logs' || path.startsWith('.lifeos_run_lock')) continue;
+      if (path === '.git' || path === 'logs' || path === '.lifeos' || path.startsWith('.lifeos_run_lock')) continue;
       if (statSync(join(repo, path)).isDirectory()) walk(path);
       else files.push(`${path}:${readFileSync(join(repo, path)).toString('base64')}`);
     }

@@ -28,7 +28,8 @@ export type JournalEntryType =
   | 'rollback_finished'
   | 'run_paused'
   | 'run_resumed'
-  | 'run_finished';
+  | 'run_finished'
+  | 'store_failed';
 
 export type RunStatus = 'completed' | 'failed' | 'escalated' | 'halted' | 'awaiting_human';
 

@@ -15,6 +15,7 @@ import { canonicalJson, hashCanonical, type Sha256 } from '../core/canonical.ts'
 import type { JournalEntry } from '../core/journal-chain.ts';
 import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
+import { missionId, runRows, type EscalationRecord } from '../core/store-rows.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
 import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
@@ -25,6 +26,7 @@ import type { JournalWriter } from './journal.ts';
 import { killSwitchPresent, writeKillSwitchEvidence } from './kill-switch.ts';
 import { checkParams } from './params-check.ts';
 import type { RunPaths } from './run-paths.ts';
+import { isOpen, type StateStore } from './store/state-store.ts';
 
 /** An escalation (spec §5.5): raised through one interface, always journaled first. */
 export interface Escalation {
@@ -54,8 +56,24 @@ export interface EngineEnvironment {
   signal: AbortSignal | undefined;
   onEvent: ((event: RunEvent) => void) | undefined;
   escalations: EscalationSink | undefined;
+  store: StateStore | undefined;
   now: () => Date;
 }
+
+/** Entries after which the run's mission_runs row and step_logs are saved to the store. */
+const INDEXED: ReadonlySet<string> = new Set([
+  'run_started',
+  'recovery',
+  'step_started',
+  'step_skipped',
+  'step_finished',
+  'operation_failed',
+  'compensated',
+  'human_requested',
+  'run_paused',
+  'run_resumed',
+  'run_finished',
+]);
 
 export interface MissionResult {
   status: RunStatus;
@@ -90,6 +108,7 @@ class HostAbort extends Error {}
 
 export class RunEngine {
   private readonly outputs = new Map<string, { value: unknown }>();
+  private storeFailed = false;
   /** State hash after the last write: the pre- and post-state of a read-only operation. */
   private lastStateHash: Sha256 | undefined;
   private readonly runSignal: AbortSignal;
@@ -113,16 +132,50 @@ export class RunEngine {
     return this.journal.runId;
   }
 
-  /** Append an entry, fold it into the run state, tell the host. */
+  /** Append an entry, fold it into the run state, index it in the store, tell the host. */
   record(type: string, data: Record<string, unknown>): JournalEntry {
     const entry = this.journal.append(type, data);
     applyEntry(this.state, entry);
+    this.index(entry);
     try {
       this.env.onEvent?.(entry);
     } catch {
       // A host's event callback cannot break the run.
     }
     return entry;
+  }
+
+  /**
+   * Keep the store in step with the journal: the attempt's rows, and the approval queue. The
+   * journal is the source of truth, so a store that fails is recorded once and then left alone
+   * for the rest of the run (`lifeos-mission store rebuild` re-derives it), never fatal.
+   */
+  private index(entry: JournalEntry): void {
+    const store = this.env.store;
+    if (!store || this.storeFailed) return;
+    try {
+      const attempt = this.state.attempts[this.state.attempts.length - 1];
+      const mission = attempt ? missionId(this.plan.mission, this.runId, attempt.attempt) : null;
+      const data = entry.data;
+      if (entry.type === 'escalated' && data.delivery_error === undefined) {
+        store.queueEscalation(queued(data.escalation_id as Sha256, mission, String(data.reason), data.severity as Escalation['severity'], entry.at));
+      } else if (entry.type === 'human_requested') {
+        store.queueEscalation(queued(data.request_id as Sha256, mission, `step ${String(data.node)} asks for a human decision`, 'info', entry.at));
+      } else if (entry.type === 'human_decided') {
+        const row = store.findEscalation(String(data.request_id));
+        if (row && isOpen(row)) {
+          store.resolveEscalation(row.escalation_id, { resolution: data.decision as 'approved' | 'rejected', resolved_by: String(data.by), resolved_at: entry.at, notes: (data.note as string | null) ?? null });
+        }
+      }
+      if (INDEXED.has(entry.type)) {
+        const rows = runRows(this.journal.entries, (n) => relativeTo(this.env.repoRoot, bundlePath(dirname(this.journal.path), n)));
+        const last = rows[rows.length - 1];
+        if (last) store.saveRun(last);
+      }
+    } catch (error) {
+      this.storeFailed = true;
+      this.record('store_failed', { store: store.path, message: (error as Error).message });
+    }
   }
 
   /** Drive the plan to its end from wherever the journal stands (completed steps are skipped). */
@@ -291,7 +344,7 @@ export class RunEngine {
     return {
       run_id: this.runId,
       run_id_audit: this.state.run_id_audit ?? '',
-      mission_id: `${this.plan.mission}@${this.runDir.slice(0, 12)}`,
+      mission_id: missionId(this.plan.mission, this.runId, this.attempt().attempt),
       mission_type: this.plan.mission,
       step_id: node.step_id,
       repo_root: this.env.repoRoot,
@@ -520,6 +573,10 @@ export class RunEngine {
     });
     return { ...this.baseResult(status, outputs), bundlePath: path, commit };
   }
+}
+
+function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {
+  return { escalation_id: escalationId, mission_id: mission, reason, severity, created_at: at, resolved_at: null, resolution: null, resolved_by: null, notes: null };
 }
 
 function findOperationNode(nodes: readonly PlanNode[], id: string): PlanOperationNode | undefined {

@@ -23,6 +23,8 @@ import { defaultRegistry, planMission, resolveMission } from './mission-library.
 import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
+import { openStateStore } from './store/open-store.ts';
+import type { StateStore } from './store/state-store.ts';
 
 export interface EngineOptions {
   /** The target repository (any folder inside its work tree). */
@@ -49,6 +51,12 @@ export interface EngineOptions {
   registry?: Registry;
   /** Clock for audit timestamps (default: the wall clock). */
   now?: () => Date;
+  /**
+   * The state store the run indexes itself in and queues its escalations and approval requests
+   * to (spec §6.1). Default: the repository's store (`.lifeos/state.sqlite` if it exists, else
+   * `.lifeos/state.json`); `false` for none. A store passed in is not closed.
+   */
+  store?: StateStore | false;
 }
 
 export interface RunOptions extends EngineOptions {
@@ -77,6 +85,16 @@ interface Setup {
   options: EngineOptions;
 }
 
+/** Set up the engine's environment for `body`, and close the store it opened when it ends. */
+async function withSetup<T>(options: EngineOptions, body: (context: Setup) => Promise<T>): Promise<T> {
+  const context = setup(options);
+  try {
+    return await body(context);
+  } finally {
+    if (options.store === undefined) context.env.store?.close();
+  }
+}
+
 function setup(options: EngineOptions): Setup {
   let repoRoot: string;
   try {
@@ -100,6 +118,7 @@ function setup(options: EngineOptions): Setup {
       signal: options.signal,
       onEvent: options.onEvent,
       escalations: options.escalations,
+      store: options.store === false ? undefined : (options.store ?? openStateStore({ repoRoot, paths })),
       now: options.now ?? (() => new Date()),
     },
     registry,
@@ -114,7 +133,10 @@ function setup(options: EngineOptions): Setup {
  * (invalid mission or inputs, no repository, lock held by a live run, dirty work tree).
  */
 export async function runMission(missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
-  const context = setup(options);
+  return withSetup(options, (context) => startRun(context, missionOrName, options));
+}
+
+async function startRun(context: Setup, missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
   const mission = findMission(missionOrName, context.registry);
   const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
   requireHandlers(plan.steps, context.env.handlers);
@@ -166,7 +188,10 @@ export async function runMission(missionOrName: Mission | string, options: RunOp
  * process died (crash recovery, spec §5.6.4).
  */
 export async function resumeMission(runId: string, options: ResumeOptions): Promise<MissionResult> {
-  const context = setup(options);
+  return withSetup(options, (context) => resumeRun(context, runId, options));
+}
+
+async function resumeRun(context: Setup, runId: string, options: ResumeOptions): Promise<MissionResult> {
   const id = findRunId(context, runId);
   return withLock(context, id, peekMission(context, id), async () => {
     const run = openRun(context, id);
@@ -210,7 +235,10 @@ export interface RecoverOptions extends EngineOptions {}
  * writing step compensated and restarted) or rolled back and escalated when unclear.
  */
 export async function recoverRuns(options: RecoverOptions): Promise<RecoveryReport[]> {
-  const context = setup(options);
+  return withSetup(options, (context) => recoverAll(context));
+}
+
+async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
   const reports: RecoveryReport[] = [];
   // A dead holder's lock goes first; its run, if unfinished, is recovered with the others below.
   const lockPath = join(context.env.repoRoot, context.paths.lock);
