@@ -77,6 +77,8 @@ export interface OperationReceipt {
 
 export interface AttemptState {
   attempt: number;
+  /** Seq of its run_started entry. */
+  started_seq: number;
   baseline: RecordedSnapshot;
   /** Writing operations of this attempt that completed and were not compensated, in order. */
   writes: CompletedOperation[];
@@ -94,7 +96,8 @@ export interface RunState {
   attempts: AttemptState[];
   /** Completed, not undone operations by idempotency key: a re-run skips them. */
   completed: Map<string, CompletedOperation>;
-  human_requests: Map<string, { node: string; seq: number }>;
+  /** Human steps' requests and paused escalations (`kind: 'escalation'`), by request id. */
+  human_requests: Map<string, { node: string; seq: number; kind: 'human' | 'escalation' }>;
   run_id_audit: string | undefined;
   human_decisions: Map<string, { decision: 'approved' | 'rejected'; by: string; note: string | null }>;
   escalations: Array<Record<string, unknown>>;
@@ -131,6 +134,7 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
       state.plan_hash = data.plan_hash as Sha256;
       state.attempts.push({
         attempt: data.attempt as number,
+        started_seq: entry.seq,
         baseline: data.baseline as RecordedSnapshot,
         writes: [],
         in_flight: undefined,
@@ -172,7 +176,7 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
       state.escalations.push(data);
       break;
     case 'human_requested':
-      state.human_requests.set(data.request_id as string, { node: data.node as string, seq: entry.seq });
+      state.human_requests.set(data.request_id as string, { node: data.node as string, seq: entry.seq, kind: data.kind === 'escalation' ? 'escalation' : 'human' });
       break;
     case 'human_decided':
       state.human_decisions.set(data.request_id as string, {

@@ -100,6 +100,7 @@ class HumanPause {
   constructor(
     readonly requestId: string,
     readonly node: string,
+    readonly escalation?: Escalation,
   ) {}
 }
 
@@ -270,6 +271,38 @@ export class RunEngine {
     throw new HumanPause(requestId, node.id);
   }
 
+  /**
+   * A step raised an escalation (spec §5.5): it is journaled and queued, and the run stops for
+   * the CEO's decision (awaiting_human). Approved, the step is passed as a CEO override when the
+   * run resumes; rejected, the run ends and is rolled back.
+   */
+  private async escalateStep(nodeId: string, error: EscalationRequired): Promise<never> {
+    const escalation = await this.escalate(nodeId, error.reason, error.severity, error.evidence);
+    this.record('human_requested', { node: nodeId, request_id: escalation.escalation_id, kind: 'escalation', reason: error.reason, severity: error.severity, evidence: error.evidence });
+    throw new HumanPause(escalation.escalation_id, nodeId, escalation);
+  }
+
+  /**
+   * The escalation this step raised earlier in the attempt, if any: approved, the step completes
+   * as a CEO override without running again (returns true); rejected, the run fails; undecided,
+   * the run pauses again.
+   */
+  private decidedEscalation(node: PlanOperationNode): boolean {
+    const attempt = this.attempt();
+    const request = [...this.state.human_requests].find(([, r]) => r.node === node.id && r.kind === 'escalation' && r.seq > attempt.started_seq);
+    if (!request) return false;
+    const [requestId] = request;
+    const decision = this.state.human_decisions.get(requestId);
+    if (!decision) throw new HumanPause(requestId, node.id);
+    if (decision.decision === 'rejected') {
+      throw new OperationFailed(node.id, node.operation, `escalation rejected by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`);
+    }
+    const output = { ceo_override: true, escalation_id: requestId, by: decision.by, rationale: decision.note };
+    this.outputs.set(node.id, { value: output });
+    this.record('step_finished', { node: node.id, status: 'completed', ceo_override: output });
+    return true;
+  }
+
   private async runOperation(node: PlanOperationNode): Promise<void> {
     this.checkKillSwitch(`before step ${node.id}`);
     const handler = this.env.handlers.get(node.operation);
@@ -288,6 +321,7 @@ export class RunEngine {
       this.record('step_skipped', { node: node.id, operation_id: operationId, idempotency_key: key, completed_seq: done.seq });
       return;
     }
+    if (this.decidedEscalation(node)) return;
     this.record('step_started', { node: node.id, step_id: node.step_id, kind: 'runtime', operation: node.operation });
     const problem = await checkParams(handler, params);
     if (problem) throw new OperationFailed(node.id, node.operation, problem);
@@ -317,9 +351,8 @@ export class RunEngine {
       this.record('operation_failed', { node: node.id, operation_id: operationId, error: describeError(error) });
       const inFlight = this.attempt().in_flight;
       if (inFlight) await this.compensateOne(inFlight);
-      throw error instanceof OperationFailed || error instanceof EscalationRequired || error instanceof HostAbort
-        ? error
-        : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
+      if (error instanceof EscalationRequired) await this.escalateStep(node.id, error);
+      throw error instanceof OperationFailed || error instanceof HostAbort ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
     }
     const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
     const postHash = post ? stateHash(post) : preHash;
@@ -438,6 +471,7 @@ export class RunEngine {
         ...this.baseResult('awaiting_human', null),
         bundlePath: null,
         awaiting: { request_id: error.requestId, node: error.node },
+        ...(error.escalation ? { escalation: error.escalation } : {}),
       };
     }
     const node = error instanceof OperationFailed ? error.nodeId : null;
@@ -453,10 +487,6 @@ export class RunEngine {
       });
       const escalation = await this.escalate(null, `kill switch ${error.path} detected ${error.checkpoint}`, 'critical', { evidence: relativeTo(this.env.repoRoot, evidence) });
       return this.end('halted', message, node, escalation);
-    }
-    if (error instanceof EscalationRequired) {
-      const escalation = await this.escalate(this.currentNode(), error.reason, error.severity, error.evidence);
-      return this.end('escalated', message, node, escalation);
     }
     return this.end(error instanceof HostAbort ? 'halted' : 'failed', message, node);
   }
@@ -474,11 +504,6 @@ export class RunEngine {
     });
     const result = this.finish(status, final, null);
     return { ...result, error: { message, node }, evidencePath, ...(escalation ? { escalation } : {}) };
-  }
-
-  private currentNode(): string | null {
-    const attempt = this.attempt();
-    return attempt.in_flight?.node ?? null;
   }
 
   async escalate(node: string | null, reason: string, severity: Escalation['severity'], evidence: Record<string, unknown>): Promise<Escalation> {

@@ -124,7 +124,7 @@ steps:
   assert.is(code, 1);
   assert.match(stdout, /\n▸ sub {2}mission inner\n {2}✓ a +noop +completed +\d+ ms\n✓ sub +mission +completed/);
   assert.match(stdout, /\n! escalated \(critical\): gate gate failed: condition is false\n/);
-  assert.match(stdout, /escalated: mission outer\n/);
+  assert.match(stdout, /awaiting_human: mission outer\n/);
   assert.match(stdout, / {2}escalation +sha256:[0-9a-f]{64} \(critical\)/);
 });
 

@@ -37,7 +37,7 @@ function crashMatrix(fail: boolean): void {
   const reference = makeRepo();
   const clean = child(fail, 'run', reference, '0');
   const { status, entries } = JSON.parse(clean.out) as { status: string; entries: number };
-  assert.is(status, fail ? 'escalated' : 'completed');
+  assert.is(status, fail ? 'failed' : 'completed');
   const completed = repoFingerprint(reference);
 
   const outcomes: string[] = [];

@@ -11,7 +11,9 @@ import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../gi
 
 const TWO_WRITES = `mission: two_writes
 version: "1.0"
-inputs: [{name: pass, type: bool, default: true}]
+inputs:
+  - {name: pass, type: bool, default: true}
+  - {name: on_fail, type: str, default: escalate}
 outputs: [{name: wrote, type: any, value: "{{steps.second.output.wrote}}"}]
 steps:
   - {id: first, kind: runtime, operation: write_file, params: {path: new/file.txt, text: created}}
@@ -19,7 +21,7 @@ steps:
   - id: gate
     kind: runtime
     operation: gate_check
-    params: {condition: "{{pass}} == true", on_fail: escalate}
+    params: {condition: "{{pass}} == true", on_fail: "{{on_fail}}"}
 `;
 
 const types = (path: string): string[] =>
@@ -44,20 +46,37 @@ test('a completed run journals every step, verifies, and writes a bundle anchori
   assert.not.ok(existsSync(join(repo, '.lifeos_run_lock')), 'lock released');
 });
 
-test('an escalating gate rolls every write back, verified, leaving the exact pre-run state and the evidence', async () => {
+test('an escalating gate stops the run for the CEO with its writes in place; a rejection rolls every write back, verified, to the exact pre-run state', async () => {
   const repo = makeRepo();
   const before = repoFingerprint(repo);
-  const result = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
-  assert.is(result.status, 'escalated');
-  assert.match(result.escalation?.reason ?? '', 'gate two_writes'.replace('two_writes', 'gate'));
+  const paused = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
+  assert.is(paused.status, 'awaiting_human');
+  assert.match(paused.escalation?.reason ?? '', 'gate gate failed: condition is false');
+  assert.equal(paused.awaiting, { request_id: paused.escalation?.escalation_id as string, node: 'gate' });
+  assert.is(readFileSync(join(repo, 'README.md'), 'utf8'), 'changed', 'the writes wait for the decision');
+  const rejected = await resumeMission(paused.runId, { repoRoot: repo, handlers: [writeFileHandler], decisions: [{ decision: 'rejected', by: 'CEO', note: 'not like this' }] });
+  assert.is(rejected.status, 'failed');
+  assert.match(rejected.error?.message ?? '', 'escalation rejected by CEO: not like this');
   assert.is(repoFingerprint(repo), before);
-  const entries = readFileSync(result.journalPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const entries = readFileSync(rejected.journalPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
   const compensated = entries.filter((e) => e.type === 'compensated');
   assert.equal(compensated.map((e) => e.data.node), ['second', 'first'], 'reverse order');
   assert.ok(compensated.every((e) => e.data.compensation_verified === true));
-  assert.ok(existsSync(join(result.evidencePath as string, 'changes.patch')));
-  assert.match(readFileSync(join(result.evidencePath as string, 'changes.patch'), 'utf8'), '+changed');
-  assert.equal(verifyJournal(result.journalPath).errors, []);
+  assert.ok(existsSync(join(rejected.evidencePath as string, 'changes.patch')));
+  assert.match(readFileSync(join(rejected.evidencePath as string, 'changes.patch'), 'utf8'), '+changed');
+  assert.equal(verifyJournal(rejected.journalPath).errors, []);
+});
+
+test('approving an escalation passes the step as a recorded CEO override, without running it again', async () => {
+  const repo = makeRepo();
+  const paused = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
+  const done = await resumeMission(paused.runId, { repoRoot: repo, handlers: [writeFileHandler], decisions: [{ decision: 'approved', by: 'CEO', note: 'known false alarm' }] });
+  assert.is(done.status, 'completed');
+  const entries = readFileSync(done.journalPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  assert.is(entries.filter((e) => e.type === 'operation_started' && e.data.node === 'gate').length, 1, 'the gate ran once');
+  const passed = entries.find((e) => e.type === 'step_finished' && e.data.node === 'gate');
+  assert.equal(passed.data.ceo_override, { ceo_override: true, escalation_id: paused.escalation?.escalation_id, by: 'CEO', rationale: 'known false alarm' });
+  assert.is(readFileSync(join(repo, 'README.md'), 'utf8'), 'changed');
 });
 
 test('a failing handler fails the run; its own partial write is undone too', async () => {
@@ -135,8 +154,8 @@ steps:
 test('a repository that git-ignores the engine folders runs and rolls back like any other', async () => {
   const repo = makeRepo({ 'README.md': 'hello\n', '.gitignore': 'logs/\n.lifeos/\n.lifeos_run_lock*\n' });
   const before = repoFingerprint(repo);
-  const failed = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
-  assert.is(failed.status, 'escalated');
+  const failed = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false, on_fail: 'fail' }, handlers: [writeFileHandler] });
+  assert.is(failed.status, 'failed');
   assert.is(repoFingerprint(repo), before);
   const done = await runMission(mission(TWO_WRITES), { repoRoot: repo, handlers: [writeFileHandler] });
   assert.is(done.status, 'completed');
