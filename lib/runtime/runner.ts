@@ -4,7 +4,7 @@
  * opens the journal and hands over to the engine; the lock is released however it ends.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan.ts';
@@ -16,15 +16,19 @@ import type { OperationHandler, PacketTransform } from '../operations/handler.ts
 import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
 import { handlerTable, missingHandlers } from '../operations/registry.ts';
 import { RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
-import { changedPaths, git, repoTopLevel, snapshotRepo, stateHash } from './git-state.ts';
+import { git, repoTopLevel, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import { findRunId, runFolders } from './run-folders.ts';
 import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
 import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
 import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
+import { pausedAttempt, recordDecision, requireUnchanged, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { openStateStore } from './store/open-store.ts';
 import type { StateStore } from './store/state-store.ts';
+
+export type { HumanDecision };
 
 export interface EngineOptions {
   /** The target repository (any folder inside its work tree). */
@@ -63,14 +67,6 @@ export interface RunOptions extends EngineOptions {
   inputs?: Record<string, unknown>;
   /** Hashes of the governance surfaces in force (spec §2.3), part of the run id. */
   governanceSurfaceHashes?: Record<string, Sha256>;
-}
-
-export interface HumanDecision {
-  /** The request decided; omitted: the one the run waits for. */
-  request_id?: string;
-  decision: 'approved' | 'rejected';
-  by: string;
-  note?: string;
 }
 
 export interface ResumeOptions extends EngineOptions {
@@ -192,7 +188,7 @@ export async function resumeMission(runId: string, options: ResumeOptions): Prom
 }
 
 async function resumeRun(context: Setup, runId: string, options: ResumeOptions): Promise<MissionResult> {
-  const id = findRunId(context, runId);
+  const id = findRunId(context.env.repoRoot, context.paths, runId);
   return withLock(context, id, peekMission(context, id), async () => {
     const run = openRun(context, id);
     try {
@@ -206,19 +202,9 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
         if ((options.decisions ?? []).length > 0) throw new RunPreconditionFailed(`run ${id} is not waiting for a decision (its process died); resume it without one to recover it`);
         return (await recoverRun(context.env, run)).result;
       }
-      const now = snapshotRepo(context.env.repoRoot, context.paths);
-      if (stateHash(now) !== stateHash(attempt.paused.state)) {
-        const changed = changedPaths(context.env.repoRoot, attempt.paused.state, now);
-        throw new RunPreconditionFailed(
-          `the repository changed since run ${id} paused (${changed.length > 0 ? `changed: ${changed.slice(0, 10).join(', ')}` : 'HEAD, branch or index moved'}); put it back, or start the mission again`,
-        );
-      }
+      requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
-      for (const decision of options.decisions ?? []) {
-        const requestId = decision.request_id ?? attempt.paused.request_id;
-        if (!run.state.human_requests.has(requestId)) throw new RunPreconditionFailed(`run ${id} has no human request ${requestId}`);
-        engine.record('human_decided', { request_id: requestId, decision: decision.decision, by: decision.by, note: decision.note ?? null });
-      }
+      for (const decision of options.decisions ?? []) recordDecision(engine, run, decision);
       engine.record('run_resumed', { request_id: attempt.paused.request_id });
       return await engine.drive();
     } finally {
@@ -228,6 +214,28 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
 }
 
 export interface RecoverOptions extends EngineOptions {}
+
+/**
+ * Decide the request a paused run waits for (an approval, or the CEO's ruling on an escalation),
+ * without resuming it: the decision is journaled, bound to the content decided, and the queue
+ * updated; `resumeMission` then goes on only while that content is unchanged.
+ */
+export async function decideRequest(runId: string, decision: HumanDecision, options: EngineOptions): Promise<{ runId: Sha256; requestId: string }> {
+  return withSetup(options, async (context) => {
+    const id = findRunId(context.env.repoRoot, context.paths, runId);
+    return withLock(context, id, peekMission(context, id), async () => {
+      const run = openRun(context, id);
+      try {
+        const attempt = pausedAttempt(run);
+        requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `record a decision on run ${id}`);
+        recordDecision(new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id)), run, decision);
+        return { runId: id, requestId: decision.request_id ?? attempt.paused.request_id };
+      } finally {
+        run.journal.close();
+      }
+    });
+  });
+}
 
 /**
  * Recover every run whose process died (spec §5.6.4): a stale lock's run and any journal with
@@ -245,7 +253,7 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
   const probe = probeRunLock(lockPath);
   if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
-  for (const folder of runFolders(context)) {
+  for (const folder of runFolders(context.env.repoRoot, context.paths)) {
     const id = `sha256:${folder}` as Sha256;
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
     if (!needsRecovery(peeked, join(journals, folder))) continue;
@@ -370,20 +378,3 @@ function requireCleanRepo(repoRoot: string, paths: RunPaths): void {
   }
 }
 
-/** A run id in full (`sha256:<hex>` or the bare hex) or a unique prefix of at least 6 hex digits, as git takes commits. */
-function findRunId(context: Setup, runId: string): Sha256 {
-  const hex = runId.startsWith('sha256:') ? runId.slice(7) : runId;
-  if (!/^[0-9a-f]{6,64}$/.test(hex)) throw new RunPreconditionFailed(`"${runId}" is not a run id (sha256:<64 hex>, or at least 6 of its hex digits)`);
-  if (hex.length === 64) return `sha256:${hex}`;
-  const matches = runFolders(context).filter((folder) => folder.startsWith(hex));
-  if (matches.length === 1) return `sha256:${matches[0]}`;
-  const where = join(context.env.repoRoot, context.paths.journals);
-  if (matches.length === 0) throw new RunPreconditionFailed(`no run in ${where} starts with ${hex}`);
-  throw new RunPreconditionFailed(`run id prefix ${hex} is ambiguous in ${where} (${matches.map((m) => m.slice(0, 12)).join(', ')}); give more digits`);
-}
-
-/** The journal folders (one per run id) of the repository, sorted. */
-function runFolders(context: Setup): string[] {
-  const journals = join(context.env.repoRoot, context.paths.journals);
-  return existsSync(journals) ? readdirSync(journals).filter((name) => /^[0-9a-f]{64}$/.test(name)).sort() : [];
-}

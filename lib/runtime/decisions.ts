@@ -1,0 +1,72 @@
+/**
+ * Human decisions on a paused run (a `kind: human` step, or an escalation a step raised), bound
+ * to the content decided: the request as journaled (the step's params, or the escalation's
+ * reason and evidence) and the repository state the run paused in (its diff). A decision
+ * records the hash of that content; the run goes on only while the content is unchanged, and
+ * a message names what changed otherwise.
+ */
+import { hashCanonical, type Sha256 } from '../core/canonical.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
+import type { AttemptState } from '../core/run-state.ts';
+import type { RunEngine } from './engine.ts';
+import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import type { OpenRun } from './recovery.ts';
+import type { RunPaths } from './run-paths.ts';
+
+export interface HumanDecision {
+  /** The request decided; omitted: the one the run waits for. */
+  request_id?: string;
+  decision: 'approved' | 'rejected';
+  by: string;
+  /** For an escalation, the rationale of the CEO's override or rejection. */
+  note?: string;
+}
+
+/** The paused attempt of a run, or a clear refusal. */
+export function pausedAttempt(run: OpenRun): AttemptState & { paused: NonNullable<AttemptState['paused']> } {
+  const attempt = run.state.attempts[run.state.attempts.length - 1];
+  if (!attempt?.paused || attempt.finished) {
+    throw new RunPreconditionFailed(`run ${run.journal.runId} is not waiting for a decision${attempt?.finished ? ` (it ended ${attempt.finished.status})` : ''}`);
+  }
+  return attempt as AttemptState & { paused: NonNullable<AttemptState['paused']> };
+}
+
+/** The hash an approval binds to: the request as journaled and the repository state it paused in. */
+export function contentHash(run: OpenRun, requestId: string, state: Sha256): Sha256 {
+  const request = run.state.human_requests.get(requestId);
+  const entry = request && run.journal.entries.find((e) => e.seq === request.seq);
+  if (!entry) throw new RunPreconditionFailed(`run ${run.journal.runId} has no request ${requestId}`);
+  return hashCanonical({ request: entry.data, state_hash: state });
+}
+
+/**
+ * Refuse to go on (or to decide) when the repository is not in the state the run paused in,
+ * naming what changed: a decision would otherwise apply to content nobody saw.
+ */
+export function requireUnchanged(repoRoot: string, paths: RunPaths, run: OpenRun, paused: RepoSnapshot, doing: string): void {
+  const now = snapshotRepo(repoRoot, paths);
+  if (stateHash(now) === stateHash(paused)) return;
+  const changed = changedPaths(repoRoot, paused, now);
+  const what = changed.length > 0 ? `changed: ${changed.slice(0, 10).join(', ')}${changed.length > 10 ? ` and ${changed.length - 10} more` : ''}` : 'HEAD, the branch or the index moved';
+  throw new RunPreconditionFailed(`cannot ${doing}: the repository changed since run ${run.journal.runId} paused (${what}); put it back as it was, or start the mission again`);
+}
+
+/** Record a decision on the request the run waits for, bound to its content. */
+export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanDecision): void {
+  const attempt = pausedAttempt(run);
+  const requestId = decision.request_id ?? attempt.paused.request_id;
+  if (requestId !== attempt.paused.request_id) {
+    throw new RunPreconditionFailed(`run ${run.journal.runId} waits for a decision on ${attempt.paused.request_id}, not ${requestId}`);
+  }
+  const earlier = run.state.human_decisions.get(requestId);
+  if (earlier) throw new RunPreconditionFailed(`request ${requestId} was ${earlier.decision} by ${earlier.by} already; a decision is final`);
+  const kind = run.state.human_requests.get(requestId)?.kind;
+  engine.record('human_decided', {
+    request_id: requestId,
+    decision: decision.decision,
+    by: decision.by,
+    note: decision.note ?? null,
+    content_hash: contentHash(run, requestId, stateHash(attempt.paused.state)),
+    ceo_override: kind === 'escalation' && decision.decision === 'approved',
+  });
+}
