@@ -29,3 +29,16 @@ export async function cli(...argv: string[]): Promise<{ code: number; stdout: st
   const code = await main(argv, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
   return { code, stdout, stderr };
 }
+
+/** Assert that `run` rejects with an error matching `expected` (a pattern for its message, or a predicate). */
+export async function rejects(run: () => Promise<unknown>, expected: RegExp | ((error: unknown) => boolean)): Promise<void> {
+  let error: unknown;
+  try {
+    await run();
+  } catch (caught) {
+    error = caught;
+  }
+  if (error === undefined) throw new Error('expected a rejection, but it resolved');
+  const ok = expected instanceof RegExp ? expected.test((error as Error).message) : expected(error);
+  if (!ok) throw new Error(`rejected with an unexpected error: ${(error as Error).message}`);
+}

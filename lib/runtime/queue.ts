@@ -1,0 +1,136 @@
+/**
+ * The CEO approval queue (spec §5.5, §6.1 escalation_queue) as hosts and the CLI see it: each
+ * queued escalation or approval request joined with its run, its step and what is to be
+ * decided, read from the run's journal. Deciding an item a paused run waits for is journaled
+ * in that run (decideRequest), bound to its content; other items (a kill switch, a failed
+ * rollback) are acknowledged in the queue only. A deferral is kept in the queue, never journaled.
+ */
+import { join } from 'node:path';
+import type { Sha256 } from '../core/canonical.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { foldJournal, openAttempt } from '../core/run-state.ts';
+import type { EscalationRecord, EscalationResolution, WithId } from '../core/store-rows.ts';
+import { snapshotDiff, type RepoSnapshot } from './git-state.ts';
+import { JOURNAL_FILE, readJournal, runDirName } from './journal.ts';
+import { findRunId } from './run-folders.ts';
+import { resolveRunPaths, type RunPaths } from './run-paths.ts';
+import { decideRequest, type EngineOptions } from './runner.ts';
+import { openStateStore } from './store/open-store.ts';
+import { StoreConflict, type StateStore } from './store/state-store.ts';
+
+export interface QueueItem extends WithId<EscalationRecord> {
+  run_id: Sha256 | null;
+  /** The plan node it came from. */
+  node: string | null;
+  /** `human`: a `kind: human` step's approval request; `escalation`: raised by a step or the engine. */
+  kind: 'human' | 'escalation';
+  /** A paused run waits for this decision (approving lets it go on; rejecting rolls it back). */
+  waiting: boolean;
+  /** What is decided: the step's params, or the escalation's reason, severity and evidence. */
+  request: Record<string, unknown> | null;
+}
+
+export interface QueueOptions {
+  repoRoot: string;
+  paths?: Partial<RunPaths>;
+  /** Default: the repository's store. */
+  store?: StateStore;
+}
+
+export interface QueueDecision {
+  resolution: EscalationResolution;
+  by: string;
+  /** Required to approve an escalation: the rationale of the CEO override. */
+  note?: string;
+}
+
+/** Queued items ordered by the time they were raised; `open` (default true) leaves out decided ones. */
+export function listQueue(options: QueueOptions & { open?: boolean }): QueueItem[] {
+  return withStore(options, (store, paths) => store.escalations({ open: options.open ?? true }).map((row) => joinRun(options.repoRoot, paths, row)));
+}
+
+/** One item by queue id, escalation id or a unique prefix of it. */
+export function queueItem(ref: string, options: QueueOptions): QueueItem {
+  return withStore(options, (store, paths) => {
+    const row = store.findEscalation(ref);
+    if (!row) throw new StoreConflict(`no item ${ref} in the queue; \`lifeos-mission queue list --all\` shows every item`);
+    return joinRun(options.repoRoot, paths, row);
+  });
+}
+
+/**
+ * Decide an item. Approved or rejected, an item a paused run waits for is recorded in that run's
+ * journal (bound to what it approves) and the run can then be resumed; other items are
+ * acknowledged in the queue. Returns the item as it is afterwards.
+ */
+export async function decideQueueItem(ref: string, decision: QueueDecision, options: QueueOptions & Omit<EngineOptions, 'repoRoot' | 'store'>): Promise<QueueItem> {
+  const item = queueItem(ref, options);
+  if (item.resolution !== null && item.resolution !== 'deferred') {
+    throw new StoreConflict(`item ${item.id} was ${item.resolution} by ${String(item.resolved_by)} at ${String(item.resolved_at)}; a decision is final`);
+  }
+  if (decision.resolution === 'approved' && item.kind === 'escalation' && !decision.note) {
+    throw new RunPreconditionFailed(`approving escalation ${item.id} overrides it (recorded as ceo_override): give the rationale as a note`);
+  }
+  const store = options.store ?? openStateStore({ repoRoot: options.repoRoot, ...(options.paths ? { paths: options.paths } : {}) });
+  try {
+    if (item.waiting && decision.resolution !== 'deferred' && item.run_id) {
+      await decideRequest(item.run_id, { request_id: item.escalation_id, decision: decision.resolution, by: decision.by, ...(decision.note ? { note: decision.note } : {}) }, { ...options, store });
+    } else {
+      store.resolveEscalation(item.escalation_id, { resolution: decision.resolution, resolved_by: decision.by, resolved_at: (options.now ?? (() => new Date()))().toISOString(), notes: decision.note ?? null });
+    }
+    return queueItem(String(item.id), { ...options, store });
+  } finally {
+    if (!options.store) store.close();
+  }
+}
+
+/** The changes a paused run made before it paused (what approving its request lets stand). */
+export function pausedChanges(item: QueueItem, options: QueueOptions): string | null {
+  if (!item.run_id || !item.waiting) return null;
+  const paths = resolveRunPaths(options.paths);
+  const state = foldJournal(readJournal(join(options.repoRoot, paths.journals, runDirName(item.run_id), JOURNAL_FILE)).entries);
+  const attempt = openAttempt(state);
+  if (!attempt?.paused) return null;
+  return snapshotDiff(options.repoRoot, attempt.baseline as RepoSnapshot, attempt.paused.state as RepoSnapshot);
+}
+
+function withStore<T>(options: QueueOptions, body: (store: StateStore, paths: RunPaths) => T): T {
+  const paths = resolveRunPaths(options.paths);
+  const store = options.store ?? openStateStore({ repoRoot: options.repoRoot, paths });
+  try {
+    return body(store, paths);
+  } finally {
+    if (!options.store) store.close();
+  }
+}
+
+/** The run, step and request of a queue row, from the run's journal (the source of truth). */
+function joinRun(repoRoot: string, paths: RunPaths, row: WithId<EscalationRecord>): QueueItem {
+  const unknown: QueueItem = { ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null };
+  const short = /@([0-9a-f]{12})\/\d+$/.exec(row.mission_id ?? '')?.[1];
+  if (!short) return unknown;
+  let runId: Sha256;
+  try {
+    runId = findRunId(repoRoot, paths, short);
+  } catch {
+    return unknown;
+  }
+  const entries = readJournal(join(repoRoot, paths.journals, runDirName(runId), JOURNAL_FILE)).entries;
+  const requested = entries.find((e) => e.type === 'human_requested' && e.data.request_id === row.escalation_id);
+  const escalated = entries.find((e) => e.type === 'escalated' && e.data.escalation_id === row.escalation_id);
+  const source = requested ?? escalated;
+  const paused = openAttempt(foldJournal(entries))?.paused;
+  return {
+    ...row,
+    run_id: runId,
+    node: typeof source?.data.node === 'string' ? source.data.node : null,
+    kind: escalated ? 'escalation' : 'human',
+    waiting: paused?.request_id === row.escalation_id,
+    request: requested ? requestContent(requested.data) : escalated ? requestContent(escalated.data) : null,
+  };
+}
+
+function requestContent(data: Record<string, unknown>): Record<string, unknown> {
+  if (data.params !== undefined) return { params: data.params };
+  return { reason: data.reason, severity: data.severity, evidence: data.evidence };
+}
