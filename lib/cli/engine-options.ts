@@ -8,7 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { createRegistry } from '../core/registry.ts';
 import type { OperationHandler } from '../operations/handler.ts';
 import { defaultRegistry } from '../runtime/mission-library.ts';
+import { repoTopLevel } from '../runtime/git-state.ts';
 import type { EngineOptions } from '../runtime/runner.ts';
+import type { StoreBackend } from '../runtime/store/state-store.ts';
 import { UsageError, type CliIO } from './io.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
 
@@ -18,6 +20,7 @@ export const ENGINE_ARGS = {
   missions: { type: 'string', multiple: true },
   mode: { type: 'string' },
   'no-fsync': { type: 'boolean' },
+  store: { type: 'string' },
   format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -28,6 +31,8 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
   --missions DIR       also register the missions in DIR (repeatable)
   --mode MODE          live | record | replay for llm_call (default: $LIFEOS_TEST_MODE, else live)
   --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
+  --store BACKEND      lowdb | sqlite: the state store to use or create in .lifeos/ (default:
+                       the one that exists, else lowdb)
   --format text|json   output format (default: text, with progress lines)
   -h, --help           show this help`;
 
@@ -37,6 +42,7 @@ export interface EngineArgValues {
   missions?: string[];
   mode?: string;
   'no-fsync'?: boolean;
+  store?: string;
 }
 
 export async function engineOptions(values: EngineArgValues, io: CliIO): Promise<Required<Pick<EngineOptions, 'repoRoot' | 'handlers' | 'registry' | 'fsync'>> & EngineOptions> {
@@ -44,14 +50,31 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
   if (mode !== undefined && mode !== 'live' && mode !== 'record' && mode !== 'replay') throw new UsageError(`--mode must be live, record or replay; got "${mode}"`);
   const handlers = await loadHandlerModules(values.handlers ?? []);
   const base = createRegistry({ extend: defaultRegistry(), operations: handlers });
+  const repoRoot = resolve(values.repo ?? '.');
   return {
-    repoRoot: resolve(values.repo ?? '.'),
+    repoRoot,
+    ...(values.store === undefined ? {} : { store: storeBackend(values.store) }),
     handlers,
     registry: registryWithMissionDirs(values.missions, io, base),
     fsync: values['no-fsync'] !== true,
     ...(mode ? { mode } : {}),
     ...(io.interrupts ? { signal: interruptSignal(io) } : {}),
   };
+}
+
+/** `--repo DIR` (default: the current folder) as the repository's top-level folder. */
+export function repositoryOption(value: string | undefined): string {
+  try {
+    return repoTopLevel(value ?? '.');
+  } catch (error) {
+    throw new UsageError(`${value ?? '.'} is not inside a git work tree (${(error as Error).message.trim()})`);
+  }
+}
+
+/** `--store BACKEND`. */
+export function storeBackend(value: string): StoreBackend {
+  if (value !== 'lowdb' && value !== 'sqlite') throw new UsageError(`--store must be lowdb or sqlite; got "${value}"`);
+  return value;
 }
 
 /** Ctrl-C (or SIGTERM) stops the run at the next operation boundary and rolls it back. */

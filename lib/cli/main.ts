@@ -30,6 +30,18 @@ const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
     const m = await import('./recover-command.ts');
     return { run: m.recoverCommand, usage: m.RECOVER_USAGE };
   },
+  queue: async () => {
+    const m = await import('./queue-command.ts');
+    return { run: m.queueCommand, usage: m.QUEUE_USAGE };
+  },
+  status: async () => {
+    const m = await import('./status-command.ts');
+    return { run: m.statusCommand, usage: m.STATUS_USAGE };
+  },
+  store: async () => {
+    const m = await import('./store-command.ts');
+    return { run: m.storeCommand, usage: m.STORE_USAGE };
+  },
   verify: () => ({ run: verifyCommand, usage: VERIFY_USAGE }),
 };
 
@@ -41,6 +53,9 @@ Commands:
   run <mission-file-or-name>         run a mission in a git repository, journaled, with rollback
   resume <run-id>                    continue a run waiting for a human (--approve/--reject) or a crashed one
   recover                            recover every run whose process died
+  queue list|show|approve|reject|defer   the approval queue: escalations and human requests
+  status                             run lock, kill switch, open escalations, last runs
+  store rebuild                      re-derive the state store's runs and steps from the journals
   verify <journal|bundle>...         check the hash chain of mission journals and bundles
 
 Run \`lifeos-mission <command> --help\` for a command's options.

@@ -61,6 +61,8 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
       }
       case 'step_finished': {
         if (inFanOut(node)) return;
+        const override = data.ceo_override as { by?: string; rationale?: string | null } | undefined;
+        if (override) return line(MARK.completed, localName(node), 'ceo override', `passed by ${String(override.by)}${override.rationale ? `: ${override.rationale}` : ''}`);
         // A step started by an earlier process (a human step approved on resume) has no start time here.
         if (!step) return line(MARK.completed, localName(node), '', 'completed');
         if (step.type === 'fan_out') {
@@ -80,7 +82,8 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
         return;
       }
       case 'human_requested':
-        line(MARK.waiting, step?.label ?? node, 'human', `awaiting approval (request ${shortId(String(data.request_id))})`);
+        if (data.kind === 'escalation') line(MARK.waiting, step?.label ?? localName(node), 'escalation', `awaiting the CEO's decision (${shortId(String(data.request_id))})`);
+        else line(MARK.waiting, step?.label ?? node, 'human', `awaiting approval (request ${shortId(String(data.request_id))})`);
         return;
       case 'human_decided':
         write(`${data.decision === 'approved' ? MARK.completed : MARK.failed} request ${shortId(String(data.request_id))} ${String(data.decision)} by ${String(data.by)}${data.note ? `: ${String(data.note)}` : ''}\n`);

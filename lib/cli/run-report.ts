@@ -9,6 +9,8 @@ import type { MissionResult } from '../runtime/engine.ts';
 import { GitError } from '../runtime/git-state.ts';
 import { JournalCorrupt } from '../runtime/journal.ts';
 import type { RecoveryReport } from '../runtime/recovery.ts';
+import { StoreBusy } from '../runtime/store/file-mutex.ts';
+import { StoreCorrupt, StoreUnavailable } from '../runtime/store/state-store.ts';
 import { EXIT, type CliIO } from './io.ts';
 import { shortId } from './progress.ts';
 import { diagnosticText } from './report.ts';
@@ -24,7 +26,10 @@ export function resultText(result: MissionResult, cwd: string): string {
   if (result.error) rows.push(['error', result.error.message]);
   if (result.escalation) rows.push(['escalation', `${result.escalation.escalation_id} (${result.escalation.severity}): ${result.escalation.reason}`]);
   if (result.evidencePath) rows.push(['evidence', shortPath(result.evidencePath, cwd)]);
-  if (result.awaiting) {
+  if (result.awaiting && result.escalation) {
+    rows.push(['waiting for', `the CEO's decision on escalation ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
+    rows.push(['next', `lifeos-mission queue show ${shortId(result.awaiting.request_id)}, then queue approve (with --note "<rationale>") or reject, then resume ${shortId(result.runId)}`]);
+  } else if (result.awaiting) {
     rows.push(['waiting for', `approval of request ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
     rows.push(['next', `lifeos-mission resume ${shortId(result.runId)} --approve --by <name>   (or --reject)`]);
   }
@@ -42,6 +47,9 @@ export function resultExit(result: MissionResult): number {
   return result.status === 'completed' ? EXIT.ok : EXIT.failed;
 }
 
+/** Errors that say the repository or its files are not in a state to go on: exit 2. */
+const ENVIRONMENT_ERRORS = [RunPreconditionFailed, RunLockHeld, RunLockCorrupt, GitError, KillSwitchActive, StoreCorrupt, StoreUnavailable, StoreBusy];
+
 /**
  * An error that stopped a run before it started, printed with its exit code: 1 when the mission
  * or journal is bad, 2 when the environment is (lock held, dirty repository, not a repository).
@@ -56,8 +64,8 @@ export function runErrorExit(command: string, error: unknown, io: CliIO): number
     io.stderr.write(`lifeos-mission ${command}: ${error.message}\n`);
     return EXIT.failed;
   }
-  if (error instanceof RunPreconditionFailed || error instanceof RunLockHeld || error instanceof RunLockCorrupt || error instanceof GitError || error instanceof KillSwitchActive) {
-    io.stderr.write(`lifeos-mission ${command}: ${error.message}\n`);
+  if (ENVIRONMENT_ERRORS.some((kind) => error instanceof kind)) {
+    io.stderr.write(`lifeos-mission ${command}: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
   throw error;

@@ -61,6 +61,9 @@ export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanD
   const earlier = run.state.human_decisions.get(requestId);
   if (earlier) throw new RunPreconditionFailed(`request ${requestId} was ${earlier.decision} by ${earlier.by} already; a decision is final`);
   const kind = run.state.human_requests.get(requestId)?.kind;
+  if (kind === 'escalation' && decision.decision === 'approved' && !decision.note) {
+    throw new RunPreconditionFailed(`approving escalation ${requestId} overrides it (recorded as ceo_override): give the rationale as a note`);
+  }
   engine.record('human_decided', {
     request_id: requestId,
     decision: decision.decision,

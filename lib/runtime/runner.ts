@@ -26,7 +26,7 @@ import { pausedAttempt, recordDecision, requireUnchanged, type HumanDecision } f
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { openStateStore } from './store/open-store.ts';
-import type { StateStore } from './store/state-store.ts';
+import type { StateStore, StoreBackend } from './store/state-store.ts';
 
 export type { HumanDecision };
 
@@ -57,10 +57,11 @@ export interface EngineOptions {
   now?: () => Date;
   /**
    * The state store the run indexes itself in and queues its escalations and approval requests
-   * to (spec §6.1). Default: the repository's store (`.lifeos/state.sqlite` if it exists, else
-   * `.lifeos/state.json`); `false` for none. A store passed in is not closed.
+   * to (spec §6.1): a store (not closed by the run), the back end to open in the repository's
+   * store folder, or `false` for none. Default: the repository's store (`.lifeos/state.sqlite`
+   * if it exists, else `.lifeos/state.json`).
    */
-  store?: StateStore | false;
+  store?: StateStore | StoreBackend | false;
 }
 
 export interface RunOptions extends EngineOptions {
@@ -87,8 +88,14 @@ async function withSetup<T>(options: EngineOptions, body: (context: Setup) => Pr
   try {
     return await body(context);
   } finally {
-    if (options.store === undefined) context.env.store?.close();
+    if (typeof options.store !== 'object') context.env.store?.close();
   }
+}
+
+function openRunStore(store: EngineOptions['store'], repoRoot: string, paths: RunPaths): StateStore | undefined {
+  if (store === false) return undefined;
+  if (typeof store === 'object') return store;
+  return openStateStore({ repoRoot, paths, ...(store ? { backend: store } : {}) });
 }
 
 function setup(options: EngineOptions): Setup {
@@ -114,7 +121,7 @@ function setup(options: EngineOptions): Setup {
       signal: options.signal,
       onEvent: options.onEvent,
       escalations: options.escalations,
-      store: options.store === false ? undefined : (options.store ?? openStateStore({ repoRoot, paths })),
+      store: openRunStore(options.store, repoRoot, paths),
       now: options.now ?? (() => new Date()),
     },
     registry,

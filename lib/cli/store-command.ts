@@ -1,0 +1,53 @@
+/**
+ * `lifeos-mission store rebuild`: re-derive the state store's runs and step logs from the
+ * journals (the source of truth); the approval queue is kept.
+ */
+import { parseArgs } from 'node:util';
+import { openStateStore } from '../runtime/store/open-store.ts';
+import { rebuildStore } from '../runtime/store/rebuild.ts';
+import { repositoryOption, storeBackend } from './engine-options.ts';
+import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { runErrorExit } from './run-report.ts';
+
+export const STORE_USAGE = `Usage: lifeos-mission store rebuild [options]
+
+Re-derives every mission_runs and step_logs row of the state store from the journals under
+logs/mission_journals/: after the store file was lost or corrupted (move it aside first), or to
+fill a new back end (--store sqlite). The approval queue is kept.
+
+Options:
+  --repo DIR           the target git repository (default: the current folder)
+  --store BACKEND      lowdb | sqlite (default: the one that exists, else lowdb)
+  --format text|json   output format (default: text)
+  -h, --help           show this help
+
+Exit codes: 0 rebuilt, 1 rebuilt but some journals do not verify (listed), 2 usage or
+environment error.
+`;
+
+export function storeCommand(args: string[], io: CliIO): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { repo: { type: 'string' }, store: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.stdout.write(STORE_USAGE);
+    return EXIT.ok;
+  }
+  const format = parseFormat(values.format, ['text', 'json']);
+  if (positionals.length !== 1 || positionals[0] !== 'rebuild') throw new UsageError('the only action is rebuild');
+  const repoRoot = repositoryOption(values.repo);
+  try {
+    const store = openStateStore({ repoRoot, ...(values.store ? { backend: storeBackend(values.store) } : {}) });
+    try {
+      const report = rebuildStore(store, { repoRoot });
+      if (format === 'json') io.stdout.write(`${JSON.stringify({ store: store.path, ...report }, null, 2)}\n`);
+      else {
+        io.stdout.write(`rebuilt ${store.path} from ${report.journals} journals: ${report.runs} runs, ${report.steps} step logs\n`);
+        for (const bad of report.unverified) io.stdout.write(`warning: ${bad.journal} does not verify (${bad.errors} problems); run \`lifeos-mission verify ${bad.journal}\`\n`);
+      }
+      return report.unverified.length > 0 ? EXIT.failed : EXIT.ok;
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    return runErrorExit('store', error, io);
+  }
+}
