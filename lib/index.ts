@@ -70,7 +70,7 @@ export {
 export { COMPENSATION_COMMANDS, COMPENSATION_TYPES, type CompensationCommand, type CompensationType } from './core/compensation.ts';
 
 // Running missions (spec §5.2, §5.6–§5.8): runner, operation handlers, journal, lock, recovery.
-export { recoverRuns, resumeMission, runMission, type EngineOptions, type HumanDecision, type RecoverOptions, type ResumeOptions, type RunOptions } from './runtime/runner.ts';
+export { decideRequest, recoverRuns, resumeMission, runMission, type EngineOptions, type HumanDecision, type RecoverOptions, type ResumeOptions, type RunOptions } from './runtime/runner.ts';
 export type { Escalation, EscalationSink, MissionResult, RunEvent } from './runtime/engine.ts';
 export type { RecoveryReport } from './runtime/recovery.ts';
 export { defineOperation, type ExecutionContext, type Operation, type OperationContext, type OperationHandler, type PacketTransform } from './operations/handler.ts';
@@ -81,4 +81,12 @@ export { genesisHash, verifyJournalText, type JournalEntry, type JournalError, t
 export { foldJournal, type OperationReceipt, type RunState, type RunStatus } from './core/run-state.ts';
 export { stepRecords, type CompensationStatus, type StepRecord, type StepStatus } from './core/step-records.ts';
 export { DEFAULT_RUN_PATHS, type RunPaths } from './runtime/run-paths.ts';
+
+// The state store and the approval queue (spec §5.5, §6.1).
+export { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueDecision, type QueueItem, type QueueOptions } from './runtime/queue.ts';
+export { openStateStore, type OpenStoreOptions } from './runtime/store/open-store.ts';
+export { rebuildStore, type RebuildReport } from './runtime/store/rebuild.ts';
+export { StoreConflict, StoreCorrupt, StoreUnavailable, type EscalationQuery, type Resolution, type RunQuery, type StateStore, type StoreBackend } from './runtime/store/state-store.ts';
+export { StoreBusy } from './runtime/store/file-mutex.ts';
+export { runRows, type EscalationRecord, type EscalationResolution, type MissionRunRecord, type MissionRunStatus, type RunRows, type StepLogRecord, type WithId } from './core/store-rows.ts';
 export { EscalationRequired, KillSwitchActive, OperationFailed, RunLockCorrupt, RunLockHeld, RunPreconditionFailed, type RunLockInfo } from './core/run-errors.ts';
