@@ -9,6 +9,12 @@ export interface CliIO {
   interrupts?: (onInterrupt: () => void) => void;
 }
 
+/** A command: its entry point and its usage text (printed with a usage error). */
+export interface Command {
+  run: (args: string[], io: CliIO) => number | Promise<number>;
+  usage: string;
+}
+
 /** Bad arguments: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -3,45 +3,22 @@
  * calls process.exit (bin.ts does), so it is testable in-process with string buffers.
  */
 import { packageVersion } from '../runtime/package-root.ts';
-import { EXIT, UsageError, type CliIO } from './io.ts';
+import { EXIT, UsageError, type CliIO, type Command } from './io.ts';
 import { PLAN_USAGE, planCommand } from './plan-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
 import { VERIFY_USAGE, verifyCommand } from './verify-command.ts';
 
-interface Command {
-  run: (args: string[], io: CliIO) => number | Promise<number>;
-  usage: string;
-}
-
-// The run commands load the engine (git, journal, lock) only when used, so `validate` in CI
-// starts as fast as before they existed.
+// The run, queue and store commands load the engine (git, journal, lock, store) only when used,
+// so `validate` in CI starts as fast as before they existed.
 const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
   validate: () => ({ run: validateCommand, usage: VALIDATE_USAGE }),
   plan: () => ({ run: planCommand, usage: PLAN_USAGE }),
-  run: async () => {
-    const m = await import('./run-command.ts');
-    return { run: m.runCommand, usage: m.RUN_USAGE };
-  },
-  resume: async () => {
-    const m = await import('./resume-command.ts');
-    return { run: m.resumeCommand, usage: m.RESUME_USAGE };
-  },
-  recover: async () => {
-    const m = await import('./recover-command.ts');
-    return { run: m.recoverCommand, usage: m.RECOVER_USAGE };
-  },
-  queue: async () => {
-    const m = await import('./queue-command.ts');
-    return { run: m.queueCommand, usage: m.QUEUE_USAGE };
-  },
-  status: async () => {
-    const m = await import('./status-command.ts');
-    return { run: m.statusCommand, usage: m.STATUS_USAGE };
-  },
-  store: async () => {
-    const m = await import('./store-command.ts');
-    return { run: m.storeCommand, usage: m.STORE_USAGE };
-  },
+  run: async () => (await import('./run-command.ts')).command,
+  resume: async () => (await import('./resume-command.ts')).command,
+  recover: async () => (await import('./recover-command.ts')).command,
+  queue: async () => (await import('./queue-command.ts')).command,
+  status: async () => (await import('./status-command.ts')).command,
+  store: async () => (await import('./store-command.ts')).command,
   verify: () => ({ run: verifyCommand, usage: VERIFY_USAGE }),
 };
 

@@ -9,7 +9,7 @@ import { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueItem } 
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { StoreConflict } from '../runtime/store/state-store.ts';
 import { repositoryOption, storeBackend } from './engine-options.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { shortId } from './progress.ts';
 import { runErrorExit } from './run-report.ts';
 
@@ -148,3 +148,6 @@ function indent(text: string): string {
     .map((line) => `    ${line}`)
     .join('\n');
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: queueCommand, usage: QUEUE_USAGE };

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { recoverRuns } from '../runtime/runner.ts';
 import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions } from './engine-options.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { progressPrinter } from './progress.ts';
 import { recoveryText, resultExit, runErrorExit } from './run-report.ts';
 
@@ -42,3 +42,6 @@ export async function recoverCommand(args: string[], io: CliIO): Promise<number>
     return runErrorExit('recover', error, io);
   }
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: recoverCommand, usage: RECOVER_USAGE };

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resumeMission, type HumanDecision } from '../runtime/runner.ts';
 import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions } from './engine-options.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { progressPrinter } from './progress.ts';
 import { resultExit, resultText, runErrorExit } from './run-report.ts';
 
@@ -61,3 +61,6 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
     return runErrorExit('resume', error, io);
   }
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: resumeCommand, usage: RESUME_USAGE };

@@ -7,7 +7,7 @@ import { resolveMission } from '../runtime/mission-library.ts';
 import { runMission } from '../runtime/runner.ts';
 import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions } from './engine-options.ts';
 import { readInputs } from './inputs.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { progressPrinter } from './progress.ts';
 import { diagnosticText } from './report.ts';
 import { resultExit, resultText, runErrorExit } from './run-report.ts';
@@ -49,3 +49,6 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
     return runErrorExit('run', error, io);
   }
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: runCommand, usage: RUN_USAGE };

@@ -10,7 +10,7 @@ import { probeRunLock } from '../runtime/run-lock.ts';
 import { DEFAULT_RUN_PATHS } from '../runtime/run-paths.ts';
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { repositoryOption, storeBackend } from './engine-options.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { shortId } from './progress.ts';
 import { runErrorExit } from './run-report.ts';
 
@@ -95,3 +95,6 @@ function statusText(s: Status): string {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: statusCommand, usage: STATUS_USAGE };

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { rebuildStore } from '../runtime/store/rebuild.ts';
 import { repositoryOption, storeBackend } from './engine-options.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { runErrorExit } from './run-report.ts';
 
 export const STORE_USAGE = `Usage: lifeos-mission store rebuild [options]
@@ -51,3 +51,6 @@ export function storeCommand(args: string[], io: CliIO): number {
     return runErrorExit('store', error, io);
   }
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: storeCommand, usage: STORE_USAGE };

@@ -7,7 +7,7 @@
 import { hashCanonical, type Sha256 } from './canonical.ts';
 import type { JournalEntry } from './journal-chain.ts';
 import { foldJournal, type AttemptState, type RunStatus } from './run-state.ts';
-import { stepRecords, type CompensationStatus, type StepStatus } from './step-records.ts';
+import { stepRecords, type StepRecord } from './step-records.ts';
 
 /** mission_runs.status values of §6.1. */
 export type MissionRunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'escalated';
@@ -30,22 +30,8 @@ export interface MissionRunRecord {
   created_at: string;
 }
 
-/** A step_logs row without its `id`. */
-export interface StepLogRecord {
-  mission_id: string;
-  step_id: string;
-  operation_type: string;
-  status: StepStatus;
-  started_at: string;
-  completed_at: string | null;
-  pre_state_hash: Sha256 | null;
-  post_state_hash: Sha256 | null;
-  evidence_hash: Sha256 | null;
-  error_message: string | null;
-  compensation_status: CompensationStatus;
-  prev_entry_hash: Sha256;
-  entry_hash: Sha256;
-}
+/** A step_logs row without its `id`: a step record of one attempt (Appendix A.7). */
+export type StepLogRecord = Omit<StepRecord, 'attempt' | 'skipped'> & { mission_id: string };
 
 export type EscalationSeverity = 'info' | 'warning' | 'critical';
 export type EscalationResolution = 'approved' | 'rejected' | 'deferred';
