@@ -60,7 +60,7 @@ export interface EngineEnvironment {
   now: () => Date;
 }
 
-/** Entries after which the run's mission_runs row and step_logs are saved to the store. */
+/** Entries that change the run's mission_runs row or step_logs. */
 const INDEXED: ReadonlySet<string> = new Set([
   'run_started',
   'recovery',
@@ -75,6 +75,14 @@ const INDEXED: ReadonlySet<string> = new Set([
   'run_finished',
 ]);
 
+/** Of those, the ones saved at once; the others at most every STORE_INTERVAL_MS. */
+const SAVED_AT_ONCE: ReadonlySet<string> = new Set(['run_started', 'recovery', 'run_paused', 'run_resumed', 'run_finished']);
+
+/**
+ * Each save re-derives the attempt's rows and rewrites them (a whole file for lowdb), so saving
+ * after every step would make a 10,000-step fan-out quadratic. Step rows lag by at most this.
+ */
+const STORE_INTERVAL_MS = 250;
 export interface MissionResult {
   status: RunStatus;
   runId: Sha256;
@@ -110,6 +118,8 @@ class HostAbort extends Error {}
 export class RunEngine {
   private readonly outputs = new Map<string, { value: unknown }>();
   private storeFailed = false;
+  private storeDirty = false;
+  private storeSavedAt = 0;
   /** State hash after the last write: the pre- and post-state of a read-only operation. */
   private lastStateHash: Sha256 | undefined;
   private readonly runSignal: AbortSignal;
@@ -168,10 +178,13 @@ export class RunEngine {
           store.resolveEscalation(row.escalation_id, { resolution: data.decision as 'approved' | 'rejected', resolved_by: String(data.by), resolved_at: entry.at, notes: (data.note as string | null) ?? null });
         }
       }
-      if (INDEXED.has(entry.type)) {
+      if (INDEXED.has(entry.type)) this.storeDirty = true;
+      if (this.storeDirty && (SAVED_AT_ONCE.has(entry.type) || performance.now() - this.storeSavedAt >= STORE_INTERVAL_MS)) {
         const rows = runRows(this.journal.entries, (n) => relativeTo(this.env.repoRoot, bundlePath(dirname(this.journal.path), n)));
         const last = rows[rows.length - 1];
         if (last) store.saveRun(last);
+        this.storeDirty = false;
+        this.storeSavedAt = performance.now();
       }
     } catch (error) {
       this.storeFailed = true;

@@ -58,14 +58,15 @@ export function holderLiveness(holder: LockHolder): { alive: boolean; detail: st
  * Create `path` holding `content`, failing with EEXIST if it exists. The content goes to a
  * temporary file that is hard-linked to the name, and link(2) fails if the name exists (like
  * O_EXCL), so of any number of racing processes exactly one wins and no one ever reads a
- * half-written lock.
+ * half-written lock. `durable: false` skips the fsync, for a lock that matters only while its
+ * holder lives (a crash leaves a dead holder's lock, which is broken anyway).
  */
-export function createExclusive(path: string, content: string): void {
+export function createExclusive(path: string, content: string, durable = true): void {
   const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
   const fd = openSync(temporary, 'wx');
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -30,7 +30,7 @@ export function withFileMutex<T>(path: string, body: () => T, timeoutMs = 10_000
   const deadline = Date.now() + timeoutMs;
   for (let round = 0; ; round++) {
     try {
-      createExclusive(path, text);
+      createExclusive(path, text, false);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
