@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { canonicalJson, hashCanonical } from '../lib/core/canonical.ts';
 import { analyseMission } from '../lib/core/load.ts';
 import { planMission } from '../lib/core/plan.ts';
 import { createRegistry } from '../lib/core/registry.ts';
+import { validatePathAccess } from '../lib/governance/envelope.ts';
 import { JournalWriter, runDirName, verifyJournal } from '../lib/runtime/journal.ts';
 import { runMission } from '../lib/runtime/runner.ts';
 
@@ -157,6 +158,25 @@ const rate = (ms: number) => `${Math.round(journalEntries / (ms / 1000)).toLocal
 results.push({ name: `journal append, ${journalEntries.toLocaleString('en-US')} entries (fsync off)`, value: rate(appendMs), target: '', ok: true });
 results.push({ name: `journal verify, ${(journalBytes.length / 1e6).toFixed(1)} MB`, value: rate(verifyMs), target: '', ok: true });
 results.push({ name: 'verify time / sha256 of the same bytes', value: `${(verifyMs / shaMs).toFixed(0)}x`, target: '', ok: true });
+
+// 6. Path validation: a mixed corpus of 10,000 requests against a folder with symlinks.
+const pathRepo = mkdtempSync(join(tmpdir(), 'lifeos-path-bench-'));
+for (const file of ['docs/a.md', 'docs/sub/x.md', 'src/app.ts', 'config/models.yaml']) {
+  mkdirSync(join(pathRepo, file, '..'), { recursive: true });
+  writeFileSync(join(pathRepo, file), file);
+}
+symlinkSync('config', join(pathRepo, 'alias'));
+symlinkSync('/etc', join(pathRepo, 'docs/out'));
+const pathShapes = ['docs/a.md', 'docs/sub/x.md', 'docs/new/f{i}.md', 'src/app.ts', 'src/lib/f{i}.ts', 'docs/../config/models.yaml', 'alias/models.yaml', 'docs/out/passwd', 'CONFIG/models.yaml', '../x{i}', '.git/config', 'docs\\x{i}', 'docs/cafe\u0301{i}.md'];
+const pathRequests = Array.from({ length: 10_000 }, (_, i) => (pathShapes[i % pathShapes.length] as string).replace('{i}', String(i)));
+const pathEnvelope = { allowed_paths: ['docs/**', 'src/*.ts', 'README.md'], denied_paths: ['docs/secret', 'src/generated/**'] };
+const pathStart = performance.now();
+let pathAllowed = 0;
+for (const [i, request] of pathRequests.entries()) {
+  if (validatePathAccess(request, i % 2 === 0 ? 'write' : 'read', pathEnvelope, { repoRoot: pathRepo }).allowed) pathAllowed++;
+}
+const pathMs = performance.now() - pathStart;
+results.push({ name: `path validations, 10,000 mixed requests (${pathAllowed} allowed)`, value: `${Math.round(10_000 / (pathMs / 1000)).toLocaleString('en-US')}/s`, target: '', ok: true });
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);

@@ -16,7 +16,7 @@
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { compilePattern, firstMatch, matchesSelfOrParent, normalisePath } from '../core/path-rules.ts';
+import { compilePattern, firstMatch, matchesSelfOrParent, normalisePath, type CompiledPattern } from '../core/path-rules.ts';
 import type { Envelope } from '../core/types.ts';
 import { ProtectedPaths } from './protected-paths.ts';
 
@@ -98,7 +98,7 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
   const forms = walk.resolved === normal.path ? [normal.path] : [normal.path, walk.resolved];
   // 5 (first for writes): self-modification protection.
   if (writes) {
-    const protectedPaths = new ProtectedPaths(options.protectedPaths);
+    const protectedPaths = protectedSet(options.protectedPaths);
     for (const form of forms) {
       const hit = protectedPaths.match(form);
       if (hit !== undefined) {
@@ -108,7 +108,7 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     }
   }
   // 4: deny before allow.
-  const denied = (envelope?.denied_paths ?? []).map((p) => compilePattern(p, true));
+  const { denied, allowed } = compiledEnvelope(envelope);
   for (const form of forms) {
     const hit = matchesSelfOrParent(denied, form);
     if (hit !== undefined) {
@@ -117,7 +117,6 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     }
   }
   // 3: allow list; both the requested and the resolved form must be allowed.
-  const allowed = (envelope?.allowed_paths ?? []).map((p) => compilePattern(p, false));
   if (allowed.length === 0) return deny('allow', 'the envelope allows no paths (allowed_paths is empty)');
   for (const form of forms) {
     const hit = firstMatch(allowed, form);
@@ -125,6 +124,30 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     evidence.matched_allow = hit;
   }
   return { allowed: true, reason: `allowed by ${JSON.stringify(evidence.matched_allow)}`, evidence: { ...evidence, decided_by: 'ok' } };
+}
+
+// Patterns are compiled once per envelope object and protected list; the file system is never cached.
+const compiledEnvelopes = new WeakMap<Envelope, { denied: CompiledPattern[]; allowed: CompiledPattern[] }>();
+const protectedSets = new Map<string, ProtectedPaths>();
+
+function compiledEnvelope(envelope: Envelope | null | undefined): { denied: CompiledPattern[]; allowed: CompiledPattern[] } {
+  if (!envelope) return { denied: [], allowed: [] };
+  let compiled = compiledEnvelopes.get(envelope);
+  if (!compiled) {
+    compiled = { denied: (envelope.denied_paths ?? []).map((p) => compilePattern(p, true)), allowed: (envelope.allowed_paths ?? []).map((p) => compilePattern(p, false)) };
+    compiledEnvelopes.set(envelope, compiled);
+  }
+  return compiled;
+}
+
+function protectedSet(extra: readonly string[] = []): ProtectedPaths {
+  const key = JSON.stringify(extra);
+  let set = protectedSets.get(key);
+  if (!set) {
+    set = new ProtectedPaths(extra);
+    protectedSets.set(key, set);
+  }
+  return set;
 }
 
 function realRoot(repoRoot: string): string {

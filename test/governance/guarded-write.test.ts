@@ -1,0 +1,58 @@
+// Writes re-validated at the moment of use: a path swapped for a symlink after its check fails.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
+import { writeGuarded } from '../../lib/governance/guarded-write.ts';
+
+const ENVELOPE = { allowed_paths: ['docs/**'] };
+
+function repo(): { root: string; outside: string } {
+  const root = mkdtempSync(join(tmpdir(), 'lifeos-write-'));
+  mkdirSync(join(root, 'docs'));
+  writeFileSync(join(root, 'docs/a.md'), 'before');
+  const outside = mkdtempSync(join(tmpdir(), 'lifeos-outside-'));
+  writeFileSync(join(outside, 'target.txt'), 'untouched');
+  return { root, outside };
+}
+
+const it = suite('writeGuarded');
+
+it('writes an allowed file, creating its folder', () => {
+  const { root } = repo();
+  assert.equal(writeGuarded('docs/new/b.md', 'hello', ENVELOPE, { repoRoot: root }), { path: 'docs/new/b.md', bytes: 5 });
+  assert.is(readFileSync(join(root, 'docs/new/b.md'), 'utf8'), 'hello');
+  writeGuarded('docs/a.md', 'after', ENVELOPE, { repoRoot: root });
+  assert.is(readFileSync(join(root, 'docs/a.md'), 'utf8'), 'after');
+});
+
+it('refuses a path the envelope denies, before touching anything', () => {
+  const { root } = repo();
+  assert.throws(() => writeGuarded('src/x.ts', 'x', ENVELOPE, { repoRoot: root }), (e: unknown) => e instanceof EnvelopeViolation && /matches none of the allowed/.test((e as Error).message));
+  assert.not.ok(existsSync(join(root, 'src')));
+});
+
+it('TOCTOU: the file is swapped for a symlink after the check; the write fails and the target is untouched', () => {
+  const { root, outside } = repo();
+  const swap = (): void => {
+    rmSync(join(root, 'docs/a.md'));
+    symlinkSync(join(outside, 'target.txt'), join(root, 'docs/a.md'));
+  };
+  assert.throws(() => writeGuarded('docs/a.md', 'evil', ENVELOPE, { repoRoot: root, afterCheck: swap }), (e: unknown) => e instanceof EnvelopeViolation && /became a symlink/.test((e as Error).message));
+  assert.is(readFileSync(join(outside, 'target.txt'), 'utf8'), 'untouched');
+});
+
+it('TOCTOU: a folder on the path is swapped for a symlink after the check; the write fails and nothing is left outside', () => {
+  const { root, outside } = repo();
+  const swap = (): void => {
+    renameSync(join(root, 'docs'), join(root, 'docs-moved'));
+    symlinkSync(outside, join(root, 'docs'));
+  };
+  assert.throws(() => writeGuarded('docs/created.md', 'evil', ENVELOPE, { repoRoot: root, afterCheck: swap }), (e: unknown) => e instanceof EnvelopeViolation && /changed between its check and its use/.test((e as Error).message));
+  assert.not.ok(existsSync(join(outside, 'created.md')), 'the file created through the swapped folder was removed');
+  assert.is(readFileSync(join(outside, 'target.txt'), 'utf8'), 'untouched');
+});
+
+it.run();
