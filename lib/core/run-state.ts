@@ -63,7 +63,7 @@ export interface CompletedOperation extends InFlightOperation {
   receipt: OperationReceipt;
 }
 
-/** Appendix A.3. */
+/** Appendix A.3, and the governance hashes in force when it ran. */
 export interface OperationReceipt {
   operation_id: string;
   timestamp: string;
@@ -73,6 +73,10 @@ export interface OperationReceipt {
   compensation_command: string;
   idempotency_key: Sha256;
   compensation_verified: boolean;
+  /** The governance baseline, surfaces and envelope policy in force (spec §2.3, §5.2.1). */
+  governance_baseline_hash: Sha256 | null;
+  governance_surfaces_hash: Sha256 | null;
+  envelope_policy_hash: Sha256 | null;
 }
 
 export interface AttemptState {

@@ -83,7 +83,8 @@ export function runRows(entries: readonly JournalEntry[], bundleFile: (attempt: 
       completed_at: finished?.at ?? null,
       baseline_commit: attempt.baseline.head ?? '',
       result_commit: resultCommit(attempt, finished),
-      governance_baseline_hash: hashCanonical(started.data.governance_surface_hashes ?? {}),
+      // The manifest's hash when there is one, else the hash of the surfaces as they were.
+      governance_baseline_hash: (started.data.governance_baseline_hash as Sha256 | null | undefined) ?? hashCanonical(started.data.governance_surface_hashes ?? {}),
       evidence_bundle_path: finished ? bundleFile(attempt.attempt) : null,
       created_at: started.at,
     };

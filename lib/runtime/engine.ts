@@ -16,8 +16,10 @@ import type { JournalEntry } from '../core/journal-chain.ts';
 import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
 import { missionId, runRows, type EscalationRecord } from '../core/store-rows.ts';
+import { GovernanceMismatch } from '../core/governance-errors.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
 import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
+import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../governance/baseline.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
 import { bundlePath, writeBundle, BUNDLE_VERSION } from './bundle.ts';
 import { compensate } from './compensation.ts';
@@ -57,6 +59,8 @@ export interface EngineEnvironment {
   onEvent: ((event: RunEvent) => void) | undefined;
   escalations: EscalationSink | undefined;
   store: StateStore | undefined;
+  /** Governance surface patterns added to the built-in ones (spec §2.3). */
+  governanceSurfaces: readonly string[];
   now: () => Date;
 }
 
@@ -118,6 +122,8 @@ class HostAbort extends Error {}
 export class RunEngine {
   private readonly outputs = new Map<string, { value: unknown }>();
   private storeFailed = false;
+  /** Governance hashes in force, from the check at the start of drive(). */
+  private governance: { baseline_hash: Sha256 | null; surfaces_hash: Sha256; envelope_policy_hash: Sha256 } | undefined;
   private storeDirty = false;
   private storeSavedAt = 0;
   /** State hash after the last write: the pre- and post-state of a read-only operation. */
@@ -200,6 +206,7 @@ export class RunEngine {
     this.missionTimer = setTimeout(() => this.missionTimeout.abort(), this.plan.timeout_seconds * 1000);
     try {
       this.checkKillSwitch('before the mission');
+      this.checkGovernance();
       for (const [index, condition] of this.plan.preconditions.entries()) {
         if (resolveValue(condition, this.output) !== true) {
           throw new OperationFailed(this.plan.mission, 'precondition', `precondition ${index + 1} is false`);
@@ -379,6 +386,9 @@ export class RunEngine {
       compensation_command: node.compensation.command,
       idempotency_key: key,
       compensation_verified: false,
+      governance_baseline_hash: this.governance?.baseline_hash ?? null,
+      governance_surfaces_hash: this.governance?.surfaces_hash ?? null,
+      envelope_policy_hash: this.governance?.envelope_policy_hash ?? null,
     };
     this.record('operation_finished', { node: node.id, operation_id: operationId, output, receipt, post });
     this.outputs.set(node.id, { value: output });
@@ -441,6 +451,19 @@ export class RunEngine {
     if (this.runSignal.aborted) throw this.abortError(node);
   }
 
+  /**
+   * The governance surfaces must match the approved baseline before the mission goes on (spec
+   * §2.3); their hashes then go into every receipt. Checked again when a paused run resumes.
+   */
+  private checkGovernance(): void {
+    const check = verifyGovernanceBaseline({ repoRoot: this.env.repoRoot, governanceSurfaces: this.env.governanceSurfaces });
+    this.governance = { ...governanceRecord(check), envelope_policy_hash: envelopePolicyHash(this.plan) };
+    if (!check.ok) {
+      const shown = check.mismatches.slice(0, 5).map((m) => `${m.path} (${m.kind})`).join(', ');
+      throw new GovernanceMismatch(check.mismatches, `${check.mismatches.length} governance surface(s) differ from ${BASELINE_FILE}: ${shown}`);
+    }
+  }
+
   private checkKillSwitch(checkpoint: string): void {
     const path = join(this.env.repoRoot, this.env.paths.killSwitch);
     if (killSwitchPresent(path)) throw new KillSwitchActive(this.env.paths.killSwitch, checkpoint);
@@ -489,6 +512,10 @@ export class RunEngine {
     }
     const node = error instanceof OperationFailed ? error.nodeId : null;
     const message = (error as Error)?.message ?? String(error);
+    if (error instanceof GovernanceMismatch) {
+      const escalation = await this.escalate(null, error.message, 'critical', { mismatches: error.mismatches });
+      return this.end('halted', error.message, null, escalation);
+    }
     if (error instanceof KillSwitchActive) {
       const entry = this.record('kill_switch', { checkpoint: error.checkpoint, path: error.path });
       const evidence = writeKillSwitchEvidence(join(this.env.repoRoot, this.env.paths.killSwitchActivations), this.runDir, {
@@ -611,6 +638,13 @@ export class RunEngine {
     });
     return { ...this.baseResult(status, outputs), bundlePath: path, commit };
   }
+}
+
+/** The envelopes in force for the run (the mission's and every step's), hashed once when it starts. */
+export function envelopePolicyHash(plan: ExecutionPlan): Sha256 {
+  const steps: Record<string, unknown> = {};
+  for (const node of planNodes(plan.steps)) if (node.type === 'operation' && node.envelope) steps[node.id] = node.envelope;
+  return hashCanonical({ mission: plan.envelope ?? null, steps });
 }
 
 function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {

@@ -15,7 +15,8 @@ import type { Mission } from '../core/types.ts';
 import type { OperationHandler, PacketTransform } from '../operations/handler.ts';
 import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
 import { handlerTable, missingHandlers } from '../operations/registry.ts';
-import { RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
+import { envelopePolicyHash, RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
+import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { git, repoTopLevel, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import { findRunId, runFolders } from './run-folders.ts';
 import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
@@ -55,6 +56,8 @@ export interface EngineOptions {
   registry?: Registry;
   /** Clock for audit timestamps (default: the wall clock). */
   now?: () => Date;
+  /** Governance surface patterns added to the built-in ones of spec §2.3 (never removing any). */
+  governanceSurfaces?: readonly string[];
   /**
    * The state store the run indexes itself in and queues its escalations and approval requests
    * to (spec §6.1): a store (not closed by the run), the back end to open in the repository's
@@ -66,8 +69,6 @@ export interface EngineOptions {
 
 export interface RunOptions extends EngineOptions {
   inputs?: Record<string, unknown>;
-  /** Hashes of the governance surfaces in force (spec §2.3), part of the run id. */
-  governanceSurfaceHashes?: Record<string, Sha256>;
 }
 
 export interface ResumeOptions extends EngineOptions {
@@ -122,6 +123,7 @@ function setup(options: EngineOptions): Setup {
       onEvent: options.onEvent,
       escalations: options.escalations,
       store: openRunStore(options.store, repoRoot, paths),
+      governanceSurfaces: options.governanceSurfaces ?? [],
       now: options.now ?? (() => new Date()),
     },
     registry,
@@ -145,10 +147,13 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
   requireHandlers(plan.steps, context.env.handlers);
   const { repoRoot } = context.env;
   const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();
+  // The surfaces as they are now; a mismatch with the baseline halts the run once it starts.
+  const governance = verifyGovernanceBaseline({ repoRoot, governanceSurfaces: context.env.governanceSurfaces });
+  const surfaceHashes = Object.fromEntries(Object.entries(governance.surfaces).map(([path, hex]) => [path, `sha256:${hex}`]));
   const runId = computeRunId({
     missionSpec: { mission, nested_missions: nestedMissionHashes(plan.steps, context.registry) },
     inputsHash: plan.inputs_hash,
-    governanceSurfaceHashes: options.governanceSurfaceHashes ?? {},
+    governanceSurfaceHashes: surfaceHashes,
     codeVersionId: baseline,
   });
   return withLock(context, runId, plan.mission, async () => {
@@ -176,7 +181,9 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
         attempt: state.attempts.length + 1,
         baseline: snapshot,
         baseline_state_hash: stateHash(snapshot),
-        governance_surface_hashes: options.governanceSurfaceHashes ?? {},
+        governance_surface_hashes: surfaceHashes,
+        governance_baseline_hash: governance.baselineHash,
+        envelope_policy_hash: envelopePolicyHash(plan),
         mode: context.env.mode,
       });
       return await engine.drive();
