@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
   queue: async () => (await import('./queue-command.ts')).command,
   status: async () => (await import('./status-command.ts')).command,
   store: async () => (await import('./store-command.ts')).command,
+  baseline: async () => (await import('./baseline-command.ts')).command,
   verify: () => ({ run: verifyCommand, usage: VERIFY_USAGE }),
 };
 
@@ -33,6 +34,7 @@ Commands:
   queue list|show|approve|reject|defer   the approval queue: escalations and human requests
   status                             run lock, kill switch, open escalations, last runs
   store rebuild                      re-derive the state store's runs and steps from the journals
+  baseline --check|--write           compare governance surfaces with the approved baseline, or record it
   verify <journal|bundle>...         check the hash chain of mission journals and bundles
 
 Run \`lifeos-mission <command> --help\` for a command's options.

@@ -121,7 +121,7 @@ function unlisted(path: string, actual: string): BaselineMismatch {
   return { path, expected: null, actual, kind: 'unlisted', detail: 'a governance surface the baseline does not list' };
 }
 
-/** Every file matching a surface pattern (symlinks are hashed as what they point to, and must stay inside). */
+/** Every file matching a surface pattern, by path (a symlinked surface is hashed as what it points to). */
 function hashSurfaces(options: BaselineOptions): Record<string, string> {
   const patterns = [...BUILTIN_GOVERNANCE_SURFACES, ...(options.governanceSurfaces ?? [])].map((p) => compilePattern(p, true));
   const root = realpathSync(options.repoRoot);
