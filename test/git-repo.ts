@@ -1,6 +1,6 @@
 // A real git repository in a temp dir, for engine tests, and a writing handler to run in it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRegistry } from '../lib/core/registry.ts';
@@ -37,7 +37,9 @@ export function repoFingerprint(repo: string): string {
     for (const name of readdirSync(join(repo, dir)).sort()) {
       const path = dir ? `${dir}/${name}` : name;
       if (path === '.git' || path === 'logs' || path === '.lifeos' || path.startsWith('.lifeos_run_lock')) continue;
-      if (statSync(join(repo, path)).isDirectory()) walk(path);
+      const stat = lstatSync(join(repo, path));
+      if (stat.isSymbolicLink()) files.push(`${path}->${readlinkSync(join(repo, path))}`);
+      else if (stat.isDirectory()) walk(path);
       else files.push(`${path}:${readFileSync(join(repo, path)).toString('base64')}`);
     }
   };

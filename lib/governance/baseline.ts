@@ -64,6 +64,8 @@ export interface BaselineOptions {
   repoRoot: string;
   /** Governance surface patterns added to the built-in ones. */
   governanceSurfaces?: readonly string[];
+  /** Folders never searched for surfaces (the engine's own files). */
+  exclude?: readonly string[];
 }
 
 /**
@@ -121,23 +123,64 @@ function unlisted(path: string, actual: string): BaselineMismatch {
   return { path, expected: null, actual, kind: 'unlisted', detail: 'a governance surface the baseline does not list' };
 }
 
-/** Every file matching a surface pattern, by path (a symlinked surface is hashed as what it points to). */
+/**
+ * Every file matching a surface pattern, by path (a symlinked surface is hashed as what it points
+ * to). Only folders that can hold a match are walked (the literal start of each pattern, any case),
+ * never `.git` or the `exclude`d folders (the engine's own files, which change while it runs).
+ */
 function hashSurfaces(options: BaselineOptions): Record<string, string> {
-  const patterns = [...BUILTIN_GOVERNANCE_SURFACES, ...(options.governanceSurfaces ?? [])].map((p) => compilePattern(p, true));
+  const sources = [...BUILTIN_GOVERNANCE_SURFACES, ...(options.governanceSurfaces ?? [])];
+  const patterns = sources.map((p) => compilePattern(p, true));
+  const scopes = sources.map(patternScope);
+  const excluded = new Set((options.exclude ?? []).map((p) => p.toLowerCase()));
+  const mayHoldMatch = (dir: string): boolean => {
+    const folded = dir.toLowerCase();
+    return scopes.some(({ folder, deep }) => folded === folder || folder.startsWith(`${folded}/`) || (deep && (folder === '' || folded.startsWith(`${folder}/`))));
+  };
   const root = realpathSync(options.repoRoot);
   const found: Record<string, string> = {};
   const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name === '.git') continue;
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return; // removed while we looked
+    }
+    for (const name of names) {
       const full = join(dir, name);
       const rel = relative(root, full).split(sep).join('/');
-      const stat = lstatSync(full);
-      if (stat.isDirectory()) walk(full);
-      else if (patterns.some((p) => p.matches(rel))) found[rel] = hashFile(full) ?? '';
+      if (name === '.git' || excluded.has(rel.toLowerCase())) continue;
+      let isDirectory: boolean;
+      try {
+        isDirectory = lstatSync(full).isDirectory();
+      } catch {
+        continue; // removed while we looked
+      }
+      if (isDirectory) {
+        if (mayHoldMatch(rel)) walk(full);
+      } else if (patterns.some((p) => p.matches(rel))) {
+        const hash = hashFile(full);
+        if (hash !== null) found[rel] = hash;
+      }
     }
   };
   walk(root);
   return found;
+}
+
+/**
+ * Where a pattern's matches can be: its literal folder (lower-cased, `config/agent_roles` for
+ * `config/agent_roles/*.md`), and whether they can also be deeper (a glob before the last
+ * segment, or a last segment of `**`).
+ */
+function patternScope(pattern: string): { folder: string; deep: boolean } {
+  const segments = pattern.replace(/^(\.\/)+/, '').replace(/\/+$/, '').split('/');
+  const folder: string[] = [];
+  for (const segment of segments.slice(0, -1)) {
+    if (/[*?]/.test(segment)) return { folder: folder.join('/').toLowerCase(), deep: true };
+    folder.push(segment);
+  }
+  return { folder: folder.join('/').toLowerCase(), deep: segments[segments.length - 1] === '**' };
 }
 
 function hashFile(path: string): string | null {

@@ -16,18 +16,21 @@ import type { JournalEntry } from '../core/journal-chain.ts';
 import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
 import { missionId, runRows, type EscalationRecord } from '../core/store-rows.ts';
-import { GovernanceMismatch } from '../core/governance-errors.ts';
+import type { Envelope } from '../core/types.ts';
+import { BudgetExceeded, GovernanceMismatch } from '../core/governance-errors.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
 import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../governance/baseline.ts';
+import { diffGateViolations, envelopeChains, missionBudget, reportedCost, toolOrRoleProblem } from '../governance/step-guards.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
 import { bundlePath, writeBundle, BUNDLE_VERSION } from './bundle.ts';
 import { compensate } from './compensation.ts';
-import { restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import { spentOnDay } from './daily-spend.ts';
+import { changedEntries, restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
 import { killSwitchPresent, writeKillSwitchEvidence } from './kill-switch.ts';
 import { checkParams } from './params-check.ts';
-import type { RunPaths } from './run-paths.ts';
+import { engineFiles, type RunPaths } from './run-paths.ts';
 import { isOpen, type StateStore } from './store/state-store.ts';
 
 /** An escalation (spec §5.5): raised through one interface, always journaled first. */
@@ -61,6 +64,10 @@ export interface EngineEnvironment {
   store: StateStore | undefined;
   /** Governance surface patterns added to the built-in ones (spec §2.3). */
   governanceSurfaces: readonly string[];
+  /** Protected paths added to the built-in ones (spec §2.4). */
+  protectedPaths: readonly string[];
+  /** The day's spending ceiling across runs, in USD. */
+  dailyBudgetUsd: number | undefined;
   now: () => Date;
 }
 
@@ -122,6 +129,10 @@ class HostAbort extends Error {}
 export class RunEngine {
   private readonly outputs = new Map<string, { value: unknown }>();
   private storeFailed = false;
+  /** Envelopes in force for each operation node, outermost first. */
+  private readonly envelopes: Map<string, Envelope[]>;
+  private spentUsd = 0;
+  private spentTodayUsd = 0;
   /** Governance hashes in force, from the check at the start of drive(). */
   private governance: { baseline_hash: Sha256 | null; surfaces_hash: Sha256; envelope_policy_hash: Sha256 } | undefined;
   private storeDirty = false;
@@ -143,6 +154,7 @@ export class RunEngine {
     private readonly runDir: string,
   ) {
     this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout.signal]) : this.missionTimeout.signal;
+    this.envelopes = envelopeChains(plan);
   }
 
   get runId(): Sha256 {
@@ -207,6 +219,8 @@ export class RunEngine {
     try {
       this.checkKillSwitch('before the mission');
       this.checkGovernance();
+      this.spentUsd = this.journal.entries.filter((e) => e.type === 'operation_finished' && e.seq > attempt.started_seq).reduce((sum, e) => sum + reportedCost(e.data.output), 0);
+      if (this.env.dailyBudgetUsd !== undefined) this.spentTodayUsd = spentOnDay(this.env.repoRoot, this.env.paths, this.env.now().toISOString().slice(0, 10));
       for (const [index, condition] of this.plan.preconditions.entries()) {
         if (resolveValue(condition, this.output) !== true) {
           throw new OperationFailed(this.plan.mission, 'precondition', `precondition ${index + 1} is false`);
@@ -345,6 +359,9 @@ export class RunEngine {
     this.record('step_started', { node: node.id, step_id: node.step_id, kind: 'runtime', operation: node.operation });
     const problem = await checkParams(handler, params);
     if (problem) throw new OperationFailed(node.id, node.operation, problem);
+    const chain = this.envelopes.get(node.id) ?? [];
+    const forbidden = toolOrRoleProblem(node.operation, params, chain);
+    if (forbidden) await this.escalateStep(node.id, new EscalationRequired(`envelope violation at step ${node.id}: ${forbidden}`, 'critical', { operation: node.operation, params, envelopes: chain }));
     this.checkKillSwitch(`before operation ${node.id}`);
     this.checkSignal(node);
     const pre = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
@@ -375,6 +392,7 @@ export class RunEngine {
       throw error instanceof OperationFailed || error instanceof HostAbort ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
     }
     const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
+    if (pre && post) await this.diffGate(node, operationId, chain, pre, post);
     const postHash = post ? stateHash(post) : preHash;
     this.lastStateHash = postHash;
     const receipt: OperationReceipt = {
@@ -393,6 +411,37 @@ export class RunEngine {
     this.record('operation_finished', { node: node.id, operation_id: operationId, output, receipt, post });
     this.outputs.set(node.id, { value: output });
     this.record('step_finished', { node: node.id, status: 'completed' });
+    await this.checkBudget(node, chain, reportedCost(output));
+  }
+
+  /**
+   * The post-run diff gate (spec §5.5): every path a writing operation changed must be one its
+   * envelopes allow it to write (or delete) and not a protected one; otherwise the whole
+   * operation is undone and the run stops for the CEO.
+   */
+  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot): Promise<void> {
+    const violations = diffGateViolations(changedEntries(this.env.repoRoot, pre, post), chain, { repoRoot: this.env.repoRoot, protectedPaths: this.env.protectedPaths });
+    if (violations.length === 0) return;
+    const reason = `envelope violation at step ${node.id}: ${violations.map((v) => v.reason).slice(0, 3).join('; ')}${violations.length > 3 ? ` (and ${violations.length - 3} more)` : ''}`;
+    this.record('operation_failed', { node: node.id, operation_id: operationId, error: { name: 'EnvelopeViolation', message: reason } });
+    const inFlight = this.attempt().in_flight;
+    if (inFlight) await this.compensateOne(inFlight);
+    await this.escalateStep(node.id, new EscalationRequired(reason, 'critical', { violations: violations.map((v) => v.evidence) }));
+  }
+
+  /** Budgets (spec §5.5): the run's spending against the envelopes' limit and the day's against the host's ceiling. */
+  private async checkBudget(node: PlanOperationNode, chain: readonly Envelope[], cost: number): Promise<void> {
+    if (cost === 0) return;
+    this.spentUsd += cost;
+    this.spentTodayUsd += cost;
+    const limit = missionBudget(chain);
+    const exceeded =
+      limit !== undefined && this.spentUsd > limit
+        ? new BudgetExceeded('mission', limit, this.spentUsd)
+        : this.env.dailyBudgetUsd !== undefined && this.spentTodayUsd > this.env.dailyBudgetUsd
+          ? new BudgetExceeded('daily', this.env.dailyBudgetUsd, this.spentTodayUsd)
+          : undefined;
+    if (exceeded) await this.escalateStep(node.id, new EscalationRequired(`${exceeded.message} after step ${node.id}`, 'critical', { limit: exceeded.limit, limit_usd: exceeded.limitUsd, spent_usd: exceeded.spentUsd }));
   }
 
   private context(node: PlanOperationNode, operationId: string, params: Record<string, unknown>): Omit<OperationContext, 'signal'> {
@@ -456,7 +505,7 @@ export class RunEngine {
    * §2.3); their hashes then go into every receipt. Checked again when a paused run resumes.
    */
   private checkGovernance(): void {
-    const check = verifyGovernanceBaseline({ repoRoot: this.env.repoRoot, governanceSurfaces: this.env.governanceSurfaces });
+    const check = verifyGovernanceBaseline({ repoRoot: this.env.repoRoot, governanceSurfaces: this.env.governanceSurfaces, exclude: engineFiles(this.env.paths).map((f) => f.path) });
     this.governance = { ...governanceRecord(check), envelope_policy_hash: envelopePolicyHash(this.plan) };
     if (!check.ok) {
       const shown = check.mismatches.slice(0, 5).map((m) => `${m.path} (${m.kind})`).join(', ');

@@ -119,6 +119,15 @@ export function changedPaths(repoRoot: string, from: RepoSnapshot, to: RepoSnaps
     .filter(Boolean);
 }
 
+/** The work-tree paths that differ between two snapshots, each marked deleted or not (a rename is a delete and an add). */
+export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot): Array<{ path: string; deleted: boolean }> {
+  if (from.worktree_tree === to.worktree_tree) return [];
+  const fields = git(repoRoot, ['diff-tree', '-r', '--name-status', '-z', '--no-renames', from.worktree_tree, to.worktree_tree]).split('\0').filter(Boolean);
+  const entries: Array<{ path: string; deleted: boolean }> = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) entries.push({ path: fields[i + 1] as string, deleted: fields[i] === 'D' });
+  return entries;
+}
+
 /** Put HEAD (and the branch it names) back where the snapshot had them. */
 export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
   if (target.ref) {

@@ -51,11 +51,16 @@ function ownPaths(paths: RunPaths): string[] {
   return [paths.journals, paths.failedMissions, paths.killSwitchActivations, paths.agentCalls, paths.store];
 }
 
-/** The engine's files: each path, and the git pathspec that leaves it out. */
+/**
+ * What snapshots, rollback and the clean-repo check leave out, each path with the git pathspec
+ * that does it: the engine's own files, and the kill switch, which is the operator's: a run never
+ * records, restores or removes it (an operator's STOP_AUTONOMY must survive the rollback it causes).
+ */
 export function engineFiles(paths: RunPaths): Array<{ path: string; pathspec: string }> {
   return [
     ...ownPaths(paths).map((path) => ({ path, pathspec: `:(exclude,literal)${path}` })),
     { path: paths.lock, pathspec: `:(exclude,glob)${paths.lock}*` },
+    { path: paths.killSwitch, pathspec: `:(exclude,literal)${paths.killSwitch}` },
   ];
 }
 
@@ -66,5 +71,5 @@ export function excludePathspecs(paths: RunPaths): string[] {
 
 /** gitignore-style patterns for `git clean -e`, which takes no pathspec magic. */
 export function cleanExcludes(paths: RunPaths): string[] {
-  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}*`];
+  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}*`, `/${paths.killSwitch}`];
 }

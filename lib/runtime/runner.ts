@@ -25,7 +25,7 @@ import { defaultRegistry, planMission, resolveMission } from './mission-library.
 import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
-import { excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
+import { engineFiles, excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { openStateStore } from './store/open-store.ts';
 import type { StateStore, StoreBackend } from './store/state-store.ts';
 
@@ -58,6 +58,10 @@ export interface EngineOptions {
   now?: () => Date;
   /** Governance surface patterns added to the built-in ones of spec §2.3 (never removing any). */
   governanceSurfaces?: readonly string[];
+  /** Paths no operation may write, added to the built-in protected list of spec §2.4 (never removing any). */
+  protectedPaths?: readonly string[];
+  /** The day's spending ceiling across all runs in the repository, in USD (default: none). */
+  dailyBudgetUsd?: number;
   /**
    * The state store the run indexes itself in and queues its escalations and approval requests
    * to (spec §6.1): a store (not closed by the run), the back end to open in the repository's
@@ -124,6 +128,8 @@ function setup(options: EngineOptions): Setup {
       escalations: options.escalations,
       store: openRunStore(options.store, repoRoot, paths),
       governanceSurfaces: options.governanceSurfaces ?? [],
+      protectedPaths: options.protectedPaths ?? [],
+      dailyBudgetUsd: options.dailyBudgetUsd,
       now: options.now ?? (() => new Date()),
     },
     registry,
@@ -148,7 +154,7 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
   const { repoRoot } = context.env;
   const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();
   // The surfaces as they are now; a mismatch with the baseline halts the run once it starts.
-  const governance = verifyGovernanceBaseline({ repoRoot, governanceSurfaces: context.env.governanceSurfaces });
+  const governance = verifyGovernanceBaseline({ repoRoot, governanceSurfaces: context.env.governanceSurfaces, exclude: engineFiles(context.paths).map((f) => f.path) });
   const surfaceHashes = Object.fromEntries(Object.entries(governance.surfaces).map(([path, hex]) => [path, `sha256:${hex}`]));
   const runId = computeRunId({
     missionSpec: { mission, nested_missions: nestedMissionHashes(plan.steps, context.registry) },

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -195,6 +195,7 @@ steps:
   assert.ok(result.escalation?.reason.includes('STOP_AUTONOMY'));
   assert.ok(existsSync(join(repo, 'logs/kill_switch_activations')));
   assert.not.ok(existsSync(join(repo, '.lifeos_run_lock')));
+  assert.ok(lstatSync(join(repo, 'STOP_AUTONOMY')).isSymbolicLink(), "the rollback leaves the operator's kill switch in place");
   git(repo, 'status'); // the repo is usable
   const after = repoFingerprint(repo).split('\n').filter((line) => !line.startsWith('STOP_AUTONOMY')).join('\n');
   assert.is(after, before);
