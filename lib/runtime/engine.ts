@@ -26,6 +26,7 @@ import type { OperationContext, OperationHandler, PacketTransform } from '../ope
 import { bundlePath, writeBundle, BUNDLE_VERSION } from './bundle.ts';
 import { compensate } from './compensation.ts';
 import { spentOnDay } from './daily-spend.ts';
+import { captureProtected, protectedChanges, restoreProtected, type ProtectedCapture } from './protected-state.ts';
 import { changedEntries, restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
 import { killSwitchPresent, writeKillSwitchEvidence } from './kill-switch.ts';
@@ -121,6 +122,16 @@ class HumanPause {
     readonly node: string,
     readonly escalation?: Escalation,
   ) {}
+}
+
+/** A governance breach, already escalated: the run ends escalated and is rolled back. */
+class GovernanceHalt extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly escalation: Escalation,
+  ) {
+    super(escalation.reason);
+  }
 }
 
 /** The host cancelled the run through its AbortSignal. */
@@ -361,7 +372,7 @@ export class RunEngine {
     if (problem) throw new OperationFailed(node.id, node.operation, problem);
     const chain = this.envelopes.get(node.id) ?? [];
     const forbidden = toolOrRoleProblem(node.operation, params, chain);
-    if (forbidden) await this.escalateStep(node.id, new EscalationRequired(`envelope violation at step ${node.id}: ${forbidden}`, 'critical', { operation: node.operation, params, envelopes: chain }));
+    if (forbidden) await this.haltForGovernance(node.id, `envelope violation at step ${node.id}: ${forbidden}`, { operation: node.operation, params, envelopes: chain });
     this.checkKillSwitch(`before operation ${node.id}`);
     this.checkSignal(node);
     const pre = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
@@ -379,6 +390,8 @@ export class RunEngine {
       pre_state_hash: preHash,
     });
     const context = this.context(node, operationId, params);
+    // Captured after the last journal entry before the handler runs: the journal is protected too.
+    const preProtected = node.writes ? captureProtected(this.env.repoRoot, this.env.paths) : null;
     let output: unknown;
     try {
       output = await this.invoke(handler, params, context, node);
@@ -392,7 +405,7 @@ export class RunEngine {
       throw error instanceof OperationFailed || error instanceof HostAbort ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
     }
     const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
-    if (pre && post) await this.diffGate(node, operationId, chain, pre, post);
+    if (pre && post && preProtected) await this.diffGate(node, operationId, chain, pre, post, preProtected);
     const postHash = post ? stateHash(post) : preHash;
     this.lastStateHash = postHash;
     const receipt: OperationReceipt = {
@@ -415,18 +428,30 @@ export class RunEngine {
   }
 
   /**
-   * The post-run diff gate (spec §5.5): every path a writing operation changed must be one its
-   * envelopes allow it to write (or delete) and not a protected one; otherwise the whole
-   * operation is undone and the run stops for the CEO.
+   * A governance breach (spec §5.5: an envelope violation, a write to a protected path, a budget
+   * passed) HALTs the run: it is escalated, and the run ends `escalated`, rolled back to its
+   * pre-run state. Unlike a gate's escalation, there is nothing to override and go on with.
    */
-  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot): Promise<void> {
+  private async haltForGovernance(nodeId: string, reason: string, evidence: Record<string, unknown>): Promise<never> {
+    throw new GovernanceHalt(nodeId, await this.escalate(nodeId, reason, 'critical', evidence));
+  }
+
+  /**
+   * The post-run diff gate (spec §5.5): every path a writing operation changed must be one its
+   * envelopes allow it to write (or delete) and not a protected one; otherwise the operation is
+   * undone and the run halts.
+   */
+  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot, preProtected: ProtectedCapture): Promise<void> {
     const violations = diffGateViolations(changedEntries(this.env.repoRoot, pre, post), chain, { repoRoot: this.env.repoRoot, protectedPaths: this.env.protectedPaths });
-    if (violations.length === 0) return;
-    const reason = `envelope violation at step ${node.id}: ${violations.map((v) => v.reason).slice(0, 3).join('; ')}${violations.length > 3 ? ` (and ${violations.length - 3} more)` : ''}`;
+    const hidden = protectedChanges(preProtected, this.env.repoRoot, this.env.paths);
+    if (violations.length === 0 && hidden.length === 0) return;
+    restoreProtected(preProtected, hidden);
+    const reasons = [...hidden.map((path) => `${path} is protected from modification (outside the work tree: git configuration, hooks, or the engine's evidence)`), ...violations.map((v) => v.reason)];
+    const reason = `envelope violation at step ${node.id}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? ` (and ${reasons.length - 3} more)` : ''}`;
     this.record('operation_failed', { node: node.id, operation_id: operationId, error: { name: 'EnvelopeViolation', message: reason } });
     const inFlight = this.attempt().in_flight;
     if (inFlight) await this.compensateOne(inFlight);
-    await this.escalateStep(node.id, new EscalationRequired(reason, 'critical', { violations: violations.map((v) => v.evidence) }));
+    await this.haltForGovernance(node.id, reason, { violations: violations.map((v) => v.evidence), protected_changed: hidden });
   }
 
   /** Budgets (spec §5.5): the run's spending against the envelopes' limit and the day's against the host's ceiling. */
@@ -441,7 +466,7 @@ export class RunEngine {
         : this.env.dailyBudgetUsd !== undefined && this.spentTodayUsd > this.env.dailyBudgetUsd
           ? new BudgetExceeded('daily', this.env.dailyBudgetUsd, this.spentTodayUsd)
           : undefined;
-    if (exceeded) await this.escalateStep(node.id, new EscalationRequired(`${exceeded.message} after step ${node.id}`, 'critical', { limit: exceeded.limit, limit_usd: exceeded.limitUsd, spent_usd: exceeded.spentUsd }));
+    if (exceeded) await this.haltForGovernance(node.id, `${exceeded.message} after step ${node.id}`, { limit: exceeded.limit, limit_usd: exceeded.limitUsd, spent_usd: exceeded.spentUsd });
   }
 
   private context(node: PlanOperationNode, operationId: string, params: Record<string, unknown>): Omit<OperationContext, 'signal'> {
@@ -561,6 +586,7 @@ export class RunEngine {
     }
     const node = error instanceof OperationFailed ? error.nodeId : null;
     const message = (error as Error)?.message ?? String(error);
+    if (error instanceof GovernanceHalt) return this.end('escalated', error.escalation.reason, error.nodeId, error.escalation);
     if (error instanceof GovernanceMismatch) {
       const escalation = await this.escalate(null, error.message, 'critical', { mismatches: error.mismatches });
       return this.end('halted', error.message, null, escalation);

@@ -64,6 +64,12 @@ export function repoTopLevel(path: string): string {
   return git(path, ['rev-parse', '--show-toplevel']).trim();
 }
 
+/** The repository's git folder (absolute). */
+export function gitDir(repoRoot: string): string {
+  const dir = git(repoRoot, ['rev-parse', '--git-dir']).trim();
+  return isAbsolute(dir) ? dir : join(repoRoot, dir);
+}
+
 /** Take a snapshot of the repository's state. */
 export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
   const head = gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
