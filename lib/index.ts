@@ -90,3 +90,11 @@ export { StoreConflict, StoreCorrupt, StoreUnavailable, type EscalationQuery, ty
 export { StoreBusy } from './runtime/store/file-mutex.ts';
 export { runRows, type EscalationRecord, type EscalationResolution, type MissionRunRecord, type MissionRunStatus, type RunRows, type StepLogRecord, type WithId } from './core/store-rows.ts';
 export { EscalationRequired, KillSwitchActive, OperationFailed, RunLockCorrupt, RunLockHeld, RunPreconditionFailed, type RunLockInfo } from './core/run-errors.ts';
+
+// Governance guards (spec §2.3, §2.4, §5.2.1, §5.5).
+export { BudgetExceeded, EnvelopeViolation, GovernanceMismatch } from './core/governance-errors.ts';
+export { BASELINE_FILE, BUILTIN_GOVERNANCE_SURFACES, verifyGovernanceBaseline, writeGovernanceBaseline, type BaselineCheck, type BaselineMismatch, type BaselineOptions } from './governance/baseline.ts';
+export { isProtectedPath, validatePathAccess, type AccessOperation, type PathAccessEvidence, type PathAccessOptions, type PathAccessResult } from './governance/envelope.ts';
+export { writeGuarded, type GuardedWriteOptions } from './governance/guarded-write.ts';
+export { BUILTIN_PROTECTED_PATHS } from './governance/protected-paths.ts';
+export { validateInChain } from './governance/step-guards.ts';

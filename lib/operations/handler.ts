@@ -47,6 +47,11 @@ export interface OperationContext extends ExecutionContext {
   transforms: ReadonlyMap<string, PacketTransform>;
   /** JSON Schemas by name, for `gate_check` `schema: <name>`. */
   schemas: ReadonlyMap<string, object>;
+  /**
+   * Every envelope in force for this step, outermost first (mission, nested missions, step): a
+   * path must be allowed by all of them (see `writeGuarded` and `validatePathAccess`).
+   */
+  envelopes: readonly Envelope[];
 }
 
 export interface OperationHandler extends OperationDefinition {

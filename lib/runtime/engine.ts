@@ -492,6 +492,7 @@ export class RunEngine {
       mode: this.env.mode,
       transforms: this.env.transforms,
       schemas: this.env.schemas,
+      envelopes: this.envelopes.get(node.id) ?? [],
     };
   }
 
