@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { MissionValidationError } from '../core/errors.ts';
 import { planMission, resolveMission } from '../runtime/mission-library.ts';
 import { readInputs } from './inputs.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { renderPlanTree } from './plan-tree.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
 import { diagnosticText } from './report.ts';
@@ -59,3 +59,6 @@ export function planCommand(args: string[], io: CliIO): number {
     return EXIT.failed;
   }
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: planCommand, usage: PLAN_USAGE };

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { verifyBundle } from '../runtime/bundle.ts';
 import { verifyJournal } from '../runtime/journal.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 
 export const VERIFY_USAGE = `Usage: lifeos-mission verify <journal.jsonl|bundle.N.json>... [options]
 
@@ -38,3 +38,6 @@ export function verifyCommand(args: string[], io: CliIO): number {
   }
   return reports.every((report) => report.ok) ? EXIT.ok : EXIT.failed;
 }
+
+/** Loaded lazily by main.ts. */
+export const command: Command = { run: verifyCommand, usage: VERIFY_USAGE };
