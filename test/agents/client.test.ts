@@ -1,0 +1,86 @@
+// The agent client against a real chat-completions server on 127.0.0.1.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AgentCallFailed, AgentTimeoutError, createAgentClient, ModelUnavailable, type ChatRequest } from '../../lib/agents/client.ts';
+import { rejects } from '../helpers.ts';
+import { startFakeLlm, type FakeLlm } from '../fake-llm-server.ts';
+
+const it = suite('agent client');
+let llm: FakeLlm;
+it.before(async () => {
+  llm = await startFakeLlm();
+});
+it.after(async () => llm.close());
+
+const request = (overrides: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'vendor/model-a', system: 'You design.', user: '{"task":"x"}', maxTokens: 100, timeoutMs: 2000, ...overrides });
+const client = () => createAgentClient({ baseURL: llm.url, apiKey: 'sk-test-secret', backoffMs: 10, maxBackoffMs: 20 });
+
+it('sends the system prompt and packet at temperature 0 with the key, and returns the content, served model and usage', async () => {
+  llm.script([{ content: '{"ok":true}', model: 'vendor/model-a-20260101', usage: { prompt_tokens: 12, completion_tokens: 3 } }]);
+  const answer = await client().chat(request());
+  assert.equal([answer.content, answer.model, answer.usage, answer.attempts], ['{"ok":true}', 'vendor/model-a-20260101', { input_tokens: 12, output_tokens: 3 }, 1]);
+  const [sent] = llm.requests;
+  assert.is(sent?.headers.authorization, 'Bearer sk-test-secret');
+  assert.equal([sent?.body.temperature, sent?.body.max_tokens, sent?.body.messages.map((m) => m.role)], [0, 100, ['system', 'user']]);
+});
+
+it('429 with Retry-After, then 500 twice: retried until it succeeds', async () => {
+  llm.script([{ status: 429, headers: { 'retry-after': '0' } }, { status: 500 }, { status: 503 }, { content: 'fine' }]);
+  const answer = await client().chat(request());
+  assert.equal([answer.content, answer.attempts, llm.requests.length], ['fine', 4, 4]);
+});
+
+it('retries run out: a clean AgentCallFailed naming the status and attempts', async () => {
+  llm.script([{ status: 500 }]);
+  await rejects(() => client().chat(request()), (e) => e instanceof AgentCallFailed && e.status === 500 && /after 4 attempts/.test(e.message));
+});
+
+it('a Retry-After longer than allowed fails at once rather than stalling the run', async () => {
+  llm.script([{ status: 429, headers: { 'retry-after': '3600' } }]);
+  await rejects(() => client().chat(request()), /asks to retry after 3600 s, longer than the 30 s allowed/);
+  assert.is(llm.requests.length, 1);
+});
+
+it('a slow answer times out and is retried; slow every time is an AgentTimeoutError', async () => {
+  llm.script([{ content: 'late', delayMs: 500 }, { content: 'on time' }]);
+  assert.is((await client().chat(request({ timeoutMs: 150 }))).content, 'on time');
+  llm.script([{ content: 'late', delayMs: 500 }]);
+  await rejects(() => createAgentClient({ baseURL: llm.url, apiKey: 'k', maxRetries: 1, backoffMs: 5 }).chat(request({ timeoutMs: 100 })), (e) => e instanceof AgentTimeoutError && e.attempts === 2);
+});
+
+it('a malformed body is retried like a server error', async () => {
+  llm.script([{ raw: '{"choices": [' }, { raw: '{"no_choices": true}' }, { content: 'whole' }]);
+  assert.is((await client().chat(request())).content, 'whole');
+  llm.script([{ raw: 'not json at all' }]);
+  await rejects(() => client().chat(request()), (e) => e instanceof AgentCallFailed && /after 4 attempts/.test(e.message));
+});
+
+it('an unknown model is ModelUnavailable at once, so the caller can fall back', async () => {
+  llm.script([{ status: 404 }]);
+  await rejects(() => client().chat(request()), (e) => e instanceof ModelUnavailable && e.model === 'vendor/model-a');
+  assert.is(llm.requests.length, 1);
+});
+
+it('a 401 is not retried; no key at all is refused before any request', async () => {
+  llm.script([{ status: 401 }]);
+  await rejects(() => client().chat(request()), (e) => e instanceof AgentCallFailed && e.status === 401);
+  assert.is(llm.requests.length, 1);
+  const saved = process.env.OPENROUTER_API_KEY;
+  delete process.env.OPENROUTER_API_KEY;
+  try {
+    assert.throws(() => createAgentClient({ baseURL: llm.url }), /no API key: set OPENROUTER_API_KEY/);
+  } finally {
+    if (saved !== undefined) process.env.OPENROUTER_API_KEY = saved;
+  }
+});
+
+it('the AbortSignal stops a call waiting for its retry', async () => {
+  llm.script([{ status: 429, headers: { 'retry-after': '20' } }]);
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(new Error('host cancelled')), 100);
+  await rejects(() => client().chat(request({ signal: controller.signal })), /host cancelled/);
+  assert.ok(Date.now() - started < 5000);
+});
+
+it.run();
