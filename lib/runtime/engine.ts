@@ -15,6 +15,7 @@ import { canonicalJson, hashCanonical, type Sha256 } from '../core/canonical.ts'
 import type { JournalEntry } from '../core/journal-chain.ts';
 import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
+import type { Redact } from '../core/redact.ts';
 import { missionId, runRows, type EscalationRecord } from '../core/store-rows.ts';
 import type { Envelope } from '../core/types.ts';
 import { BudgetExceeded, GovernanceMismatch } from '../core/governance-errors.ts';
@@ -69,6 +70,8 @@ export interface EngineEnvironment {
   protectedPaths: readonly string[];
   /** The day's spending ceiling across runs, in USD. */
   dailyBudgetUsd: number | undefined;
+  /** Removes secrets from everything the engine writes or returns. */
+  redact: Redact;
   now: () => Date;
 }
 
@@ -174,7 +177,7 @@ export class RunEngine {
 
   /** Append an entry, fold it into the run state, index it in the store, tell the host. */
   record(type: string, data: Record<string, unknown>): JournalEntry {
-    const entry = this.journal.append(type, data);
+    const entry = this.journal.append(type, this.env.redact(data));
     applyEntry(this.state, entry);
     this.index(entry);
     try {
@@ -402,7 +405,7 @@ export class RunEngine {
       const inFlight = this.attempt().in_flight;
       if (inFlight) await this.compensateOne(inFlight);
       if (error instanceof EscalationRequired) await this.escalateStep(node.id, error);
-      throw error instanceof OperationFailed || error instanceof HostAbort ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
+      throw error instanceof OperationFailed || error instanceof HostAbort || error instanceof GovernanceMismatch ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
     }
     const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
     if (pre && post && preProtected) await this.diffGate(node, operationId, chain, pre, post, preProtected);
@@ -608,7 +611,8 @@ export class RunEngine {
   }
 
   /** End an attempt that did not complete: roll back, record the end, write the bundle. */
-  async end(status: RunStatus, message: string, node: string | null, escalation?: Escalation): Promise<MissionResult> {
+  async end(status: RunStatus, rawMessage: string, node: string | null, escalation?: Escalation): Promise<MissionResult> {
+    const message = this.env.redact(rawMessage);
     const evidencePath = await this.rollback(status, message, node, escalation);
     const final = snapshotRepo(this.env.repoRoot, this.env.paths);
     this.record('run_finished', {
@@ -623,7 +627,7 @@ export class RunEngine {
   }
 
   async escalate(node: string | null, reason: string, severity: Escalation['severity'], evidence: Record<string, unknown>): Promise<Escalation> {
-    const escalation: Escalation = {
+    const escalation: Escalation = this.env.redact({
       escalation_id: hashCanonical({ run_id: this.runId, node, reason }),
       run_id: this.runId,
       mission: this.plan.mission,
@@ -631,7 +635,7 @@ export class RunEngine {
       reason,
       severity,
       evidence,
-    };
+    });
     this.record('escalated', { ...escalation });
     try {
       await this.env.escalations?.(escalation);

@@ -6,13 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { AgentClientOptions } from '../agents/client.ts';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
+import { redactor } from '../core/redact.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan.ts';
 import { createRegistry, type Registry } from '../core/registry.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { Mission } from '../core/types.ts';
 import type { OperationHandler, PacketTransform } from '../operations/handler.ts';
+import { llmCallHandler } from '../operations/llm-call.ts';
 import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
 import { handlerTable, missingHandlers } from '../operations/registry.ts';
 import { envelopePolicyHash, RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
@@ -62,6 +65,10 @@ export interface EngineOptions {
   protectedPaths?: readonly string[];
   /** The day's spending ceiling across all runs in the repository, in USD (default: none). */
   dailyBudgetUsd?: number;
+  /** The LLM endpoint for `llm_call` (default: OpenRouter, key from OPENROUTER_API_KEY). */
+  agent?: AgentClientOptions;
+  /** Values redacted from everything written (the API key is always redacted). */
+  secrets?: readonly string[];
   /**
    * The state store the run indexes itself in and queues its escalations and approval requests
    * to (spec §6.1): a store (not closed by the run), the back end to open in the repository's
@@ -111,7 +118,16 @@ function setup(options: EngineOptions): Setup {
     throw new RunPreconditionFailed(`${options.repoRoot} is not inside a git work tree (${(error as Error).message.trim()}); missions run in a git repository`);
   }
   const paths = resolveRunPaths(options.paths);
-  const handlers = handlerTable(options.handlers);
+  const redact = redactor([options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])]);
+  const llmCall = llmCallHandler({
+    callsDir: join(repoRoot, paths.agentCalls),
+    ...(options.agent ? { client: options.agent } : {}),
+    redact,
+    governanceSurfaces: options.governanceSurfaces ?? [],
+    exclude: engineFiles(paths).map((f) => f.path),
+  });
+  // A host's llm_call (or any handler of a built-in's type) replaces the built-in.
+  const handlers = handlerTable([llmCall, ...(options.handlers ?? [])]);
   const registry = createRegistry({ extend: options.registry ?? defaultRegistry(), operations: handlers.values() });
   const envMode = process.env.LIFEOS_TEST_MODE;
   const mode = options.mode ?? (envMode === 'record' || envMode === 'replay' || envMode === 'live' ? envMode : 'live');
@@ -129,6 +145,7 @@ function setup(options: EngineOptions): Setup {
       store: openRunStore(options.store, repoRoot, paths),
       governanceSurfaces: options.governanceSurfaces ?? [],
       protectedPaths: options.protectedPaths ?? [],
+      redact,
       dailyBudgetUsd: options.dailyBudgetUsd,
       now: options.now ?? (() => new Date()),
     },

@@ -273,17 +273,17 @@ steps:
 
 test('a plan whose operation has no handler is refused before anything runs', async () => {
   const repo = makeRepo();
-  const text = `mission: needs_llm
+  const text = `mission: needs_tool
 version: "1.0"
 inputs: []
 outputs: []
-steps: [{id: ask, kind: runtime, operation: llm_call, params: {role: designer}}]
+steps: [{id: read, kind: runtime, operation: tool_invoke, params: {tool: filesystem, action: read_files}}]
 `;
   try {
     await runMission(mission(text), { repoRoot: repo });
     assert.unreachable();
   } catch (error) {
-    assert.match((error as Error).message, 'no handler for operation "llm_call" (first used by step ask)');
+    assert.match((error as Error).message, 'no handler for operation "tool_invoke" (first used by step read)');
   }
   assert.not.ok(existsSync(join(repo, 'logs')));
 });

@@ -1,0 +1,115 @@
+/**
+ * Replay fixtures (spec §5.1.2): `logs/agent_calls/cache/<call id>.yaml`, one per deterministic
+ * call id, written in record mode and read in replay mode by this one module, so the two always
+ * meet. A fixture that does not parse or lacks a field is an error naming the file, never skipped.
+ * A replay miss says what the nearest recorded call differs in (role, prompt, packet fields).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Sha256 } from '../core/canonical.ts';
+import { parseYaml } from '../core/yaml-source.ts';
+
+export interface Fixture {
+  call_id_deterministic: Sha256;
+  role: string;
+  model_requested: string;
+  model_version: string;
+  input_packet_hash: Sha256;
+  prompt_hash: Sha256;
+  /** The input packet (redacted), so a miss can say which fields changed. */
+  input_packet: unknown;
+  response_content: string;
+  response_packet: Record<string, unknown> | null;
+  usage: { input_tokens: number; output_tokens: number };
+}
+
+const REQUIRED: ReadonlyArray<keyof Fixture> = ['call_id_deterministic', 'role', 'model_requested', 'model_version', 'input_packet_hash', 'prompt_hash', 'response_content', 'usage'];
+
+/** No fixture for a call in replay mode (spec §5.1.2): never falls through to a live call. */
+export class ReplayMissError extends Error {
+  constructor(
+    readonly callId: string,
+    readonly step: string,
+    readonly nearest: { file: string; differences: string[] } | null,
+  ) {
+    super(
+      `replay miss at step ${step}: no fixture ${callId}${
+        nearest ? `; the nearest recorded call (${nearest.file}) differs in ${nearest.differences.join('; ')}` : '; no call of this role was recorded'
+      }. Record it again with LIFEOS_TEST_MODE=record (and a key), or put back what changed`,
+    );
+    this.name = 'ReplayMissError';
+  }
+}
+
+export class FixtureInvalid extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`replay fixture ${file} is invalid (${reason}); delete it and record it again`);
+    this.name = 'FixtureInvalid';
+  }
+}
+
+export function fixtureFile(cacheDir: string, callId: Sha256): string {
+  return join(cacheDir, `${callId.slice('sha256:'.length)}.yaml`);
+}
+
+export function writeFixture(cacheDir: string, fixture: Fixture): string {
+  mkdirSync(cacheDir, { recursive: true });
+  const file = fixtureFile(cacheDir, fixture.call_id_deterministic);
+  writeFileSync(file, `# lifeos-mission replay fixture (spec §5.1.2); written in record mode.\n${stringify(fixture, { lineWidth: 0 })}`);
+  return file;
+}
+
+/** The fixture for a call id, or undefined if none was recorded. */
+export function readFixture(cacheDir: string, callId: Sha256): Fixture | undefined {
+  const file = fixtureFile(cacheDir, callId);
+  if (!existsSync(file)) return undefined;
+  const fixture = parseFixture(file);
+  if (fixture.call_id_deterministic !== callId) throw new FixtureInvalid(file, `it records call ${fixture.call_id_deterministic}, not the ${callId} its name says`);
+  return fixture;
+}
+
+/** The recorded call closest to the one missed, and how it differs. */
+export function nearestFixture(cacheDir: string, wanted: { role: string; prompt_hash: Sha256; input_packet: unknown }): { file: string; differences: string[] } | null {
+  if (!existsSync(cacheDir)) return null;
+  let best: { file: string; differences: string[]; score: number } | null = null;
+  for (const name of readdirSync(cacheDir).filter((n) => n.endsWith('.yaml')).sort()) {
+    const file = join(cacheDir, name);
+    let fixture: Fixture;
+    try {
+      fixture = parseFixture(file);
+    } catch {
+      continue; // reported when that fixture itself is asked for
+    }
+    const differences: string[] = [];
+    if (fixture.role !== wanted.role) differences.push(`role (${fixture.role} recorded, ${wanted.role} now)`);
+    if (fixture.prompt_hash !== wanted.prompt_hash) differences.push(`the ${wanted.role} prompt (config/agent_roles/${wanted.role}.md changed since it was recorded)`);
+    const fields = changedFields(fixture.input_packet, wanted.input_packet);
+    if (fields.length > 0) differences.push(`input packet fields ${fields.join(', ')}`);
+    const score = (fixture.role === wanted.role ? 0 : 100) + (fixture.prompt_hash === wanted.prompt_hash ? 0 : 10) + fields.length;
+    if (!best || score < best.score) best = { file, differences, score };
+  }
+  return best && best.score < 100 ? { file: best.file, differences: best.differences.length > 0 ? best.differences : ['nothing visible (the run id differs: another commit or other inputs)'] } : null;
+}
+
+function parseFixture(file: string): Fixture {
+  const { value, diagnostics } = parseYaml(readFileSync(file, 'utf8'), file);
+  const error = diagnostics.find((d) => d.severity === 'error');
+  if (error) throw new FixtureInvalid(file, `line ${error.line ?? '?'}: ${error.message}`);
+  const fixture = value as Partial<Fixture> | null;
+  if (!fixture || typeof fixture !== 'object') throw new FixtureInvalid(file, 'not a mapping');
+  const missing = REQUIRED.filter((field) => fixture[field] === undefined || fixture[field] === null);
+  if (missing.length > 0) throw new FixtureInvalid(file, `missing ${missing.join(', ')}`);
+  return fixture as Fixture;
+}
+
+/** Top-level fields that differ between two packets (`(the whole packet)` if either is not a mapping). */
+function changedFields(recorded: unknown, now: unknown): string[] {
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(recorded) || !isMap(now)) return JSON.stringify(recorded) === JSON.stringify(now) ? [] : ['(the whole packet)'];
+  const keys = [...new Set([...Object.keys(recorded), ...Object.keys(now)])].sort();
+  return keys.filter((key) => JSON.stringify(recorded[key]) !== JSON.stringify(now[key]));
+}

@@ -1,0 +1,27 @@
+/**
+ * Secrets never reach a file (spec §5.1): API keys, `Authorization` header values and anything a
+ * host marks secret are replaced before a journal entry, call log entry, fixture, bundle or error
+ * message is written. Replacement is by value, so a key inside a longer string (an error message
+ * quoting a header) is caught too.
+ */
+
+export const REDACTED = '[REDACTED]';
+
+export type Redact = <T>(value: T) => T;
+
+/** A redactor for these secrets (shorter than 8 characters are ignored: too likely to be ordinary text). */
+export function redactor(secrets: ReadonlyArray<string | undefined>): Redact {
+  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8))].sort((a, b) => b.length - a.length);
+  const text = (s: string): string => {
+    let out = s;
+    for (const secret of values) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out.replace(/(authorization["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi, `$1$2${REDACTED}`);
+  };
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return text(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return <T>(value: T): T => walk(value) as T;
+}
