@@ -6,7 +6,8 @@
  *
  * Modes (spec §5.1.2): `live` calls the endpoint; `record` also writes a replay fixture; `replay`
  * answers from the fixture of the deterministic call id, or fails with ReplayMissError (never a
- * live call). Outputs are identical in record and replay: nothing in them depends on the clock.
+ * live call). Outputs are identical in record and replay: nothing in them depends on the clock
+ * or the mode; whether a replay hit its fixture, or drifted from the mapped model, is in the call log.
  *
  * Params:
  *   role           the role (config/agent_roles/<role>.md)
@@ -57,7 +58,6 @@ export interface LlmCallOutput {
   model_version: string;
   usage: { input_tokens: number; output_tokens: number };
   cost_usd: number;
-  replay_status: 'hit' | 'version_drift' | null;
 }
 
 interface Answer {
@@ -188,7 +188,6 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
         model_version: answer.model_version,
         usage: answer.usage,
         cost_usd: callCost(mapping, answer.model_requested, answer.usage),
-        replay_status: answer.replay_status,
       };
     },
   });

@@ -700,7 +700,7 @@ export class RunEngine {
     const commit = final.head !== attempt.baseline.head ? final.head : null;
     const path = bundlePath(dirname(this.journal.path), attempt.attempt);
     const entries = this.journal.entries;
-    writeBundle(path, {
+    writeBundle(path, this.env.redact({
       bundle_version: BUNDLE_VERSION,
       run_id: this.runId,
       run_id_audit: this.state.run_id_audit ?? '',
@@ -715,7 +715,7 @@ export class RunEngine {
       escalations: this.state.escalations,
       receipts: entries.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
       journal: { file: relativeTo(this.env.repoRoot, this.journal.path), entry_count: this.journal.count, head_hash: this.journal.headHash as Sha256, entries },
-    });
+    }));
     return { ...this.baseResult(status, outputs), bundlePath: path, commit };
   }
 }
