@@ -73,7 +73,7 @@ export function readFixture(cacheDir: string, callId: Sha256): Fixture | undefin
 }
 
 /** The recorded call closest to the one missed, and how it differs. */
-export function nearestFixture(cacheDir: string, wanted: { role: string; prompt_hash: Sha256; input_packet: unknown }): { file: string; differences: string[] } | null {
+export function nearestFixture(cacheDir: string, wanted: { role: string; model: string; prompt_hash: Sha256; input_packet: unknown }): { file: string; differences: string[] } | null {
   if (!existsSync(cacheDir)) return null;
   let best: { file: string; differences: string[]; score: number } | null = null;
   for (const name of readdirSync(cacheDir).filter((n) => n.endsWith('.yaml')).sort()) {
@@ -86,6 +86,7 @@ export function nearestFixture(cacheDir: string, wanted: { role: string; prompt_
     }
     const differences: string[] = [];
     if (fixture.role !== wanted.role) differences.push(`role (${fixture.role} recorded, ${wanted.role} now)`);
+    if (fixture.model_requested !== wanted.model) differences.push(`model (${fixture.model_requested} recorded, ${wanted.model} mapped now in config/models.yaml)`);
     if (fixture.prompt_hash !== wanted.prompt_hash) differences.push(`the ${wanted.role} prompt (config/agent_roles/${wanted.role}.md changed since it was recorded)`);
     const fields = changedFields(fixture.input_packet, wanted.input_packet);
     if (fields.length > 0) differences.push(`input packet fields ${fields.join(', ')}`);

@@ -105,7 +105,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
     if (context.mode === 'replay') {
       const fixture = readFixture(cacheDir, callId);
       if (!fixture) {
-        const miss = new ReplayMissError(callId, context.node_id, nearestFixture(cacheDir, { role: prompt.role, prompt_hash: prompt.prompt_hash, input_packet: settings.redact(packet) }));
+        const miss = new ReplayMissError(callId, context.node_id, nearestFixture(cacheDir, { role: prompt.role, model: chain[0] as string, prompt_hash: prompt.prompt_hash, input_packet: settings.redact(packet) }));
         log({ status: 'error', error: miss.message });
         throw miss;
       }

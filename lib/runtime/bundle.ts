@@ -28,6 +28,11 @@ export interface CompletionBundle {
   escalations: unknown[];
   receipts: unknown[];
   journal: { file: string; entry_count: number; head_hash: Sha256; entries: JournalEntry[] };
+  /**
+   * The run's agent call log as it stood (spec §5.5: the decision-affecting calls), so the
+   * evidence survives the call logs' retention window.
+   */
+  agent_calls: { file: string; entries: JournalEntry[] } | null;
 }
 
 export function bundlePath(runDir: string, attempt: number): string {

@@ -9,10 +9,10 @@
  * Used by runMission (a fresh attempt), resumeMission (after a human decision) and recovery
  * (after a crash); they differ only in the journal they continue.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, hashCanonical, type Sha256 } from '../core/canonical.ts';
-import type { JournalEntry } from '../core/journal-chain.ts';
+import { parseJournalText, type JournalEntry } from '../core/journal-chain.ts';
 import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
 import type { Redact } from '../core/redact.ts';
@@ -21,10 +21,11 @@ import type { Envelope } from '../core/types.ts';
 import { BudgetExceeded, GovernanceMismatch } from '../core/governance-errors.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
 import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
+import { callLogPath } from '../agents/call-log.ts';
 import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { diffGateViolations, envelopeChains, missionBudget, reportedCost, toolOrRoleProblem } from '../governance/step-guards.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
-import { bundlePath, writeBundle, BUNDLE_VERSION } from './bundle.ts';
+import { bundlePath, writeBundle, BUNDLE_VERSION, type CompletionBundle } from './bundle.ts';
 import { compensate } from './compensation.ts';
 import { spentOnDay } from './daily-spend.ts';
 import { captureProtected, protectedChanges, restoreProtected, type ProtectedCapture } from './protected-state.ts';
@@ -693,6 +694,13 @@ export class RunEngine {
     };
   }
 
+  /** The run's agent call log, for the bundle. */
+  private agentCalls(): CompletionBundle['agent_calls'] {
+    const path = callLogPath(join(this.env.repoRoot, this.env.paths.agentCalls), this.runId);
+    const entries = readCallLog(path);
+    return entries ? { file: relativeTo(this.env.repoRoot, path), entries } : null;
+  }
+
   /** Write the completion bundle of a finished attempt. */
   finish(status: RunStatus, final: RepoSnapshot, outputs: Record<string, unknown> | null): MissionResult {
     const attempt = this.state.attempts[this.state.attempts.length - 1];
@@ -715,6 +723,7 @@ export class RunEngine {
       escalations: this.state.escalations,
       receipts: entries.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
       journal: { file: relativeTo(this.env.repoRoot, this.journal.path), entry_count: this.journal.count, head_hash: this.journal.headHash as Sha256, entries },
+      agent_calls: this.agentCalls(),
     }));
     return { ...this.baseResult(status, outputs), bundlePath: path, commit };
   }
@@ -725,6 +734,10 @@ export function envelopePolicyHash(plan: ExecutionPlan): Sha256 {
   const steps: Record<string, unknown> = {};
   for (const node of planNodes(plan.steps)) if (node.type === 'operation' && node.envelope) steps[node.id] = node.envelope;
   return hashCanonical({ mission: plan.envelope ?? null, steps });
+}
+
+function readCallLog(path: string): JournalEntry[] | null {
+  return existsSync(path) ? parseJournalText(readFileSync(path, 'utf8')).entries : null;
 }
 
 function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {

@@ -6,7 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { JournalEntry } from '../../lib/core/journal-chain.ts';
 import { writeGovernanceBaseline } from '../../lib/governance/baseline.ts';
+import { pruneCallLogs } from '../../lib/runtime/call-log-retention.ts';
 import { readJournal, verifyJournal } from '../../lib/runtime/journal.ts';
+import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
 import { startFakeLlm, type FakeLlm } from '../fake-llm-server.ts';
 import { git, makeRepo, mission } from '../git-repo.ts';
@@ -107,6 +109,23 @@ it('replay after the prompt changed: ReplayMissError naming the step and what ch
   assert.is(replayed.status, 'failed');
   assert.match(replayed.error?.message ?? '', /replay miss at step design: no fixture sha256:[0-9a-f]{64}; the nearest recorded call \(\S+\.yaml\) differs in the designer prompt \(config\/agent_roles\/designer\.md changed/);
   assert.is(llm.requests.length, 0);
+});
+
+it('replay after the model mapping changed: a miss naming the model; the bundle keeps the call log, so retention may prune it', async () => {
+  llm.script([{ content: '{"plan": "p"}' }]);
+  const repo = agentRepo();
+  const recorded = await runMission(mission(MISSION), options(repo, 'record'));
+  const bundle = JSON.parse(readFileSync(recorded.bundlePath as string, 'utf8')) as { agent_calls: { file: string; entries: unknown[] } };
+  assert.is(bundle.agent_calls.entries.length, 1);
+  assert.match(bundle.agent_calls.file, /^logs\/agent_calls\/[0-9a-f]{64}\.jsonl$/);
+  const pruned = pruneCallLogs({ repoRoot: repo, paths: DEFAULT_RUN_PATHS, olderThanDays: 30, now: () => new Date(Date.now() + 31 * 86_400_000) });
+  assert.equal(pruned, { removed: [bundle.agent_calls.file], kept: [] });
+
+  writeFileSync(join(repo, 'config/models.yaml'), 'roles:\n  designer:\n    models: [vendor/model-c]\n');
+  writeGovernanceBaseline({ repoRoot: repo, approvedBy: 'CEO', councilRulingRef: 'R3' });
+  git(repo, 'commit', '-qam', 'new model');
+  const replayed = await runMission(mission(MISSION), options(repo, 'replay'));
+  assert.match(replayed.error?.message ?? '', /differs in model \(vendor\/model-a recorded, vendor\/model-c mapped now in config\/models\.yaml\)/);
 });
 
 it('a prompt that differs from the baseline halts the run before the call', async () => {
