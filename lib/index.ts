@@ -98,3 +98,12 @@ export { isProtectedPath, validatePathAccess, type AccessOperation, type PathAcc
 export { writeGuarded, type GuardedWriteOptions } from './governance/guarded-write.ts';
 export { BUILTIN_PROTECTED_PATHS } from './governance/protected-paths.ts';
 export { validateInChain } from './governance/step-guards.ts';
+
+// Agent API layer (spec §5.1).
+export { AgentCallFailed, AgentTimeoutError, createAgentClient, DEFAULT_BASE_URL, ModelUnavailable, type AgentClient, type AgentClientOptions, type ChatRequest, type ChatResponse } from './agents/client.ts';
+export { AgentConfigError, loadModelMapping, loadRolePrompt, type ModelMapping, type RolePrompt } from './agents/config.ts';
+export { FixtureInvalid, ReplayMissError, type Fixture } from './agents/fixtures.ts';
+export type { CallLogEntry } from './agents/call-log.ts';
+export { AgentResponseInvalid, type LlmCallOutput } from './operations/llm-call.ts';
+export { pruneCallLogs, type PruneReport } from './runtime/call-log-retention.ts';
+export { REDACTED } from './core/redact.ts';

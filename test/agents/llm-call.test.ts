@@ -10,6 +10,7 @@ import { pruneCallLogs } from '../../lib/runtime/call-log-retention.ts';
 import { readJournal, verifyJournal } from '../../lib/runtime/journal.ts';
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
+import { assertSameDecisions, compareRuns, replayMission } from '../../lib/testing.ts';
 import { startFakeLlm, type FakeLlm } from '../fake-llm-server.ts';
 import { git, makeRepo, mission } from '../git-repo.ts';
 
@@ -95,6 +96,28 @@ it('record, then replay in a fresh clone: the same outputs and the same decision
   assert.is(replayed.runId, recorded.runId);
   assert.equal(replayed.outputs, recorded.outputs);
   assert.equal(decisions(readJournal(replayed.journalPath).entries), decisions(readJournal(recorded.journalPath).entries));
+});
+
+it('lifeos-mission/testing: replayMission from a fixture folder matches the recorded run; an edited fixture diverges at its step', async () => {
+  llm.script([{ content: '{"plan": "recorded"}' }]);
+  const repo = agentRepo();
+  const recorded = await runMission(mission(MISSION), options(repo, 'record'));
+  const fixtures = join(repo, 'logs/agent_calls/cache');
+  const clone = agentRepo();
+  const replayed = await replayMission(mission(MISSION), { repoRoot: clone, fixtures, schemas: { PLAN: PLAN_SCHEMA } });
+  assert.is(replayed.status, 'completed');
+  assert.equal(compareRuns(recorded.journalPath, replayed.journalPath), { same: true });
+
+  const edited = agentRepo();
+  cpSync(fixtures, join(edited, 'logs/agent_calls/cache'), { recursive: true });
+  const [name] = readdirSync(join(edited, 'logs/agent_calls/cache'));
+  const file = join(edited, 'logs/agent_calls/cache', name as string);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('recorded', 'tampered'));
+  const diverged = await replayMission(mission(MISSION), { repoRoot: edited, schemas: { PLAN: PLAN_SCHEMA } });
+  const result = compareRuns(recorded.journalPath, diverged.journalPath);
+  assert.is(result.same, false);
+  assert.match(result.same ? '' : result.message, /^the runs diverge at step design: operation_finished differs: output\.content: /);
+  assert.throws(() => assertSameDecisions(recorded.journalPath, diverged.journalPath), /diverge at step design/);
 });
 
 it('replay after the prompt changed: ReplayMissError naming the step and what changed, and no live call', async () => {
