@@ -19,6 +19,7 @@ export const ENGINE_ARGS = {
   handlers: { type: 'string', multiple: true },
   missions: { type: 'string', multiple: true },
   mode: { type: 'string' },
+  'llm-base-url': { type: 'string' },
   'no-fsync': { type: 'boolean' },
   store: { type: 'string' },
   format: { type: 'string' },
@@ -30,6 +31,8 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
                        \`export const handlers = [...]\` or a default export
   --missions DIR       also register the missions in DIR (repeatable)
   --mode MODE          live | record | replay for llm_call (default: $LIFEOS_TEST_MODE, else live)
+  --llm-base-url URL   an OpenAI-compatible endpoint for llm_call (default: OpenRouter's; the
+                       key is read from OPENROUTER_API_KEY)
   --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
   --store BACKEND      lowdb | sqlite: the state store to use or create in .lifeos/ (default:
                        the one that exists, else lowdb)
@@ -41,6 +44,7 @@ export interface EngineArgValues {
   handlers?: string[];
   missions?: string[];
   mode?: string;
+  'llm-base-url'?: string;
   'no-fsync'?: boolean;
   store?: string;
 }
@@ -58,6 +62,7 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
     registry: registryWithMissionDirs(values.missions, io, base),
     fsync: values['no-fsync'] !== true,
     ...(mode ? { mode } : {}),
+    ...(values['llm-base-url'] ? { agent: { baseURL: values['llm-base-url'] } } : {}),
     ...(io.interrupts ? { signal: interruptSignal(io) } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { readJournal, verifyJournal } from '../../lib/runtime/journal.ts';
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
 import { assertSameDecisions, compareRuns, replayMission } from '../../lib/testing.ts';
+import { cli, repoRoot } from '../helpers.ts';
 import { startFakeLlm, type FakeLlm } from '../fake-llm-server.ts';
 import { git, makeRepo, mission } from '../git-repo.ts';
 
@@ -118,6 +119,29 @@ it('lifeos-mission/testing: replayMission from a fixture folder matches the reco
   assert.is(result.same, false);
   assert.match(result.same ? '' : result.message, /^the runs diverge at step design: operation_finished differs: output\.content: /);
   assert.throws(() => assertSameDecisions(recorded.journalPath, diverged.journalPath), /diverge at step design/);
+});
+
+it('the documented example: lifeos-mission run ask_designer.yaml records against an endpoint, then replays offline in a clone', async () => {
+  llm.script([{ content: '{"steps": ["write it"]}', usage: { prompt_tokens: 100, completion_tokens: 50 } }]);
+  const example = join(repoRoot, 'examples/missions/ask_designer.yaml');
+  const repo = agentRepo();
+  const saved = process.env.OPENROUTER_API_KEY;
+  process.env.OPENROUTER_API_KEY = KEY;
+  try {
+    const recorded = await cli('run', example, '--input', 'task=Add a CONTRIBUTING.md', '--mode', 'record', '--llm-base-url', llm.url, '--repo', repo, '--format', 'json');
+    assert.is(recorded.code, 0, recorded.stdout + recorded.stderr);
+    assert.equal((JSON.parse(recorded.stdout) as { outputs: unknown }).outputs, { plan: { steps: ['write it'] }, cost_usd: 0.0002 });
+  } finally {
+    if (saved === undefined) delete process.env.OPENROUTER_API_KEY;
+    else process.env.OPENROUTER_API_KEY = saved;
+  }
+  const clone = agentRepo();
+  cpSync(join(repo, 'logs/agent_calls/cache'), join(clone, 'logs/agent_calls/cache'), { recursive: true });
+  llm.script([{ status: 500 }]);
+  const replayed = await cli('run', example, '--input', 'task=Add a CONTRIBUTING.md', '--mode', 'replay', '--repo', clone);
+  assert.is(replayed.code, 0, replayed.stdout + replayed.stderr);
+  assert.match(replayed.stdout, /✓ design +llm_call +completed/);
+  assert.is(llm.requests.length, 0);
 });
 
 it('replay after the prompt changed: ReplayMissError naming the step and what changed, and no live call', async () => {
