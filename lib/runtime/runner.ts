@@ -29,6 +29,7 @@ import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissing
 import { pausedAttempt, recordDecision, requireUnchanged, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { engineFiles, excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
+import { builtinPacketSchemas } from './packet-schemas.ts';
 import { openStateStore } from './store/open-store.ts';
 import type { StateStore, StoreBackend } from './store/state-store.ts';
 
@@ -43,7 +44,7 @@ export interface EngineOptions {
   handlers?: readonly OperationHandler[];
   /** packet_route transforms by name (`identity` is built in). */
   transforms?: Readonly<Record<string, PacketTransform>>;
-  /** JSON Schemas by name, for gate_check `schema: <name>`. */
+  /** JSON Schemas by name, for gate_check `schema: <name>` and llm_call `output_schema` (added to the built-in packet schemas; a name given here replaces a built-in). */
   schemas?: Readonly<Record<string, object>>;
   /** Cancel the run: it stops before the next operation, rolls back, and ends `halted`. */
   signal?: AbortSignal;
@@ -137,7 +138,7 @@ function setup(options: EngineOptions): Setup {
       paths,
       handlers,
       transforms: new Map([...BUILTIN_TRANSFORMS, ...Object.entries(options.transforms ?? {})]),
-      schemas: new Map(Object.entries(options.schemas ?? {})),
+      schemas: new Map([...builtinPacketSchemas(), ...Object.entries(options.schemas ?? {})]),
       mode,
       signal: options.signal,
       onEvent: options.onEvent,
