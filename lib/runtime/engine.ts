@@ -729,11 +729,9 @@ export class RunEngine {
   }
 }
 
-/** The envelopes in force for the run (the mission's and every step's), hashed once when it starts. */
+/** The envelopes in force for the run: each operation's chain (mission, nested missions, step), hashed. */
 export function envelopePolicyHash(plan: ExecutionPlan): Sha256 {
-  const steps: Record<string, unknown> = {};
-  for (const node of planNodes(plan.steps)) if (node.type === 'operation' && node.envelope) steps[node.id] = node.envelope;
-  return hashCanonical({ mission: plan.envelope ?? null, steps });
+  return hashCanonical(Object.fromEntries(envelopeChains(plan)));
 }
 
 function readCallLog(path: string): JournalEntry[] | null {

@@ -119,10 +119,7 @@ export function stateHash(snapshot: RepoSnapshot): Sha256 {
 
 /** Paths (relative, `/`-separated) that differ between the working trees of two snapshots. */
 export function changedPaths(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot): string[] {
-  if (from.worktree_tree === to.worktree_tree) return [];
-  return git(repoRoot, ['diff-tree', '-r', '--name-only', '-z', '--no-renames', from.worktree_tree, to.worktree_tree])
-    .split('\0')
-    .filter(Boolean);
+  return changedEntries(repoRoot, from, to).map((entry) => entry.path);
 }
 
 /** The work-tree paths that differ between two snapshots, each marked deleted or not (a rename is a delete and an add). */

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
+import type { JournalEntry } from '../core/journal-chain.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { EscalationRecord, EscalationResolution, WithId } from '../core/store-rows.ts';
@@ -46,7 +47,11 @@ export interface QueueDecision {
 
 /** Queued items ordered by the time they were raised; `open` (default true) leaves out decided ones. */
 export function listQueue(options: QueueOptions & { open?: boolean }): QueueItem[] {
-  return withStore(options, (store, paths) => store.escalations({ open: options.open ?? true }).map((row) => joinRun(options.repoRoot, paths, row)));
+  return withStore(options, (store, paths) => {
+    // Items of one run share its journal: read each journal once.
+    const journals = new Map<Sha256, JournalEntry[]>();
+    return store.escalations({ open: options.open ?? true }).map((row) => joinRun(options.repoRoot, paths, row, journals));
+  });
 }
 
 /** One item by queue id, escalation id or a unique prefix of it. */
@@ -105,7 +110,7 @@ function withStore<T>(options: QueueOptions, body: (store: StateStore, paths: Ru
 }
 
 /** The run, step and request of a queue row, from the run's journal (the source of truth). */
-function joinRun(repoRoot: string, paths: RunPaths, row: WithId<EscalationRecord>): QueueItem {
+function joinRun(repoRoot: string, paths: RunPaths, row: WithId<EscalationRecord>, journals = new Map<Sha256, JournalEntry[]>()): QueueItem {
   const unknown: QueueItem = { ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null };
   const short = /@([0-9a-f]{12})\/\d+$/.exec(row.mission_id ?? '')?.[1];
   if (!short) return unknown;
@@ -115,7 +120,11 @@ function joinRun(repoRoot: string, paths: RunPaths, row: WithId<EscalationRecord
   } catch {
     return unknown;
   }
-  const entries = readJournal(join(repoRoot, paths.journals, runDirName(runId), JOURNAL_FILE)).entries;
+  let entries = journals.get(runId);
+  if (!entries) {
+    entries = readJournal(join(repoRoot, paths.journals, runDirName(runId), JOURNAL_FILE)).entries;
+    journals.set(runId, entries);
+  }
   const requested = entries.find((e) => e.type === 'human_requested' && e.data.request_id === row.escalation_id);
   const escalated = entries.find((e) => e.type === 'escalated' && e.data.escalation_id === row.escalation_id);
   const source = requested ?? escalated;

@@ -26,6 +26,10 @@ export function readRunLock(path: string): RunLockInfo | undefined {
     if (code === 'ENOENT') return undefined;
     throw new RunLockCorrupt(path, `cannot be read: ${code ?? (error as Error).message}`);
   }
+  return parseRunLock(path, text);
+}
+
+function parseRunLock(path: string, text: string): RunLockInfo {
   let info: Partial<RunLockInfo>;
   try {
     info = JSON.parse(text) as Partial<RunLockInfo>;
@@ -73,15 +77,13 @@ export function acquireRunLock(path: string, info: Omit<RunLockInfo, 'pid' | 'pr
  * broke it first or another run now holds it.
  */
 export function breakStaleLock(path: string, stale: RunLockInfo): boolean {
-  let current: RunLockInfo | undefined;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-    current = readRunLock(path);
+    if (JSON.stringify(parseRunLock(path, text)) !== JSON.stringify(stale)) return false;
   } catch {
     return false;
   }
-  if (!current || JSON.stringify(current) !== JSON.stringify(stale)) return false;
   return breakIfUnchanged(path, text);
 }
 

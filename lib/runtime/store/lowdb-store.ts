@@ -12,7 +12,7 @@ import { JSONFileSync } from 'lowdb/node';
 import type { Sha256 } from '../../core/canonical.ts';
 import type { EscalationRecord, MissionRunRecord, RunRows, StepLogRecord, WithId } from '../../core/store-rows.ts';
 import { withFileMutex } from './file-mutex.ts';
-import { checkResolvable, matchEscalation, StoreCorrupt, type EscalationQuery, type Resolution, type RunQuery, type StateStore } from './state-store.ts';
+import { checkResolvable, isOpen, matchEscalation, StoreCorrupt, type EscalationQuery, type Resolution, type RunQuery, type StateStore } from './state-store.ts';
 
 const FORMAT = 'lifeos-mission/state/v1';
 
@@ -77,7 +77,7 @@ export class LowdbStore implements StateStore {
   }
 
   escalations(query: EscalationQuery = {}): WithId<EscalationRecord>[] {
-    const rows = this.read().escalation_queue.filter((row) => !query.open || row.resolution === null || row.resolution === 'deferred');
+    const rows = this.read().escalation_queue.filter((row) => !query.open || isOpen(row));
     return rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id));
   }
 
