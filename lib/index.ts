@@ -107,3 +107,9 @@ export type { CallLogEntry } from './agents/call-log.ts';
 export { AgentResponseInvalid, type LlmCallOutput } from './operations/llm-call.ts';
 export { pruneCallLogs, type PruneReport } from './runtime/call-log-retention.ts';
 export { REDACTED } from './core/redact.ts';
+
+// The build cycle (spec §5.3, §5.5.1): tools, council rules, packet transforms, init.
+export { BUILTIN_TOOLS } from './operations/tool-invoke.ts';
+export type { Tool, ToolAction, ToolContext } from './tools/tool.ts';
+export { CORE_SEATS, MODE_SEATS, synthesiseDecision, type CouncilDecision, type CouncilMode, type CouncilVerdict, type SeatRecord, type SeatVerdict } from './council/synthesis.ts';
+export { initRepository, type InitOptions, type InitReport } from './runtime/init-repository.ts';

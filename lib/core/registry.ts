@@ -46,13 +46,14 @@ function toolWrites(params: Params): boolean {
 
 /** The operation types of spec §5.2, plus `noop`; known to validation before their handlers exist. */
 export const BUILTIN_OPERATIONS: readonly OperationDefinition[] = [
-  { type: 'llm_call', description: 'invoke an agent role through the Agent API layer', writes: false, compensation: 'none', idempotent: true },
+  { type: 'llm_call', description: 'invoke an agent role through the Agent API layer', writes: false, compensation: 'none', idempotent: true, conditionParams: ['when'] },
   {
     type: 'tool_invoke',
     description: 'call a tool (filesystem, git, test, coding agent) inside the envelope',
     writes: toolWrites,
     compensation: (params) => (toolWrites(params) ? 'fs_restore' : 'none'),
     idempotent: false,
+    conditionParams: ['when'],
   },
   { type: 'packet_route', description: 'transform an output packet into the next input packet', writes: false, compensation: 'none', idempotent: true },
   {

@@ -28,9 +28,17 @@ export function envelopeChains(plan: ExecutionPlan): Map<string, Envelope[]> {
   return chains;
 }
 
+// No envelope in force: the whole repository, less the protected paths.
+const OPEN_ENVELOPE: Envelope = { allowed_paths: ['**'] };
+
+/** The narrowest envelope of a chain (the innermost), for writeGuarded's check at the moment of use. */
+export function innermostEnvelope(chain: readonly Envelope[]): Envelope {
+  return chain.at(-1) ?? OPEN_ENVELOPE;
+}
+
 /** A path checked against every envelope of a chain; the first denial, or the last allowance. */
 export function validateInChain(path: string, operation: AccessOperation, chain: readonly Envelope[], options: { repoRoot: string; protectedPaths?: readonly string[] }): PathAccessResult {
-  const envelopes = chain.length > 0 ? chain : [{ allowed_paths: ['**'] }];
+  const envelopes = chain.length > 0 ? chain : [OPEN_ENVELOPE];
   let result: PathAccessResult | undefined;
   for (const envelope of envelopes) {
     result = validatePathAccess(path, operation, envelope, options);

@@ -4,27 +4,26 @@
  *   condition  a condition (compiled at load time; the runner evaluates it to true or false)
  *   schema     a JSON Schema object, or the name of one registered with runMission({ schemas })
  *   data       the value the schema checks
+ *   check      a named check (gate-checks.ts): builder_envelope (with `scope`), steward_envelope
+ *              (with `paths`), council_approval (with `decision`)
  *   on_fail    escalate | fail (default fail): what a failed check does
- * At least one of condition / schema must be given. The output lists each check and its result.
+ * At least one of condition / schema / check must be given. The output lists each check and its result.
  */
 import { EscalationRequired } from '../core/run-errors.ts';
 import { builtinDefinition, defineOperation, type OperationContext } from './handler.ts';
+import { NAMED_CHECKS, type Check } from './gate-checks.ts';
 import { compileJsonSchema } from './json-schema.ts';
 
-interface Check {
-  check: 'condition' | 'schema';
-  passed: boolean;
-  detail: string;
-}
 
 export const gateCheck = defineOperation({
   ...builtinDefinition('gate_check'),
   paramsSchema: {
     type: 'object',
-    anyOf: [{ required: ['condition'] }, { required: ['schema'] }],
+    anyOf: [{ required: ['condition'] }, { required: ['schema'] }, { required: ['check'] }],
     properties: {
       condition: { type: 'boolean' },
       schema: { type: ['string', 'object'] },
+      check: { enum: Object.keys(NAMED_CHECKS) },
       on_fail: { enum: ['escalate', 'fail'] },
     },
   },
@@ -34,6 +33,7 @@ export const gateCheck = defineOperation({
       checks.push({ check: 'condition', passed: params.condition === true, detail: `condition is ${String(params.condition)}` });
     }
     if (params.schema !== undefined) checks.push(await schemaCheck(params.schema as string | object, params.data, context));
+    if (params.check !== undefined) checks.push(NAMED_CHECKS[params.check as keyof typeof NAMED_CHECKS](params, context));
     const failed = checks.filter((check) => !check.passed);
     if (failed.length === 0) return { passed: true, checks };
     const reason = `gate ${context.node_id} failed: ${failed.map((check) => check.detail).join('; ')}`;

@@ -52,6 +52,10 @@ export interface OperationContext extends ExecutionContext {
    * path must be allowed by all of them (see `writeGuarded` and `validatePathAccess`).
    */
   envelopes: readonly Envelope[];
+  /** The host's protected paths, added to the built-in list (governance/protected-paths.ts). */
+  protected_paths: readonly string[];
+  /** Git pathspecs that leave the engine's own files out (journals, call logs, lock, store). */
+  exclude_pathspecs: readonly string[];
 }
 
 export interface OperationHandler extends OperationDefinition {

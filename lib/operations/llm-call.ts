@@ -13,6 +13,7 @@
  *   role           the role (config/agent_roles/<role>.md)
  *   input_packet   the packet the agent receives
  *   output_schema  the name of the JSON Schema its packet must match (runMission({ schemas }))
+ *   when, otherwise  skip the call when the condition is false (operations/conditional.ts)
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { AgentTimeoutError, createAgentClient, ModelUnavailable, type AgentClien
 import { callCost, loadModelMapping, loadRolePrompt, modelChain, type ModelMapping, type RolePrompt } from '../agents/config.ts';
 import { nearestFixture, readFixture, ReplayMissError, writeFixture } from '../agents/fixtures.ts';
 import { packetProblems, parsePacket } from '../agents/packets.ts';
+import { skippedOutput } from './conditional.ts';
 import { builtinDefinition, defineOperation, type OperationContext, type OperationHandler } from './handler.ts';
 
 /** The agent's replies did not hold a valid packet, even after one retry with the problems fed back. */
@@ -160,7 +162,9 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
       required: ['role'],
       properties: { role: { type: 'string' }, input_packet: {}, output_schema: { type: 'string' } },
     },
-    execute: async (params, context): Promise<LlmCallOutput> => {
+    execute: async (params, context): Promise<LlmCallOutput | unknown> => {
+      const skipped = skippedOutput(params);
+      if (skipped.skip) return skipped.output;
       const role = params.role as string;
       const prompt = loadRolePrompt(role, { repoRoot: context.repo_root, governanceSurfaces: settings.governanceSurfaces, exclude: settings.exclude });
       const mapping = loadModelMapping(context.repo_root);

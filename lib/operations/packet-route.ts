@@ -1,11 +1,18 @@
 /**
  * `packet_route` (spec §5.2): turn one step's output packet into the next step's input with a
- * named transform. Transforms are pluggable (runMission `transforms`); `identity` is built in.
+ * named transform. Transforms are pluggable (runMission `transforms`); `identity` and the build
+ * cycle's transforms (packet-transforms.ts) are built in.
  * Params: `transform` (name), `input` (the packet); the other params reach the transform.
  */
+import { councilSynthesis, toCouncilContextPack, toReviewPacket } from './packet-transforms.ts';
 import { builtinDefinition, defineOperation, type PacketTransform } from './handler.ts';
 
-export const BUILTIN_TRANSFORMS: ReadonlyMap<string, PacketTransform> = new Map([['identity', (input: unknown) => input]]);
+export const BUILTIN_TRANSFORMS: ReadonlyMap<string, PacketTransform> = new Map([
+  ['identity', (input: unknown) => input],
+  ['to_council_context_pack', toCouncilContextPack],
+  ['council_synthesis', councilSynthesis],
+  ['to_review_packet', toReviewPacket],
+]);
 
 export const packetRoute = defineOperation({
   ...builtinDefinition('packet_route'),

@@ -18,7 +18,7 @@ import { resolveValue } from '../core/resolve.ts';
 import type { Redact } from '../core/redact.ts';
 import { missionId, runRows, type EscalationRecord } from '../core/store-rows.ts';
 import type { Envelope } from '../core/types.ts';
-import { BudgetExceeded, GovernanceMismatch } from '../core/governance-errors.ts';
+import { BudgetExceeded, EnvelopeViolation, GovernanceMismatch } from '../core/governance-errors.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
 import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { callLogPath } from '../agents/call-log.ts';
@@ -33,7 +33,7 @@ import { changedEntries, restoreRepo, snapshotDiff, snapshotRepo, stateHash, typ
 import type { JournalWriter } from './journal.ts';
 import { killSwitchPresent, writeKillSwitchEvidence } from './kill-switch.ts';
 import { checkParams } from './params-check.ts';
-import { engineFiles, type RunPaths } from './run-paths.ts';
+import { engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
 import { isOpen, type StateStore } from './store/state-store.ts';
 
 /** An escalation (spec §5.5): raised through one interface, always journaled first. */
@@ -406,6 +406,8 @@ export class RunEngine {
       const inFlight = this.attempt().in_flight;
       if (inFlight) await this.compensateOne(inFlight);
       if (error instanceof EscalationRequired) await this.escalateStep(node.id, error);
+      // A tool that refused a path itself (before writing) is the same breach as one the diff gate finds.
+      if (error instanceof EnvelopeViolation) await this.haltForGovernance(node.id, `envelope violation at step ${node.id}: ${error.message}`, { violation: error.evidence });
       throw error instanceof OperationFailed || error instanceof HostAbort || error instanceof GovernanceMismatch ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
     }
     const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
@@ -497,6 +499,8 @@ export class RunEngine {
       transforms: this.env.transforms,
       schemas: this.env.schemas,
       envelopes: this.envelopes.get(node.id) ?? [],
+      protected_paths: this.env.protectedPaths,
+      exclude_pathspecs: excludePathspecs(this.env.paths),
     };
   }
 
@@ -504,7 +508,9 @@ export class RunEngine {
   private async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode): Promise<unknown> {
     const stepTimeout = node.timeout_seconds === null ? undefined : new AbortController();
     const stepTimer = stepTimeout && setTimeout(() => stepTimeout.abort(), (node.timeout_seconds as number) * 1000);
-    const signal = stepTimeout ? AbortSignal.any([this.runSignal, stepTimeout.signal]) : this.runSignal;
+    // A signal of its own for every step, even without a timeout: listeners a handler (or a
+    // library it uses) leaves on it go with the step instead of piling up on the run's signal.
+    const signal = AbortSignal.any(stepTimeout ? [this.runSignal, stepTimeout.signal] : [this.runSignal]);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(this.abortError(node, stepTimeout?.signal));

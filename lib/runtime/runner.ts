@@ -18,6 +18,8 @@ import type { OperationHandler, PacketTransform } from '../operations/handler.ts
 import { llmCallHandler } from '../operations/llm-call.ts';
 import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
 import { handlerTable, missingHandlers } from '../operations/registry.ts';
+import { toolInvokeHandler } from '../operations/tool-invoke.ts';
+import type { Tool } from '../tools/tool.ts';
 import { envelopePolicyHash, RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { git, repoTopLevel, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
@@ -42,6 +44,8 @@ export interface EngineOptions {
   mode?: 'live' | 'record' | 'replay';
   /** Operation handlers; one with a built-in's type replaces it. */
   handlers?: readonly OperationHandler[];
+  /** `tool_invoke` back ends besides (or replacing) filesystem, git, test and coding_agent. */
+  tools?: readonly Tool[];
   /** packet_route transforms by name (`identity` is built in). */
   transforms?: Readonly<Record<string, PacketTransform>>;
   /** JSON Schemas by name, for gate_check `schema: <name>` and llm_call `output_schema` (added to the built-in packet schemas; a name given here replaces a built-in). */
@@ -128,7 +132,7 @@ function setup(options: EngineOptions): Setup {
     exclude: engineFiles(paths).map((f) => f.path),
   });
   // A host's llm_call (or any handler of a built-in's type) replaces the built-in.
-  const handlers = handlerTable([llmCall, ...(options.handlers ?? [])]);
+  const handlers = handlerTable([llmCall, toolInvokeHandler(options.tools ?? []), ...(options.handlers ?? [])]);
   const registry = createRegistry({ extend: options.registry ?? defaultRegistry(), operations: handlers.values() });
   const envMode = process.env.LIFEOS_TEST_MODE;
   const mode = options.mode ?? (envMode === 'record' || envMode === 'replay' || envMode === 'live' ? envMode : 'live');

@@ -35,6 +35,10 @@ const EXAMPLES: Record<string, { valid: unknown; invalid: unknown }> = {
     valid: { verdict: 'escalated_to_ceo', rationale: 'the risk seat rejected', seat_verdicts: [{ seat: 'risk', verdict: 'reject' }] },
     invalid: { verdict: 'approved', rationale: 'no seats listed' },
   },
+  BUILD_RESULT_PACKET: {
+    valid: { type: 'BUILD_RESULT_PACKET', summary: 'added hello.mjs', files: [{ path: 'src/hello.mjs', content: 'export {};\n' }] },
+    invalid: { type: 'BUILD_RESULT_PACKET', summary: 'a file without content', files: [{ path: 'src/hello.mjs' }] },
+  },
   CONTEXT_RESPONSE_PACKET: {
     valid: { type: 'CONTEXT_RESPONSE_PACKET', task: 'do x', context: { files: [] } },
     invalid: { type: 'CONTEXT_RESPONSE_PACKET', context: {} },

@@ -1,0 +1,32 @@
+// The offline demo (the README's first command): a copy of the hello repository in a temp
+// folder, and one run of autonomous_build_cycle replaying the recorded model answers: design,
+// council review (4 seats + chair), build, tests, output review, and the steward's commit on a
+// feature branch. Then `verify` on the journal, and the commit it made.
+//   npm run demo            (builds first)
+//   node examples/hello-cycle/demo.mjs [--keep]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initRepository } from '../../dist/index.js';
+import { createHelloRepo, INPUTS } from './hello-repo.mjs';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'bin.js');
+const keep = process.argv.includes('--keep');
+const repo = createHelloRepo(mkdtempSync(join(tmpdir(), 'hello-cycle-')), { initRepository });
+const lifeos = (...args) => spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' }).status;
+
+console.log(`hello-cycle: a copy of examples/hello-cycle/repo in ${repo}\n`);
+let status = lifeos('run', 'autonomous_build_cycle', '--repo', repo, '--mode', 'replay', '--inputs', INPUTS);
+if (status === 0) {
+  const journals = join(repo, 'logs', 'mission_journals');
+  const journal = join(journals, readdirSync(journals)[0], 'journal.jsonl');
+  console.log('');
+  status = lifeos('verify', journal);
+  console.log('\nThe commit, on its feature branch:');
+  console.log(execFileSync('git', ['log', '-1', '--stat', '--format=%h %s%n(on %D)'], { cwd: repo, encoding: 'utf8' }).trimEnd());
+}
+if (keep || status !== 0) console.log(`\nThe repository is kept in ${repo}`);
+else rmSync(repo, { recursive: true, force: true });
+process.exit(status ?? 1);
