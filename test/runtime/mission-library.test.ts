@@ -20,7 +20,7 @@ const sampleInputs: Record<string, Record<string, unknown>> = {
   design: { task_spec: 'Add docs', context_refs: ['README.md'] },
   review: { subject_packet: { summary: 's' }, review_type: 'build_review' },
   build: { build_packet: { payload: { scope: ['docs/'] } }, approval: { verdict: 'approved' } },
-  steward: { review_packet: { mission_name: 'm', summary: 's', payload: { artifacts_produced: ['a.md'] } }, approval: { verdict: 'approved' } },
+  steward: { review_packet: { mission_name: 'm', summary: 's', payload: { artifacts_produced: ['a.md'] } }, approval: { verdict: 'approved' }, task: 'Add docs' },
   autonomous_build_cycle: { task_spec: 'Add docs', context_refs: [] },
 };
 
@@ -40,12 +40,24 @@ builtIns('all five validate with zero diagnostics and plan', () => {
   }
 });
 
-builtIns('the build cycle plans to the full design -> review -> build -> review -> steward tree', () => {
+builtIns('the build cycle plans to design -> review (x2 cycles) -> build (+ fix cycle) -> review (x2) -> steward', () => {
   const mission = defaultRegistry().missions.get('autonomous_build_cycle')?.mission;
   assert.ok(mission);
   const plan = planMission(mission, { inputs: { task_spec: 't' } });
-  assert.equal(plan.steps.map((s) => s.id), ['design', 'review_design', 'gate_design_approval', 'build', 'review_output', 'gate_output_approval', 'steward']);
-  assert.equal(plan.counts, { operations: 27, writing: 4, human: 0, nested_missions: 5, fan_out_instances: 8 });
+  assert.equal(plan.steps.map((s) => s.id), [
+    'design',
+    'review_design',
+    'revise_design',
+    'review_design_2',
+    'gate_design_approval',
+    'build',
+    'review_output',
+    'fix_build',
+    'review_output_2',
+    'gate_output_approval',
+    'steward',
+  ]);
+  assert.equal(plan.counts, { operations: 57, writing: 9, human: 0, nested_missions: 8, fan_out_instances: 16 });
   assert.is(plan.steps[0]?.source?.file, 'lifeos-mission/missions/autonomous_build_cycle.yaml');
 });
 

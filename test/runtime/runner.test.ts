@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
+import { createRegistry } from '../../lib/core/registry.ts';
 import type { OperationHandler } from '../../lib/operations/handler.ts';
+import { defaultRegistry } from '../../lib/runtime/mission-library.ts';
 import { verifyBundle } from '../../lib/runtime/bundle.ts';
 import { verifyJournal } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
@@ -277,13 +279,16 @@ test('a plan whose operation has no handler is refused before anything runs', as
 version: "1.0"
 inputs: []
 outputs: []
-steps: [{id: read, kind: runtime, operation: tool_invoke, params: {tool: filesystem, action: read_files}}]
+steps: [{id: read, kind: runtime, operation: spell_check, params: {file: README.md}}]
 `;
+  // The registry knows the operation (so the mission validates); no handler runs it.
+  const spellCheck = { type: 'spell_check', description: 'a host operation', writes: false, compensation: 'none' as const, idempotent: true };
+  const registry = createRegistry({ extend: defaultRegistry(), operations: [spellCheck] });
   try {
-    await runMission(mission(text), { repoRoot: repo });
+    await runMission(mission(text, [spellCheck as OperationHandler]), { repoRoot: repo, registry });
     assert.unreachable();
   } catch (error) {
-    assert.match((error as Error).message, 'no handler for operation "tool_invoke" (first used by step read)');
+    assert.match((error as Error).message, 'no handler for operation "spell_check" (first used by step read)');
   }
   assert.not.ok(existsSync(join(repo, 'logs')));
 });
