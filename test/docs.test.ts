@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BASELINE_USAGE } from '../lib/cli/baseline-command.ts';
+import { INIT_USAGE } from '../lib/cli/init-command.ts';
 import { PLAN_USAGE } from '../lib/cli/plan-command.ts';
 import { QUEUE_USAGE } from '../lib/cli/queue-command.ts';
 import { RECOVER_USAGE } from '../lib/cli/recover-command.ts';
@@ -39,7 +40,7 @@ docs('every error code reported from mission text has an invalid fixture named a
 
 docs('the CLI reference has a section for every command and lists every flag its usage text names', () => {
   const cliDoc = readFileSync(join(repoRoot, 'docs/cli.md'), 'utf8');
-  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, queue: QUEUE_USAGE, status: STATUS_USAGE, store: STORE_USAGE, baseline: BASELINE_USAGE, verify: VERIFY_USAGE };
+  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, queue: QUEUE_USAGE, status: STATUS_USAGE, store: STORE_USAGE, baseline: BASELINE_USAGE, verify: VERIFY_USAGE, init: INIT_USAGE };
   for (const [command, usage] of Object.entries(usages)) {
     assert.ok(cliDoc.includes(`\n## ${command}\n`), `section for ${command}`);
     for (const flag of usage.match(/--[a-z][a-z-]*/g) ?? []) assert.ok(cliDoc.includes(`\`${flag}`), `${command} ${flag}`);
