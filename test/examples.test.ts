@@ -50,4 +50,13 @@ examples('the documented CLI run of changelog.yaml with --handlers pauses for ap
   assert.is(readFileSync(join(repo, 'CHANGELOG.md'), 'utf8'), '# Changelog\n\n## 1.2.0\n\n- Faster plans\n');
 });
 
+examples('hello-cycle/demo.mjs (npm run demo) runs the whole cycle offline, commits on a branch and verifies the journal', () => {
+  const demo = spawnSync(process.execPath, [join(repoRoot, 'examples/hello-cycle/demo.mjs')], { cwd: repoRoot, encoding: 'utf8' });
+  assert.is(demo.status, 0, demo.stdout + demo.stderr);
+  assert.match(demo.stdout, /✓ steward +mission +completed/);
+  assert.match(demo.stdout, /completed: mission autonomous_build_cycle/);
+  assert.match(demo.stdout, /journal\.jsonl: ok, \d+ entries/);
+  assert.match(demo.stdout, /add-greet: Add greet\(name\) with a test\n\(on HEAD -> lifeos\/add-greet\)/);
+});
+
 examples.run();

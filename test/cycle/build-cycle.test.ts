@@ -65,12 +65,12 @@ it('happy path: a commit on a feature branch holding exactly the reviewed artifa
   const base = git(repo, 'rev-parse', 'HEAD');
   const result = await runMission('autonomous_build_cycle', options(repo));
   assert.is(result.status, 'completed', JSON.stringify(result.error ?? result.escalation));
-  const commit = result.outputs.commit_hash as string;
+  const commit = result.outputs?.commit_hash as string;
   assert.is(git(repo, 'rev-parse', 'HEAD'), commit);
   assert.is(git(repo, 'symbolic-ref', '--short', 'HEAD'), 'lifeos/add-greet');
   assert.is(git(repo, 'rev-parse', 'main'), base, 'main is untouched');
   assert.equal(git(repo, 'diff-tree', '--no-commit-id', '--name-only', '-r', commit).split('\n'), ['BACKLOG.md', 'LIFEOS_STATE.md', 'src/greet.mjs', 'test/greet.test.mjs']);
-  const report = result.outputs.cycle_report as { review_packet: { payload: { artifacts_produced: string[]; test_result: { passed: boolean } } } };
+  const report = result.outputs?.cycle_report as { review_packet: { payload: { artifacts_produced: string[]; test_result: { passed: boolean } } } };
   assert.equal(report.review_packet.payload.artifacts_produced, ['src/greet.mjs', 'test/greet.test.mjs']);
   assert.is(report.review_packet.payload.test_result.passed, true);
   assert.match(git(repo, 'show', `${commit}:BACKLOG.md`), `- [x] ${TASK}`);
@@ -113,7 +113,7 @@ it('fix_required once: the revised design passes the second review and the cycle
   const { repo } = await recorded('fix_required_once');
   const result = await runMission('autonomous_build_cycle', options(repo));
   assert.is(result.status, 'completed', JSON.stringify(result.escalation ?? result.error));
-  const report = result.outputs.cycle_report as { build_packet: { summary: string }; design_decision: { cycle: number; verdict: string } };
+  const report = result.outputs?.cycle_report as { build_packet: { summary: string }; design_decision: { cycle: number; verdict: string } };
   assert.match(report.build_packet.summary, '(revised)');
   assert.equal([report.design_decision.cycle, report.design_decision.verdict], [2, 'approved']);
 });
