@@ -76,7 +76,9 @@ spec('validate unchanged with zero errors and plan', () => {
   for (const name of BUILT_IN) {
     const mission = registry.missions.get(name)?.mission;
     assert.ok(mission, name);
-    assert.is(planMission(mission, { inputs: sampleInputs[name] ?? {}, registry }).mission, name);
+    // The spec's steward has no `task` input (ours takes the backlog line to tick).
+    const { task: _task, ...inputs } = sampleInputs[name] ?? {};
+    assert.is(planMission(mission, { inputs, registry }).mission, name);
   }
 });
 
