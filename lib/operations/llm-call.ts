@@ -162,7 +162,8 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
       required: ['role'],
       properties: { role: { type: 'string' }, input_packet: {}, output_schema: { type: 'string' } },
     },
-    execute: async (params, context): Promise<LlmCallOutput | unknown> => {
+    // The output is an LlmCallOutput, or `otherwise` when `when` skips the call.
+    execute: async (params, context): Promise<unknown> => {
       const skipped = skippedOutput(params);
       if (skipped.skip) return skipped.output;
       const role = params.role as string;

@@ -158,6 +158,8 @@ export class RunEngine {
   // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
   // a handler waits for the signal.
   private readonly missionTimeout = new AbortController();
+  /** What tools leave out of `git status` (the engine's files); fixed for the run. */
+  private readonly excludePathspecs: readonly string[];
   private missionTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -168,6 +170,7 @@ export class RunEngine {
     /** The run's folder name (its id without `sha256:`). */
     private readonly runDir: string,
   ) {
+    this.excludePathspecs = excludePathspecs(env.paths);
     this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout.signal]) : this.missionTimeout.signal;
     this.envelopes = envelopeChains(plan);
   }
@@ -500,7 +503,7 @@ export class RunEngine {
       schemas: this.env.schemas,
       envelopes: this.envelopes.get(node.id) ?? [],
       protected_paths: this.env.protectedPaths,
-      exclude_pathspecs: excludePathspecs(this.env.paths),
+      exclude_pathspecs: this.excludePathspecs,
     };
   }
 

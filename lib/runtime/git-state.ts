@@ -8,12 +8,14 @@
  * repository, so a recorded state can be restored byte for byte after a crash. The engine's own
  * files (run-paths.ts) are left out of both trees. Git is run with execFile, never a shell.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
+import { git, GitError } from '../tools/run-git.ts';
 import { cleanExcludes, engineFiles, type RunPaths } from './run-paths.ts';
+
+export { git, GitError };
 
 export interface RepoSnapshot {
   /** Commit HEAD resolves to; null on an unborn branch. */
@@ -22,32 +24,6 @@ export interface RepoSnapshot {
   ref: string | null;
   index_tree: string;
   worktree_tree: string;
-}
-
-/** Thrown when git fails; names the command and what git said. */
-export class GitError extends Error {
-  constructor(
-    readonly args: readonly string[],
-    readonly stderr: string,
-  ) {
-    super(`git ${args.join(' ')} failed: ${stderr.trim() || 'no message'}`);
-    this.name = 'GitError';
-  }
-}
-
-export function git(repoRoot: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
-  try {
-    return execFileSync('git', args, {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
-      maxBuffer: 256 * 1024 * 1024,
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr;
-    throw new GitError(args, typeof stderr === 'string' ? stderr : (error as Error).message);
-  }
 }
 
 function gitMaybe(repoRoot: string, args: readonly string[]): string | null {

@@ -18,7 +18,8 @@ import { EnvelopeViolation } from '../core/governance-errors.ts';
 import { writeGuarded } from '../governance/guarded-write.ts';
 import { innermostEnvelope, validateInChain } from '../governance/step-guards.ts';
 import { runProcess } from './child-process.ts';
-import { changedFiles, runGit, STEWARD_IDENTITY } from './git.ts';
+import { changedFiles, STEWARD_IDENTITY } from './git.ts';
+import { git } from './run-git.ts';
 import type { ToolContext } from './tool.ts';
 
 export const DEFAULT_AGENT_COMMAND: readonly string[] = ['opencode', 'run', '{prompt}'];
@@ -34,7 +35,7 @@ export async function executeBuild(params: Record<string, unknown>, context: Too
   const timeoutSeconds = params.timeout_seconds === undefined ? 1800 : Number(params.timeout_seconds);
   const scratch = mkdtempSync(join(tmpdir(), 'lifeos-agent-'));
   const worktree = join(scratch, 'worktree');
-  runGit(context.repo_root, ['worktree', 'add', '--quiet', '--detach', worktree, 'HEAD']);
+  git(context.repo_root, ['worktree', 'add', '--quiet', '--detach', worktree, 'HEAD']);
   try {
     startFromCurrentState(context, worktree);
     const packetFile = join(scratch, PACKET_FILE);
@@ -55,10 +56,10 @@ export async function executeBuild(params: Record<string, unknown>, context: Too
     return { changed, exit_code: result.code, output_tail: output };
   } finally {
     try {
-      runGit(context.repo_root, ['worktree', 'remove', '--force', worktree]);
+      git(context.repo_root, ['worktree', 'remove', '--force', worktree]);
     } catch {
       // Removed below; `git worktree prune` forgets it.
-      runGit(context.repo_root, ['worktree', 'prune']);
+      git(context.repo_root, ['worktree', 'prune']);
     }
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -76,8 +77,8 @@ function startFromCurrentState(context: ToolContext, worktree: string): void {
       unlinkSync(target);
     }
   }
-  runGit(worktree, ['add', '--all']);
-  runGit(worktree, ['commit', '--quiet', '--no-verify', '--allow-empty', '-m', 'lifeos: build base'], {
+  git(worktree, ['add', '--all']);
+  git(worktree, ['commit', '--quiet', '--no-verify', '--allow-empty', '-m', 'lifeos: build base'], {
     GIT_AUTHOR_NAME: STEWARD_IDENTITY.name,
     GIT_AUTHOR_EMAIL: STEWARD_IDENTITY.email,
     GIT_COMMITTER_NAME: STEWARD_IDENTITY.name,
@@ -86,7 +87,7 @@ function startFromCurrentState(context: ToolContext, worktree: string): void {
 }
 
 function worktreeChanges(worktree: string): AgentChange[] {
-  return runGit(worktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])
+  return git(worktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])
     .split('\0')
     .filter(Boolean)
     .map((field) => ({ path: field.slice(3), deleted: field.slice(0, 2).includes('D') }));

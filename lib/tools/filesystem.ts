@@ -12,11 +12,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnvelopeViolation } from '../core/governance-errors.ts';
 import { writeGuarded } from '../governance/guarded-write.ts';
-import { innermostEnvelope, validateInChain } from '../governance/step-guards.ts';
+import { innermostEnvelope } from '../governance/step-guards.ts';
 import type { AccessOperation } from '../governance/envelope.ts';
-import type { ToolContext } from './tool.ts';
+import { requireAccess, type ToolContext } from './tool.ts';
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
 export const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024;
@@ -32,9 +31,7 @@ export interface FileContent {
 /** The resolved, repository-relative path, or an EnvelopeViolation naming the check that refused it. */
 function checkedPath(path: unknown, operation: AccessOperation, context: ToolContext): string {
   if (typeof path !== 'string' || path === '') throw new TypeError(`a path must be a non-empty string, got ${JSON.stringify(path)}`);
-  const result = validateInChain(path, operation, context.envelopes, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
-  if (!result.allowed) throw new EnvelopeViolation(path, operation, result.reason, { ...result.evidence });
-  return result.evidence.resolved as string;
+  return requireAccess(path, operation, context).evidence.resolved as string;
 }
 
 export function readFiles(params: Record<string, unknown>, context: ToolContext): { files: FileContent[]; total_bytes: number } {

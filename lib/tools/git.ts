@@ -12,10 +12,8 @@
  *   commit     message, author? ("Name <email>"), branch?, paths: commit exactly these paths
  *              (on `branch`, made first if given); fails if anything else would be committed
  */
-import { execFileSync } from 'node:child_process';
-import { EnvelopeViolation } from '../core/governance-errors.ts';
-import { validateInChain } from '../governance/step-guards.ts';
-import type { ToolContext } from './tool.ts';
+import { git } from './run-git.ts';
+import { requireAccess, type ToolContext } from './tool.ts';
 
 /** Who commits when the repository has no identity configured (author defaults to it too). */
 export const STEWARD_IDENTITY = { name: 'lifeos-mission steward', email: 'steward@lifeos-mission.invalid' };
@@ -26,24 +24,9 @@ export interface ChangedFile {
   status: string;
 }
 
-export function runGit(repoRoot: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
-  try {
-    return execFileSync('git', args, {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message).trim();
-    throw new Error(`git ${args.join(' ')} failed: ${stderr || 'no message'}`, { cause: error });
-  }
-}
-
 /** Changed, added, deleted and untracked files against HEAD, the engine's files left out. */
 export function changedFiles(context: ToolContext): ChangedFile[] {
-  const out = runGit(context.repo_root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', '.', ...context.exclude_pathspecs]);
+  const out = git(context.repo_root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', '.', ...context.exclude_pathspecs]);
   return out
     .split('\0')
     .filter(Boolean)
@@ -73,19 +56,19 @@ export function branch(params: Record<string, unknown>, context: ToolContext): {
 export function checkout(params: Record<string, unknown>, context: ToolContext): { ref?: string; restored?: string[] } {
   if (params.paths !== undefined) {
     const paths = checkedPaths(params.paths, context);
-    runGit(context.repo_root, ['checkout', 'HEAD', '--', ...paths]);
+    git(context.repo_root, ['checkout', 'HEAD', '--', ...paths]);
     return { restored: paths };
   }
   const ref = String(params.ref ?? '');
-  runGit(context.repo_root, ['check-ref-format', '--allow-onelevel', `refs/heads/${ref}`]);
+  git(context.repo_root, ['check-ref-format', '--allow-onelevel', `refs/heads/${ref}`]);
   if (ref.startsWith('-')) throw new Error(`checkout: "${ref}" is not a ref name`);
-  runGit(context.repo_root, ['checkout', '--quiet', ref, '--']);
+  git(context.repo_root, ['checkout', '--quiet', ref, '--']);
   return { ref };
 }
 
 export function add(params: Record<string, unknown>, context: ToolContext): { staged: string[] } {
   const paths = checkedPaths(params.paths, context);
-  if (paths.length > 0) runGit(context.repo_root, ['add', '--all', '--', ...paths]);
+  if (paths.length > 0) git(context.repo_root, ['add', '--all', '--', ...paths]);
   return { staged: paths };
 }
 
@@ -95,18 +78,18 @@ export function commit(params: Record<string, unknown>, context: ToolContext): {
   const paths = checkedPaths(params.paths, context);
   if (paths.length === 0) throw new Error('commit: paths is empty; there is nothing to commit');
   if (params.branch !== undefined) switchTo(branchName(params.branch, context), context);
-  const staged = runGit(context.repo_root, ['diff', '--cached', '--name-only', '-z', '--no-renames']).split('\0').filter(Boolean);
+  const staged = git(context.repo_root, ['diff', '--cached', '--name-only', '-z', '--no-renames']).split('\0').filter(Boolean);
   const extra = staged.filter((path) => !paths.includes(path));
   if (extra.length > 0) throw new Error(`commit: the index holds files outside the commit's paths: ${extra.join(', ')}; only the listed artifacts may be committed`);
   const identity = committer(context.repo_root);
   const author = typeof params.author === 'string' && params.author.trim() !== '' ? params.author.trim() : `${identity.name} <${identity.email}>`;
-  runGit(context.repo_root, ['commit', '--quiet', '--no-verify', `--author=${author}`, '-m', message, '--', ...paths], {
+  git(context.repo_root, ['commit', '--quiet', '--no-verify', `--author=${author}`, '-m', message, '--', ...paths], {
     GIT_COMMITTER_NAME: identity.name,
     GIT_COMMITTER_EMAIL: identity.email,
   });
-  const hash = runGit(context.repo_root, ['rev-parse', 'HEAD']).trim();
-  const files = runGit(context.repo_root, ['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', 'HEAD']).split('\0').filter(Boolean);
-  const current = runGit(context.repo_root, ['rev-parse', '--abbrev-ref', 'HEAD']).trim();
+  const hash = git(context.repo_root, ['rev-parse', 'HEAD']).trim();
+  const files = git(context.repo_root, ['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--root', 'HEAD']).split('\0').filter(Boolean);
+  const current = git(context.repo_root, ['rev-parse', '--abbrev-ref', 'HEAD']).trim();
   return { commit_hash: hash, branch: current, files };
 }
 
@@ -114,7 +97,7 @@ export function commit(params: Record<string, unknown>, context: ToolContext): {
 function committer(repoRoot: string): { name: string; email: string } {
   const read = (key: string): string | undefined => {
     try {
-      return runGit(repoRoot, ['config', '--get', key]).trim() || undefined;
+      return git(repoRoot, ['config', '--get', key]).trim() || undefined;
     } catch {
       return undefined;
     }
@@ -128,22 +111,22 @@ function committer(repoRoot: string): { name: string; email: string } {
  * otherwise the step fails and names it, since it holds commits this run knows nothing of.
  */
 function switchTo(name: string, context: ToolContext): boolean {
-  const current = runGit(context.repo_root, ['symbolic-ref', '--quiet', '--short', 'HEAD']).trim();
+  const current = git(context.repo_root, ['symbolic-ref', '--quiet', '--short', 'HEAD']).trim();
   if (current === name) return false;
   let tip: string | undefined;
   try {
-    tip = runGit(context.repo_root, ['rev-parse', '--verify', '--quiet', `refs/heads/${name}`]).trim();
+    tip = git(context.repo_root, ['rev-parse', '--verify', '--quiet', `refs/heads/${name}`]).trim();
   } catch {
     tip = undefined;
   }
   if (tip !== undefined) {
     try {
-      runGit(context.repo_root, ['merge-base', '--is-ancestor', tip, 'HEAD']);
+      git(context.repo_root, ['merge-base', '--is-ancestor', tip, 'HEAD']);
     } catch {
       throw new Error(`branch ${name} already exists with commits that are not in HEAD (${tip.slice(0, 12)}); delete or rename it (git branch -D ${name}) and run again`);
     }
   }
-  runGit(context.repo_root, ['checkout', '--quiet', '-B', name, 'HEAD', '--']);
+  git(context.repo_root, ['checkout', '--quiet', '-B', name, 'HEAD', '--']);
   return tip === undefined;
 }
 
@@ -156,7 +139,7 @@ function branchName(value: unknown, context: ToolContext): string {
     .replace(/(^[-/.]+)|([-/.]+$)/g, '')
     .replace(/-{2,}/g, '-');
   if (name === '') throw new TypeError(`branch name ${JSON.stringify(value)} is not valid`);
-  runGit(context.repo_root, ['check-ref-format', '--branch', name]);
+  git(context.repo_root, ['check-ref-format', '--branch', name]);
   return name;
 }
 
@@ -164,9 +147,5 @@ function checkedPaths(value: unknown, context: ToolContext): string[] {
   // A list of lists is flattened, so a mission can commit `[artifacts, state files]`.
   const flat = Array.isArray(value) ? value.flat() : value;
   if (!Array.isArray(flat) || flat.some((item) => typeof item !== 'string' || item === '')) throw new TypeError('paths must be a list of repository paths');
-  return [...new Set(flat as string[])].map((path) => {
-    const result = validateInChain(path, 'write', context.envelopes, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
-    if (!result.allowed) throw new EnvelopeViolation(path, 'write', result.reason, { ...result.evidence });
-    return result.evidence.normalized as string;
-  });
+  return [...new Set(flat as string[])].map((path) => requireAccess(path, 'write', context).evidence.normalized as string);
 }

@@ -16,7 +16,7 @@ import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { verifyJournal } from '../../lib/runtime/journal.ts';
 import { listQueue } from '../../lib/runtime/queue.ts';
 import { resumeMission, runMission, type RunOptions } from '../../lib/runtime/runner.ts';
-import { repoFingerprint } from '../git-repo.ts';
+import { git as gitIn, repoFingerprint } from '../git-repo.ts';
 import { repoRoot } from '../helpers.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
@@ -26,7 +26,7 @@ function helloRepo(): string {
   return createHelloRepo(mkdtempSync(join(tmpdir(), 'hello-e2e-')), { initRepository, withFixtures: false });
 }
 
-const git = (repo: string, ...args: string[]): string => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+const git = (repo: string, ...args: string[]): string => gitIn(repo, ...args).trim();
 /** `git status` without the engine's own files (journals, call logs, store). */
 const status = (repo: string): string => git(repo, 'status', '--porcelain', '--', '.', ':!logs', ':!.lifeos');
 
