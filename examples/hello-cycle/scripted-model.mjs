@@ -52,7 +52,29 @@ export const SCENARIOS = {
   protected_write: { extraFiles: [{ path: 'config/models.yaml', content: 'roles: {}\n' }] },
   // The builder's test expects the wrong greeting: the tests fail, and fail again on retry.
   failing_tests: { expected: 'Hi, Ada!' },
+  // The builder also writes src/secret/leak.mjs: inside the design's scope, denied by a policy that denies src/secret/**.
+  policy_denied: { extraFiles: [{ path: 'src/secret/leak.mjs', content: 'export const leaked = true;\n' }] },
+  // The builder's test, when it runs, writes a CI workflow (denied by the envelope policy).
+  test_writes_workflow: { extraFiles: [{ path: 'test/workflow.test.mjs', content: TEST_WRITING(["'.github/workflows/evil.yml'"], { mkdir: true }) }] },
+  // The builder's test tries to write into $HOME and into an existing folder beside the repository.
+  test_escapes: {
+    extraFiles: [{ path: 'test/escape.test.mjs', content: TEST_WRITING(["join(homedir(), 'lifeos-sandbox-escape.txt')", "join('..', 'sibling', 'lifeos-sandbox-escape.txt')"]) }],
+  },
 };
+
+/** A test file that, when it runs, writes each of `targets` (JavaScript expressions), making their folders first if `mkdir`. */
+function TEST_WRITING(targets, { mkdir = false } = {}) {
+  const writes = targets.map((target) => `${mkdir ? `  mkdirSync(dirname(${target}), { recursive: true });\n` : ''}  writeFileSync(${target}, 'written by a test\\n');`);
+  return `import { test } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+test('writes outside what it was asked to', () => {
+${writes.join('\n')}
+});
+`;
+}
 
 function answer(role, input, scenario, count) {
   const plan = SCENARIOS[scenario];
@@ -87,21 +109,26 @@ function answer(role, input, scenario, count) {
   return { error: `the scripted model has no answer for role ${role}` };
 }
 
-/** Start the model; `scenario` is one of SCENARIOS. Resolves to { url, calls, close }. */
-export async function startScriptedModel(scenario = 'happy') {
+/**
+ * Start the model; `scenario` is one of SCENARIOS. `onCall(role, count)` runs (and is awaited)
+ * before each answer, while the call is in flight: tests use it to change things meanwhile.
+ * Resolves to { url, calls, close }.
+ */
+export async function startScriptedModel(scenario = 'happy', { onCall } = {}) {
   if (!SCENARIOS[scenario]) throw new Error(`unknown scenario ${scenario} (known: ${Object.keys(SCENARIOS).join(', ')})`);
   const counts = new Map();
   const calls = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const request = JSON.parse(body);
       const system = request.messages.find((m) => m.role === 'system')?.content ?? '';
       const role = /^# Role: (\S+)/m.exec(system)?.[1] ?? 'unknown';
       const count = (counts.get(role) ?? 0) + 1;
       counts.set(role, count);
       calls.push(role);
+      await onCall?.(role, count);
       const input = JSON.parse(request.messages.find((m) => m.role === 'user')?.content ?? '{}');
       const content = JSON.stringify(answer(role, input, scenario, count));
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -61,6 +61,8 @@ export interface CompletedOperation extends InFlightOperation {
   attempt: number;
   output: unknown;
   receipt: OperationReceipt;
+  /** The state a writing operation left (null for a read-only one). */
+  post: RecordedSnapshot | null;
 }
 
 /** Appendix A.3, and the governance hashes in force when it ran. */
@@ -157,7 +159,7 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
     case 'operation_finished': {
       const started = attempt?.in_flight;
       if (!attempt || !started) break;
-      const completed: CompletedOperation = { ...started, attempt: attempt.attempt, output: data.output, receipt: data.receipt as OperationReceipt };
+      const completed: CompletedOperation = { ...started, attempt: attempt.attempt, output: data.output, receipt: data.receipt as OperationReceipt, post: (data.post as RecordedSnapshot | undefined) ?? null };
       state.completed.set(started.idempotency_key, completed);
       if (started.writes) attempt.writes.push(completed);
       attempt.in_flight = undefined;

@@ -10,11 +10,9 @@
  *                      conditions; fix_required (after its second cycle), rejected and
  *                      escalated_to_ceo fail, and with on_fail: escalate go to the CEO
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { Envelope } from '../core/types.ts';
 import { validateInChain } from '../governance/step-guards.ts';
+import { builderPolicy } from '../governance/write-policy.ts';
 import type { OperationContext } from './handler.ts';
 
 export interface Check {
@@ -23,8 +21,6 @@ export interface Check {
   detail: string;
 }
 
-export const ENVELOPE_POLICY_FILE = 'config/envelope_policy.yaml';
-
 type NamedCheck = (params: Record<string, unknown>, context: OperationContext) => Check;
 
 export const NAMED_CHECKS: Readonly<Record<'builder_envelope' | 'steward_envelope' | 'council_approval', NamedCheck>> = {
@@ -32,7 +28,7 @@ export const NAMED_CHECKS: Readonly<Record<'builder_envelope' | 'steward_envelop
     const scope = (params.scope ?? {}) as { allowed_paths?: unknown };
     const patterns = Array.isArray(scope.allowed_paths) ? scope.allowed_paths : [];
     if (patterns.length === 0) return { check: 'builder_envelope', passed: false, detail: 'the design names no allowed paths (payload.scope.allowed_paths)' };
-    const chain = [...context.envelopes, ...policyEnvelope(context.repo_root)];
+    const chain = [...context.envelopes, ...builderPolicy(context.repo_root)];
     const refused = patterns.flatMap((pattern) => pathProblems(String(pattern), chain, context));
     return refused.length === 0
       ? { check: 'builder_envelope', passed: true, detail: `scope ${patterns.join(', ')} lies inside the envelope` }
@@ -66,14 +62,4 @@ function pathProblems(pattern: string, chain: readonly Envelope[], context: Oper
   const path = cut < 0 ? pattern : [...parts.slice(0, cut), 'lifeos-scope-probe'].join('/');
   const result = validateInChain(path, 'write', chain, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
   return result.allowed ? [] : [`${pattern}: ${result.reason}`];
-}
-
-/** The builder envelope of the repository's policy file, if it has one. */
-function policyEnvelope(repoRoot: string): Envelope[] {
-  const file = join(repoRoot, ENVELOPE_POLICY_FILE);
-  if (!existsSync(file)) return [];
-  const policy = parse(readFileSync(file, 'utf8')) as { builder?: Envelope } | null;
-  const builder = policy?.builder;
-  if (!builder || !Array.isArray(builder.allowed_paths)) throw new Error(`${ENVELOPE_POLICY_FILE}: builder.allowed_paths must be a list of paths`);
-  return [{ allowed_paths: builder.allowed_paths, ...(Array.isArray(builder.denied_paths) ? { denied_paths: builder.denied_paths } : {}) }];
 }

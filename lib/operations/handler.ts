@@ -8,6 +8,8 @@ import type { Sha256 } from '../core/canonical.ts';
 import { BUILTIN_OPERATIONS, type OperationDefinition } from '../core/registry.ts';
 import type { OperationReceipt } from '../core/run-state.ts';
 import type { Envelope } from '../core/types.ts';
+import type { ChildEnvPolicy } from '../tools/child-env.ts';
+import type { SandboxSettings } from '../tools/sandbox.ts';
 
 /** Appendix A.1, same field names. */
 export interface ExecutionContext {
@@ -56,6 +58,12 @@ export interface OperationContext extends ExecutionContext {
   protected_paths: readonly string[];
   /** Git pathspecs that leave the engine's own files out (journals, call logs, lock, store). */
   exclude_pathspecs: readonly string[];
+  /** Engine-owned paths (repository-relative) that stay read-only inside a sandbox. */
+  engine_paths: readonly string[];
+  /** How builders and tests are confined (tools/sandbox.ts). */
+  sandbox: SandboxSettings;
+  /** What child processes may see of the host's environment (tools/child-env.ts). */
+  child_env: ChildEnvPolicy;
 }
 
 export interface OperationHandler extends OperationDefinition {

@@ -32,7 +32,7 @@ export const councilSynthesis: PacketTransform = (_input, params) =>
 
 export const toReviewPacket: PacketTransform = (_input, params) => {
   const build = (params.build_packet ?? {}) as { mission_name?: unknown; summary?: unknown; payload?: { goal?: unknown } };
-  const evidence = (params.evidence ?? {}) as { paths?: unknown; stat?: unknown };
+  const evidence = (params.evidence ?? {}) as { paths?: unknown; stat?: unknown; blobs?: unknown };
   const tests = (params.test_result ?? null) as { passed?: unknown; command?: unknown; output_tail?: unknown } | null;
   const artifacts = Array.isArray(evidence.paths) ? evidence.paths.filter((p): p is string => typeof p === 'string') : [];
   if (artifacts.length === 0) throw new Error('to_review_packet: the build changed no files; there is nothing to review or commit');
@@ -43,6 +43,8 @@ export const toReviewPacket: PacketTransform = (_input, params) => {
     payload: {
       goal: build.payload?.goal ?? null,
       artifacts_produced: artifacts,
+      // The exact bytes reviewed: the steward refuses to commit anything else.
+      ...(evidence.blobs && typeof evidence.blobs === 'object' ? { artifact_hashes: evidence.blobs } : {}),
       diff_stat: typeof evidence.stat === 'string' ? evidence.stat : '',
       // Passing output is left out: it holds timings, which would make every review a new call.
       ...(tests && typeof tests.passed === 'boolean'

@@ -4,13 +4,12 @@
  * with runMission({ tools }). Whatever a tool does, the engine's diff gate checks every changed
  * path after it (writing actions); the tools check their paths before acting as well.
  * Params: `tool`, `action`, the action's own params, and optional `when` / `otherwise` and
- * `scope` (a BUILD_PACKET's scope, which narrows the envelope for this call).
+ * `scope` (a BUILD_PACKET's scope, which narrows the envelope for this call: governance/write-policy.ts).
  */
 import { executeBuild } from '../tools/coding-agent.ts';
 import { readFiles, updateState, writeFiles } from '../tools/filesystem.ts';
 import { add, branch, checkout, commit, diffStat, status } from '../tools/git.ts';
 import { runTests } from '../tools/test-runner.ts';
-import type { Envelope } from '../core/types.ts';
 import type { Tool } from '../tools/tool.ts';
 import { skippedOutput } from './conditional.ts';
 import { builtinDefinition, defineOperation, type OperationHandler } from './handler.ts';
@@ -24,17 +23,6 @@ export const BUILTIN_TOOLS: readonly Tool[] = [
   codingAgent,
   { ...codingAgent, name: 'opencode' },
 ];
-
-/**
- * A builder's `scope` (a BUILD_PACKET's payload.scope) narrows what the tool may touch: it is one
- * more envelope, innermost, so the builder stays inside the design the council approved.
- */
-function scopeEnvelope(scope: unknown): Envelope[] {
-  if (scope === undefined) return [];
-  const { allowed_paths, denied_paths } = scope as { allowed_paths?: unknown; denied_paths?: unknown };
-  if (!Array.isArray(allowed_paths)) throw new TypeError('scope.allowed_paths must be a list of paths');
-  return [{ allowed_paths: allowed_paths.map(String), ...(Array.isArray(denied_paths) ? { denied_paths: denied_paths.map(String) } : {}) }];
-}
 
 export function toolInvokeHandler(extra: Iterable<Tool> = []): OperationHandler {
   const tools = new Map([...BUILTIN_TOOLS, ...extra].map((tool) => [tool.name, tool]));
@@ -53,7 +41,8 @@ export function toolInvokeHandler(extra: Iterable<Tool> = []): OperationHandler 
       const action = tool.actions[params.action as string];
       if (!action) throw new Error(`tool ${tool.name} has no action "${String(params.action)}" (it has: ${Object.keys(tool.actions).sort().join(', ')})`);
       const { tool: _tool, action: _action, when: _when, otherwise: _otherwise, ...rest } = params;
-      return action(rest, { ...context, envelopes: [...context.envelopes, ...scopeEnvelope(params.scope)] });
+      // The engine has added the step's scope and the repository's builder policy to context.envelopes.
+      return action(rest, context);
     },
   });
 }

@@ -24,10 +24,14 @@ import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt,
 import { callLogPath } from '../agents/call-log.ts';
 import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { diffGateViolations, envelopeChains, missionBudget, reportedCost, toolOrRoleProblem } from '../governance/step-guards.ts';
+import { builderPolicy, writeChain } from '../governance/write-policy.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
+import type { ChildEnvPolicy } from '../tools/child-env.ts';
+import type { SandboxSettings } from '../tools/sandbox.ts';
 import { bundlePath, writeBundle, BUNDLE_VERSION, type CompletionBundle } from './bundle.ts';
 import { compensate } from './compensation.ts';
 import { spentOnDay } from './daily-spend.ts';
+import { describeForeign, foreignChanges, undoOwnChanges } from './foreign-changes.ts';
 import { captureProtected, protectedChanges, restoreProtected, type ProtectedCapture } from './protected-state.ts';
 import { changedEntries, restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
@@ -73,6 +77,10 @@ export interface EngineEnvironment {
   dailyBudgetUsd: number | undefined;
   /** Removes secrets from everything the engine writes or returns. */
   redact: Redact;
+  /** How builders and tests are confined. */
+  sandbox: SandboxSettings;
+  /** What child processes may see of the host's environment. */
+  childEnv: ChildEnvPolicy;
   now: () => Date;
 }
 
@@ -131,7 +139,7 @@ class HumanPause {
 /** A governance breach, already escalated: the run ends escalated and is rolled back. */
 class GovernanceHalt extends Error {
   constructor(
-    readonly nodeId: string,
+    readonly nodeId: string | null,
     readonly escalation: Escalation,
   ) {
     super(escalation.reason);
@@ -154,6 +162,10 @@ export class RunEngine {
   private storeSavedAt = 0;
   /** State hash after the last write: the pre- and post-state of a read-only operation. */
   private lastStateHash: Sha256 | undefined;
+  /** The state itself, where known (a journal written before post-states were kept has only the hash). */
+  private lastState: RepoSnapshot | undefined;
+  /** The repository's builder policy (config/envelope_policy.yaml), read once the surfaces are verified. */
+  private policy: Envelope[] = [];
   private readonly runSignal: AbortSignal;
   // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
   // a handler waits for the signal.
@@ -161,15 +173,17 @@ export class RunEngine {
   /** What tools leave out of `git status` (the engine's files); fixed for the run. */
   private readonly excludePathspecs: readonly string[];
   private missionTimer: NodeJS.Timeout | undefined;
+  private env: EngineEnvironment;
 
   constructor(
-    private readonly env: EngineEnvironment,
+    env: EngineEnvironment,
     private readonly plan: ExecutionPlan,
     private readonly journal: JournalWriter,
     private readonly state: RunState,
     /** The run's folder name (its id without `sha256:`). */
     private readonly runDir: string,
   ) {
+    this.env = env;
     this.excludePathspecs = excludePathspecs(env.paths);
     this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout.signal]) : this.missionTimeout.signal;
     this.envelopes = envelopeChains(plan);
@@ -233,10 +247,14 @@ export class RunEngine {
     const attempt = this.attempt();
     // The walk starts at the first step; skipped steps move it along their recorded states.
     this.lastStateHash = stateHash(attempt.baseline);
+    this.lastState = attempt.baseline as RepoSnapshot;
+    // Mission files inside the repository are governance surfaces: no step may write them.
+    this.env = { ...this.env, protectedPaths: [...this.env.protectedPaths, ...missionFilesOf(this.journal.entries)] };
     this.missionTimer = setTimeout(() => this.missionTimeout.abort(), this.plan.timeout_seconds * 1000);
     try {
       this.checkKillSwitch('before the mission');
       this.checkGovernance();
+      this.policy = builderPolicy(this.env.repoRoot);
       this.spentUsd = this.journal.entries.filter((e) => e.type === 'operation_finished' && e.seq > attempt.started_seq).reduce((sum, e) => sum + reportedCost(e.data.output), 0);
       if (this.env.dailyBudgetUsd !== undefined) this.spentTodayUsd = spentOnDay(this.env.repoRoot, this.env.paths, this.env.now().toISOString().slice(0, 10));
       for (const [index, condition] of this.plan.preconditions.entries()) {
@@ -247,6 +265,7 @@ export class RunEngine {
       for (const node of this.plan.steps) await this.runNode(node);
       const outputs = resolveValue(this.plan.outputs, this.output) as Record<string, unknown>;
       const final = snapshotRepo(this.env.repoRoot, this.env.paths);
+      await this.requireOwnState(null, final, 'at the end of the run');
       this.record('run_finished', { status: 'completed', outputs, final_state: final, final_state_hash: stateHash(final) });
       return this.finish('completed', final, outputs);
     } catch (error) {
@@ -370,6 +389,7 @@ export class RunEngine {
     if (done && (!done.writes || done.attempt === this.attempt().attempt)) {
       this.outputs.set(node.id, { value: done.output });
       this.lastStateHash = done.receipt.post_state_hash;
+      if (done.writes) this.lastState = (done.post as RepoSnapshot | null) ?? undefined;
       this.record('step_skipped', { node: node.id, operation_id: operationId, idempotency_key: key, completed_seq: done.seq });
       return;
     }
@@ -383,6 +403,7 @@ export class RunEngine {
     this.checkKillSwitch(`before operation ${node.id}`);
     this.checkSignal(node);
     const pre = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
+    if (pre) await this.requireOwnState(node.id, pre, `before step ${node.id}`);
     const preHash = pre ? stateHash(pre) : (this.lastStateHash as Sha256);
     this.record('operation_started', {
       node: node.id,
@@ -413,10 +434,13 @@ export class RunEngine {
       if (error instanceof EnvelopeViolation) await this.haltForGovernance(node.id, `envelope violation at step ${node.id}: ${error.message}`, { violation: error.evidence });
       throw error instanceof OperationFailed || error instanceof HostAbort || error instanceof GovernanceMismatch ? error : new OperationFailed(node.id, node.operation, (error as Error).message ?? String(error), { cause: error });
     }
+    // Protected parts first: a driver or hook a step put into .git/config is removed before the engine runs git again.
+    const hidden = preProtected ? this.restoreHidden(node, params, preProtected) : [];
     const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
-    if (pre && post && preProtected) await this.diffGate(node, operationId, chain, pre, post, preProtected);
+    if (pre && post) await this.diffGate(node, operationId, context.envelopes, pre, post, hidden);
     const postHash = post ? stateHash(post) : preHash;
     this.lastStateHash = postHash;
+    if (post) this.lastState = post;
     const receipt: OperationReceipt = {
       operation_id: operationId,
       timestamp: this.env.now().toISOString(),
@@ -446,16 +470,35 @@ export class RunEngine {
   }
 
   /**
+   * The repository-state lock (spec §5.6.3): the state found must be the one the run left. Any
+   * other change is someone else's work: the run halts (escalated) and its rollback undoes only
+   * the run's own changes.
+   */
+  private async requireOwnState(nodeId: string | null, found: RepoSnapshot, when: string): Promise<void> {
+    if (stateHash(found) === this.lastStateHash) return;
+    const foreign = this.lastState ? foreignChanges(this.env.repoRoot, this.lastState, found) : null;
+    const what = foreign ? describeForeign(foreign) : 'the repository state differs from the one the run left';
+    const reason = `the repository was changed outside the run ${when}: ${what}; those changes are left as they are and nothing is committed`;
+    throw new GovernanceHalt(nodeId, await this.escalate(nodeId, reason, 'critical', { foreign_changes: foreign, expected_state_hash: this.lastStateHash ?? null, found_state_hash: stateHash(found) }));
+  }
+
+  /** Protected parts (git's and the engine's) a writing step changed, put back at once; their paths. */
+  private restoreHidden(node: PlanOperationNode, params: Record<string, unknown>, before: ProtectedCapture): string[] {
+    const refsMayMove = node.operation === 'tool_invoke' && params.tool === 'git' && ['branch', 'checkout', 'commit'].includes(String(params.action));
+    const hidden = protectedChanges(before, this.env.repoRoot, this.env.paths, { refsMayMove });
+    if (hidden.length > 0) restoreProtected(before, hidden, this.env.repoRoot);
+    return hidden;
+  }
+
+  /**
    * The post-run diff gate (spec §5.5): every path a writing operation changed must be one its
    * envelopes allow it to write (or delete) and not a protected one; otherwise the operation is
    * undone and the run halts.
    */
-  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot, preProtected: ProtectedCapture): Promise<void> {
+  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot, hidden: readonly string[]): Promise<void> {
     const violations = diffGateViolations(changedEntries(this.env.repoRoot, pre, post), chain, { repoRoot: this.env.repoRoot, protectedPaths: this.env.protectedPaths });
-    const hidden = protectedChanges(preProtected, this.env.repoRoot, this.env.paths);
     if (violations.length === 0 && hidden.length === 0) return;
-    restoreProtected(preProtected, hidden);
-    const reasons = [...hidden.map((path) => `${path} is protected from modification (outside the work tree: git configuration, hooks, or the engine's evidence)`), ...violations.map((v) => v.reason)];
+    const reasons = [...hidden.map((path) => `${path} is protected from modification (outside the work tree: git's configuration, hooks or refs, or the engine's own state)`), ...violations.map((v) => v.reason)];
     const reason = `envelope violation at step ${node.id}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? ` (and ${reasons.length - 3} more)` : ''}`;
     this.record('operation_failed', { node: node.id, operation_id: operationId, error: { name: 'EnvelopeViolation', message: reason } });
     const inFlight = this.attempt().in_flight;
@@ -501,9 +544,12 @@ export class RunEngine {
       mode: this.env.mode,
       transforms: this.env.transforms,
       schemas: this.env.schemas,
-      envelopes: this.envelopes.get(node.id) ?? [],
+      envelopes: writeChain(this.envelopes.get(node.id) ?? [], node.operation, params, this.policy),
       protected_paths: this.env.protectedPaths,
       exclude_pathspecs: this.excludePathspecs,
+      engine_paths: engineFiles(this.env.paths).map((file) => file.path),
+      sandbox: this.env.sandbox,
+      child_env: this.env.childEnv,
     };
   }
 
@@ -670,6 +716,13 @@ export class RunEngine {
       `${JSON.stringify({ run_id: this.runId, mission: this.plan.mission, status, reason, node, escalation: escalation ?? null, baseline: attempt.baseline, failed_state: failedState, writes: attempt.writes.map((op) => op.receipt) }, null, 1)}\n`,
     );
     if (!attempt.rollback) this.record('rollback_started', { status, reason, failed_state: failedState, evidence: relativeTo(this.env.repoRoot, evidenceDir) });
+    const foreign = this.lastState && this.lastStateHash !== stateHash(failedState) ? foreignChanges(this.env.repoRoot, this.lastState, failedState) : null;
+    if (foreign && this.lastState) {
+      // Someone else changed the repository: undo only the run's own changes, leave theirs.
+      const undo = undoOwnChanges(this.env.repoRoot, attempt.baseline as RepoSnapshot, this.lastState, foreign);
+      this.record('rollback_finished', { foreign_changes_kept: foreign, ...undo, state_hash: stateHash(snapshotRepo(this.env.repoRoot, this.env.paths)), matches_baseline: false });
+      return evidenceDir;
+    }
     let allVerified = true;
     for (const op of [...attempt.writes].reverse()) allVerified = (await this.compensateOne(op, op.receipt)) && allVerified;
     const baselineHash = stateHash(attempt.baseline);
@@ -741,6 +794,12 @@ export class RunEngine {
 /** The envelopes in force for the run: each operation's chain (mission, nested missions, step), hashed. */
 export function envelopePolicyHash(plan: ExecutionPlan): Sha256 {
   return hashCanonical(Object.fromEntries(envelopeChains(plan)));
+}
+
+/** The repository-relative mission files the run was started from (run_started `mission_files`). */
+function missionFilesOf(entries: readonly JournalEntry[]): string[] {
+  const started = entries.findLast((entry) => entry.type === 'run_started');
+  return Object.keys((started?.data.mission_files as Record<string, string> | undefined) ?? {});
 }
 
 function readCallLog(path: string): JournalEntry[] | null {

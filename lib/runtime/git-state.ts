@@ -143,5 +143,5 @@ export function restoreRepo(repoRoot: string, target: RepoSnapshot, paths: RunPa
 /** A unified diff between two snapshots' working trees (binary-safe), for evidence. */
 export function snapshotDiff(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot): string {
   if (from.worktree_tree === to.worktree_tree) return '';
-  return git(repoRoot, ['diff', '--binary', '--no-color', from.worktree_tree, to.worktree_tree]);
+  return git(repoRoot, ['diff', '--binary', '--no-color', '--no-textconv', '--no-ext-diff', from.worktree_tree, to.worktree_tree]);
 }

@@ -20,6 +20,8 @@ import { BUILTIN_TRANSFORMS } from '../operations/packet-route.ts';
 import { handlerTable, missingHandlers } from '../operations/registry.ts';
 import { toolInvokeHandler } from '../operations/tool-invoke.ts';
 import type { Tool } from '../tools/tool.ts';
+import type { ChildEnvPolicy } from '../tools/child-env.ts';
+import { DEFAULT_SANDBOX, requireSandbox, type SandboxMode, type SandboxSettings } from '../tools/sandbox.ts';
 import { envelopePolicyHash, RunEngine, type EngineEnvironment, type EscalationSink, type MissionResult, type RunEvent } from './engine.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { git, repoTopLevel, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
@@ -27,6 +29,7 @@ import { findRunId, runFolders } from './run-folders.ts';
 import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
 import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
+import { missionFilesInRepo } from './mission-files.ts';
 import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
@@ -81,6 +84,18 @@ export interface EngineOptions {
    * if it exists, else `.lifeos/state.json`).
    */
   store?: StateStore | StoreBackend | false;
+  /**
+   * How the coding agent and the test command are confined (tools/sandbox.ts): `auto` (default:
+   * bubblewrap when it works, else a warning), `required` (a run refuses to start without it) or
+   * `off`; `writable` adds folders the agent may write (its own state).
+   */
+  sandbox?: SandboxMode | SandboxSettings;
+  /**
+   * What child processes (agent, tests, git) see of this process's environment besides the
+   * default list (PATH, HOME, locale, terminal): `allow` names variables to pass, `set` gives
+   * values (a key the agent needs). Nothing that looks like a credential is passed otherwise.
+   */
+  childEnv?: ChildEnvPolicy;
 }
 
 export interface RunOptions extends EngineOptions {
@@ -123,6 +138,12 @@ function setup(options: EngineOptions): Setup {
     throw new RunPreconditionFailed(`${options.repoRoot} is not inside a git work tree (${(error as Error).message.trim()}); missions run in a git repository`);
   }
   const paths = resolveRunPaths(options.paths);
+  const sandbox = sandboxSettings(options.sandbox);
+  try {
+    requireSandbox(sandbox);
+  } catch (error) {
+    throw new RunPreconditionFailed(`${(error as Error).message}; builders and tests must not run unconfined here`);
+  }
   const redact = redactor([options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])]);
   const llmCall = llmCallHandler({
     callsDir: join(repoRoot, paths.agentCalls),
@@ -152,12 +173,21 @@ function setup(options: EngineOptions): Setup {
       protectedPaths: options.protectedPaths ?? [],
       redact,
       dailyBudgetUsd: options.dailyBudgetUsd,
+      sandbox,
+      childEnv: options.childEnv ?? {},
       now: options.now ?? (() => new Date()),
     },
     registry,
     paths,
     options,
   };
+}
+
+function sandboxSettings(value: EngineOptions['sandbox']): SandboxSettings {
+  if (value === undefined) return DEFAULT_SANDBOX;
+  const settings = typeof value === 'string' ? { mode: value } : value;
+  if (!['required', 'auto', 'off'].includes(settings.mode)) throw new RunPreconditionFailed(`sandbox must be required, auto or off; got "${String(settings.mode)}"`);
+  return settings;
 }
 
 /**
@@ -170,7 +200,7 @@ export async function runMission(missionOrName: Mission | string, options: RunOp
 }
 
 async function startRun(context: Setup, missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
-  const mission = findMission(missionOrName, context.registry);
+  const { mission, file } = findMission(missionOrName, context.registry);
   const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
   requireHandlers(plan.steps, context.env.handlers);
   const { repoRoot } = context.env;
@@ -212,6 +242,7 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
         governance_surface_hashes: surfaceHashes,
         governance_baseline_hash: governance.baselineHash,
         envelope_policy_hash: envelopePolicyHash(plan),
+        mission_files: missionFilesInRepo(repoRoot, [file, ...nestedMissionFiles(plan.steps, context.registry)]),
         mode: context.env.mode,
       });
       return await engine.drive();
@@ -384,11 +415,17 @@ function journalOptions(context: Setup): { fsync: boolean; now: () => Date } {
   return { fsync: context.options.fsync ?? true, now: context.env.now };
 }
 
-function findMission(missionOrName: Mission | string, registry: Registry): Mission {
-  if (typeof missionOrName !== 'string') return missionOrName;
-  const { mission, diagnostics } = resolveMission(missionOrName, registry);
+/** The mission and, when it came from a file, that file. */
+function findMission(missionOrName: Mission | string, registry: Registry): { mission: Mission; file?: string } {
+  if (typeof missionOrName !== 'string') return { mission: missionOrName };
+  const { mission, registry: extended, diagnostics } = resolveMission(missionOrName, registry);
   if (!mission) throw new RunPreconditionFailed(diagnostics.map((d) => d.message).join('\n') || `unknown mission "${missionOrName}"`);
-  return mission;
+  const file = extended.missions.get(mission.mission)?.file;
+  return file === undefined ? { mission } : { mission, file };
+}
+
+function nestedMissionFiles(nodes: readonly PlanNode[], registry: Registry): Array<string | undefined> {
+  return [...planNodes(nodes)].map((node) => (node.type === 'mission' ? registry.missions.get(node.mission)?.file : undefined));
 }
 
 function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>): void {

@@ -1,16 +1,22 @@
 /**
- * Running a child process for a tool (test runner, coding agent, git): execFile semantics (an
- * argument vector, never a shell string), a timeout that kills the whole process group, the
- * host's AbortSignal obeyed, and output captured up to a cap so a chatty command cannot exhaust
- * memory. The tail is what is kept: it is where test runners print their summary.
+ * Running a child process for a tool (test runner, coding agent): execFile semantics (an argument
+ * vector, never a shell string), `cwd` and `PWD` both set to the folder it works in, a minimal
+ * environment (child-env.ts), its own process group killed when it exits, times out or is
+ * cancelled (so nothing it started in the background outlives the step), and output captured up
+ * to a cap so a chatty command cannot exhaust memory. The tail is what is kept: it is where test
+ * runners print their summary.
  */
 import { spawn } from 'node:child_process';
+import { childEnvironment, type ChildEnvPolicy } from './child-env.ts';
 
 export interface ProcessOptions {
   cwd: string;
   timeoutMs: number;
   signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
+  /** Which of the host's variables the child sees beyond the default list (child-env.ts). */
+  envPolicy?: ChildEnvPolicy;
+  /** Values set for this child on top (PWD is always the cwd). */
+  env?: Readonly<Record<string, string>>;
   /** Bytes of stdout and of stderr kept (the last ones); default 64 KiB each. */
   maxOutputBytes?: number;
 }
@@ -27,6 +33,8 @@ export interface ProcessResult {
 }
 
 const DEFAULT_MAX_OUTPUT = 64 * 1024;
+/** After the child exits, how long its pipes may stay open (held by an escaped grandchild) before they are cut. */
+const CLOSE_GRACE_MS = 2000;
 
 export function runProcess(command: string, args: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
   const started = Date.now();
@@ -34,7 +42,7 @@ export function runProcess(command: string, args: readonly string[], options: Pr
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: childEnvironment(options.envPolicy, { ...options.env, PWD: options.cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a timeout kills what it started too (npm -> node -> workers).
       detached: true,
@@ -66,8 +74,18 @@ export function runProcess(command: string, args: readonly string[], options: Pr
       options.signal?.removeEventListener('abort', onAbort);
       reject(new Error(`cannot start ${command}: ${error.message}`, { cause: error }));
     });
+    let graceTimer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      // The step is over when the child is: whatever it left running in its group goes too.
+      kill();
+      graceTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, CLOSE_GRACE_MS);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ code, signal, timedOut, aborted, stdout: stdout.text(), stderr: stderr.text(), durationMs: Date.now() - started });
     });

@@ -3,15 +3,23 @@
  * always after `--` and ref names checked with `git check-ref-format`, so no value can be read as
  * an option. Paths given to `add` and `commit` are checked against the envelopes in force first.
  *
- *   diff_stat  what changed against HEAD (untracked files included, the engine's files left out)
+ *   diff_stat  what changed against HEAD (untracked files included, the engine's files left out),
+ *              with each path's blob id (`blobs`; null for a deleted file), so a review packet
+ *              can bind the exact bytes the council reviewed
  *   status     the same list; expect_clean: true fails the step when anything is left
  *   branch     name: switch to the branch, creating it at HEAD if it does not exist (free text
  *              is made a ref name: lower case, runs of other characters become `-`)
  *   checkout   ref: switch to an existing branch or commit; or paths: restore them from HEAD
  *   add        paths: stage exactly these
  *   commit     message, author? ("Name <email>"), branch?, paths: commit exactly these paths
- *              (on `branch`, made first if given); fails if anything else would be committed
+ *              (on `branch`, made first if given); fails if anything else would be committed;
+ *              expected_blobs? ({ path: blob id | null }, a review packet's artifact_hashes):
+ *              refuses to commit a staged file whose bytes are not the ones reviewed
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnvelopeViolation } from '../core/governance-errors.ts';
 import { git } from './run-git.ts';
 import { requireAccess, type ToolContext } from './tool.ts';
 
@@ -33,10 +41,51 @@ export function changedFiles(context: ToolContext): ChangedFile[] {
     .map((field) => ({ status: field.slice(0, 2), path: field.slice(3) }));
 }
 
-export function diffStat(_params: Record<string, unknown>, context: ToolContext): { files: ChangedFile[]; paths: string[]; stat: string } {
+export function diffStat(_params: Record<string, unknown>, context: ToolContext): { files: ChangedFile[]; paths: string[]; stat: string; blobs: Record<string, string | null> } {
   const files = changedFiles(context);
   const stat = files.map((file) => `${file.status} ${file.path}`).join('\n');
-  return { files, paths: files.map((file) => file.path), stat };
+  return { files, paths: files.map((file) => file.path), stat, blobs: workTreeBlobs(context.repo_root, files) };
+}
+
+/** Each file's blob id as `git add` would store it (filters and attributes applied), through a scratch index; null for a deleted one. */
+function workTreeBlobs(repoRoot: string, files: readonly ChangedFile[]): Record<string, string | null> {
+  const blobs: Record<string, string | null> = {};
+  const present = files.filter((file) => !file.status.includes('D')).map((file) => file.path);
+  for (const file of files) blobs[file.path] = null;
+  if (present.length === 0) return blobs;
+  const scratch = mkdtempSync(join(tmpdir(), 'lifeos-blobs-'));
+  try {
+    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+    git(repoRoot, ['update-index', '--add', '-z', '--stdin'], env, `${present.join('\0')}\0`);
+    for (const [path, blob] of stagedBlobs(repoRoot, present, env)) blobs[path] = blob;
+    return blobs;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Path -> blob id of what the index (or `env`'s index) holds for these paths. */
+function stagedBlobs(repoRoot: string, paths: readonly string[], env?: NodeJS.ProcessEnv): Map<string, string> {
+  const out = git(repoRoot, ['ls-files', '--stage', '-z', '--', ...paths.map((path) => `:(literal)${path}`)], env);
+  const blobs = new Map<string, string>();
+  for (const entry of out.split('\0').filter(Boolean)) {
+    // "<mode> <blob> <stage>\t<path>"
+    const tab = entry.indexOf('\t');
+    blobs.set(entry.slice(tab + 1), entry.slice(0, tab).split(' ')[1] as string);
+  }
+  return blobs;
+}
+
+/** The staged content must be the reviewed content, path by path (a file changed after the review is refused). */
+function requireReviewedBlobs(repoRoot: string, expected: unknown): void {
+  if (expected === undefined || expected === null) return;
+  if (typeof expected !== 'object' || Array.isArray(expected)) throw new TypeError('commit: expected_blobs must be a map of path to blob id (a review packet\'s artifact_hashes)');
+  const entries = Object.entries(expected as Record<string, unknown>);
+  const staged = stagedBlobs(repoRoot, entries.map(([path]) => path));
+  const differ = entries.filter(([path, blob]) => (staged.get(path) ?? null) !== blob).map(([path, blob]) => `${path} (reviewed ${blob === null ? 'as deleted' : String(blob).slice(0, 12)}, staged ${staged.get(path)?.slice(0, 12) ?? 'nothing'})`);
+  if (differ.length > 0) {
+    throw new EnvelopeViolation(differ[0] as string, 'write', `commit: the staged content is not what the output review saw: ${differ.join(', ')}; nothing was committed`, { expected, staged: Object.fromEntries(staged) });
+  }
 }
 
 export function status(params: Record<string, unknown>, context: ToolContext): { clean: boolean; files: ChangedFile[] } {
@@ -81,6 +130,7 @@ export function commit(params: Record<string, unknown>, context: ToolContext): {
   const staged = git(context.repo_root, ['diff', '--cached', '--name-only', '-z', '--no-renames']).split('\0').filter(Boolean);
   const extra = staged.filter((path) => !paths.includes(path));
   if (extra.length > 0) throw new Error(`commit: the index holds files outside the commit's paths: ${extra.join(', ')}; only the listed artifacts may be committed`);
+  requireReviewedBlobs(context.repo_root, params.expected_blobs);
   const identity = committer(context.repo_root);
   const author = typeof params.author === 'string' && params.author.trim() !== '' ? params.author.trim() : `${identity.name} <${identity.email}>`;
   git(context.repo_root, ['commit', '--quiet', '--no-verify', `--author=${author}`, '-m', message, '--', ...paths], {

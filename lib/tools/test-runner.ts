@@ -4,6 +4,9 @@
  * A failing run is retried once (flaky tests are common and cheap to rule out); a failure after
  * the retry escalates to the CEO (spec §5.5 "Test failure after retry"), with both outputs as
  * evidence. `on_fail: report` returns the failure instead, for missions that handle it.
+ * The tests run code the builder just wrote: in the sandbox (tools/sandbox.ts) they may write
+ * only the repository's work tree (its `.git` and the engine's folders stay read-only), and the
+ * engine's diff gate then checks every path they changed against the builder policy.
  *
  *   action   run
  *   command  argument vector, e.g. [npm, test] (default [pytest]); never a shell string
@@ -11,7 +14,9 @@
  *   retries  extra attempts after a failure (default 1)
  */
 import { EscalationRequired } from '../core/run-errors.ts';
+import { join } from 'node:path';
 import { runProcess, type ProcessResult } from './child-process.ts';
+import { confine } from './sandbox.ts';
 import type { ToolContext } from './tool.ts';
 
 export const DEFAULT_TEST_COMMAND: readonly string[] = ['pytest'];
@@ -25,6 +30,8 @@ export interface TestResult {
   attempts: number;
   timed_out: boolean;
   output_tail: string;
+  /** Whether the tests ran in the sandbox. */
+  sandboxed: boolean;
 }
 
 export async function runTests(params: Record<string, unknown>, context: ToolContext): Promise<TestResult> {
@@ -33,10 +40,13 @@ export async function runTests(params: Record<string, unknown>, context: ToolCon
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new TypeError('timeout_seconds must be a positive number');
   const retries = params.retries === undefined ? 1 : Number(params.retries);
   if (!Number.isInteger(retries) || retries < 0) throw new TypeError('retries must be a whole number, 0 or more');
-  const [program, ...args] = command as [string, ...string[]];
+  const [name, ...rest] = command as [string, ...string[]];
+  const root = context.repo_root;
+  const readOnly = [join(root, '.git'), ...context.engine_paths.map((path) => join(root, path))];
+  const { program, args, sandboxed } = confine(name, rest, { writable: [root], readOnly, cwd: root }, context.sandbox);
   const outputs: ProcessResult[] = [];
   for (let attempt = 0; attempt <= retries; attempt += 1) {
-    const result = await runProcess(program, args, { cwd: context.repo_root, timeoutMs: timeoutSeconds * 1000, signal: context.signal, env: { CI: 'true' } });
+    const result = await runProcess(program, args, { cwd: root, timeoutMs: timeoutSeconds * 1000, signal: context.signal, envPolicy: context.child_env, env: { CI: 'true', ...(sandboxed ? { TMPDIR: '/tmp' } : {}) } });
     if (result.aborted) throw new Error(`tests stopped: the step was cancelled`);
     outputs.push(result);
     if (result.code === 0) break;
@@ -49,6 +59,7 @@ export async function runTests(params: Record<string, unknown>, context: ToolCon
     attempts: outputs.length,
     timed_out: last.timedOut,
     output_tail: outputTail(last),
+    sandboxed,
   };
   if (!report.passed && params.on_fail !== 'report') {
     const why = last.timedOut ? `timed out after ${timeoutSeconds} s` : `exited with ${last.code ?? last.signal}`;

@@ -9,7 +9,7 @@ import type { AccessOperation, PathAccessResult } from '../governance/envelope.t
 import { validateInChain } from '../governance/step-guards.ts';
 import type { OperationContext } from '../operations/handler.ts';
 
-export type ToolContext = Pick<OperationContext, 'repo_root' | 'envelopes' | 'protected_paths' | 'exclude_pathspecs' | 'signal' | 'run_id' | 'mission_type' | 'node_id'>;
+export type ToolContext = Pick<OperationContext, 'repo_root' | 'envelopes' | 'protected_paths' | 'exclude_pathspecs' | 'signal' | 'run_id' | 'mission_type' | 'node_id' | 'engine_paths' | 'sandbox' | 'child_env'>;
 
 export type ToolAction = (params: Record<string, unknown>, context: ToolContext) => unknown;
 

@@ -20,7 +20,7 @@ const sampleInputs: Record<string, Record<string, unknown>> = {
   design: { task_spec: 'Add docs', context_refs: ['README.md'] },
   review: { subject_packet: { summary: 's' }, review_type: 'build_review' },
   build: { build_packet: { payload: { scope: ['docs/'] } }, approval: { verdict: 'approved' } },
-  steward: { review_packet: { mission_name: 'm', summary: 's', payload: { artifacts_produced: ['a.md'] } }, approval: { verdict: 'approved' }, task: 'Add docs' },
+  steward: { review_packet: { mission_name: 'm', summary: 's', payload: { artifacts_produced: ['a.md'], artifact_hashes: { 'a.md': 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391' } } }, approval: { verdict: 'approved' }, task: 'Add docs' },
   autonomous_build_cycle: { task_spec: 'Add docs', context_refs: [] },
 };
 

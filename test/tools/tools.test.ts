@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
 import { EscalationRequired } from '../../lib/core/run-errors.ts';
-import { DEFAULT_RUN_PATHS, excludePathspecs } from '../../lib/runtime/run-paths.ts';
+import { DEFAULT_RUN_PATHS, engineFiles, excludePathspecs } from '../../lib/runtime/run-paths.ts';
+import { DEFAULT_SANDBOX } from '../../lib/tools/sandbox.ts';
 import { executeBuild } from '../../lib/tools/coding-agent.ts';
 import { readFiles, updateState, writeFiles } from '../../lib/tools/filesystem.ts';
 import { add, commit, diffStat, status } from '../../lib/tools/git.ts';
@@ -15,8 +16,21 @@ import type { Envelope } from '../../lib/core/types.ts';
 import { git, makeRepo, repoFingerprint } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
-function context(repo: string, envelopes: Envelope[] = []): ToolContext {
-  return { repo_root: repo, envelopes, protected_paths: [], exclude_pathspecs: excludePathspecs(DEFAULT_RUN_PATHS), signal: new AbortController().signal, run_id: `sha256:${'0'.repeat(64)}`, mission_type: 'test', node_id: 'step' };
+function context(repo: string, envelopes: Envelope[] = [], extra: Partial<ToolContext> = {}): ToolContext {
+  return {
+    repo_root: repo,
+    envelopes,
+    protected_paths: [],
+    exclude_pathspecs: excludePathspecs(DEFAULT_RUN_PATHS),
+    engine_paths: engineFiles(DEFAULT_RUN_PATHS).map((file) => file.path),
+    signal: new AbortController().signal,
+    run_id: `sha256:${'0'.repeat(64)}`,
+    mission_type: 'test',
+    node_id: 'step',
+    sandbox: DEFAULT_SANDBOX,
+    child_env: {},
+    ...extra,
+  };
 }
 
 test('read_files returns contents inside the envelope, refuses a file over max_file_bytes with its size, and a denied path', () => {
@@ -85,19 +99,15 @@ test('coding_agent: the agent works in its own worktree; its change is applied o
   const applied = await executeBuild({ command: [agent], instruction: { summary: 'bump' } }, context(repo, [{ allowed_paths: ['src/**', 'docs/**'] }]));
   assert.equal(applied.changed.map((c) => c.path).sort(), ['docs/notes.md', 'src/app.txt']);
   assert.is(readFileSync(join(repo, 'src/app.txt'), 'utf8'), 'v2\n');
-  assert.is(git(repo, 'worktree', 'list').trim().split('\n').length, 1, 'the worktree is removed');
+  assert.is(git(repo, 'worktree', 'list').trim().split('\n').length, 1, 'no worktree of the repository is used');
 
   const clean = makeRepo({ 'src/app.txt': 'v1\n' });
   const before = repoFingerprint(clean);
-  process.env.WRITE_PROTECTED = '1';
-  try {
-    await rejects(
-      () => executeBuild({ command: [agent] }, context(clean, [{ allowed_paths: ['src/**', 'docs/**', 'config/**'] }])),
-      (error) => error instanceof EnvelopeViolation && /config\/models\.yaml/.test(error.message),
-    );
-  } finally {
-    delete process.env.WRITE_PROTECTED;
-  }
+  // The agent sees the variable only because the host passes it by name.
+  await rejects(
+    () => executeBuild({ command: [agent] }, context(clean, [{ allowed_paths: ['src/**', 'docs/**', 'config/**'] }], { child_env: { set: { WRITE_PROTECTED: '1' } } })),
+    (error) => error instanceof EnvelopeViolation && /config\/models\.yaml/.test(error.message),
+  );
   assert.is(repoFingerprint(clean), before, 'nothing applied');
   assert.not.ok(existsSync(join(clean, 'docs')));
 });

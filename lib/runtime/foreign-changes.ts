@@ -1,0 +1,76 @@
+/**
+ * The repository-state lock (spec §5.6.3): the engine knows the state it left after each step,
+ * so any other difference was made by someone else (a person editing while a model call is in
+ * flight, another tool, an undeclared write). Such changes are someone's work: the run halts and
+ * escalates with the list, and when it rolls back it undoes only its own changes, path by path,
+ * leaving every foreign change (and any path both touched) exactly as found.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { changedEntries, git, restoreRefs, stateHash, type RepoSnapshot } from './git-state.ts';
+
+export interface ForeignChanges {
+  /** Work-tree paths that differ from the state the run left. */
+  paths: Array<{ path: string; deleted: boolean }>;
+  /** HEAD or the branch it names moved. */
+  refs_moved: boolean;
+  /** The index differs. */
+  index_changed: boolean;
+}
+
+/** What differs between the state the run left and the state found; null when nothing does. */
+export function foreignChanges(repoRoot: string, left: RepoSnapshot, found: RepoSnapshot): ForeignChanges | null {
+  if (stateHash(left) === stateHash(found)) return null;
+  return {
+    paths: changedEntries(repoRoot, left, found),
+    refs_moved: left.head !== found.head || left.ref !== found.ref,
+    index_changed: left.index_tree !== found.index_tree,
+  };
+}
+
+/** One line for messages: the first few paths, and whether refs or the index moved. */
+export function describeForeign(changes: ForeignChanges): string {
+  const shown = changes.paths.slice(0, 5).map((c) => `${c.deleted ? 'deleted ' : ''}${c.path}`);
+  if (changes.paths.length > 5) shown.push(`and ${changes.paths.length - 5} more`);
+  if (changes.refs_moved) shown.push('HEAD or its branch moved');
+  if (changes.index_changed && changes.paths.length === 0) shown.push('the index changed');
+  return shown.join(', ');
+}
+
+export interface OwnUndo {
+  /** The run's own paths put back as the baseline had them. */
+  restored: string[];
+  /** The run's own paths left alone because someone else changed them too. */
+  kept: string[];
+  /** Whether the refs and index were put back (only when nobody else moved them). */
+  refs_restored: boolean;
+  index_restored: boolean;
+}
+
+/**
+ * Undo the run's changes (baseline -> the state it left) without touching foreign ones: each of
+ * the run's paths that nobody else changed goes back to its baseline content (or is removed, if
+ * the run added it); refs and index go back only if nobody else moved them.
+ */
+export function undoOwnChanges(repoRoot: string, baseline: RepoSnapshot, left: RepoSnapshot, foreign: ForeignChanges): OwnUndo {
+  const theirs = new Set(foreign.paths.map((c) => c.path));
+  const own = ownEntries(repoRoot, baseline, left);
+  const undo = own.filter((entry) => !theirs.has(entry.path));
+  const fromBaseline = undo.filter((entry) => entry.status !== 'A').map((entry) => `:(literal)${entry.path}`);
+  if (fromBaseline.length > 0) git(repoRoot, ['restore', `--source=${baseline.worktree_tree}`, '--worktree', '--', ...fromBaseline]);
+  for (const entry of undo) if (entry.status === 'A') rmSync(join(repoRoot, entry.path), { force: true });
+  const refsRestored = !foreign.refs_moved;
+  if (refsRestored) restoreRefs(repoRoot, baseline);
+  const indexRestored = !foreign.index_changed;
+  if (indexRestored) git(repoRoot, ['read-tree', baseline.index_tree]);
+  return { restored: undo.map((e) => e.path), kept: own.filter((e) => theirs.has(e.path)).map((e) => e.path), refs_restored: refsRestored, index_restored: indexRestored };
+}
+
+/** The run's own work-tree changes with git's status letter (A added, M modified, D deleted, T type changed). */
+function ownEntries(repoRoot: string, baseline: RepoSnapshot, left: RepoSnapshot): Array<{ path: string; status: string }> {
+  if (baseline.worktree_tree === left.worktree_tree) return [];
+  const fields = git(repoRoot, ['diff-tree', '-r', '--name-status', '-z', '--no-renames', baseline.worktree_tree, left.worktree_tree]).split('\0').filter(Boolean);
+  const entries: Array<{ path: string; status: string }> = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) entries.push({ status: fields[i] as string, path: fields[i + 1] as string });
+  return entries;
+}
