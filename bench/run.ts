@@ -12,6 +12,8 @@
  *   7. the offline demo cycle (examples/hello-cycle, replay, in process): wall time, and the
  *      share spent inside the library, taken as this process's CPU time over the wall time (the
  *      rest is waiting for git and the test run, which are child processes).
+ *   8. the sandbox's cost per test run: the same small command (`node -e ""`) through the test
+ *      runner's process path, with bubblewrap and without (skipped where bwrap cannot run).
  *
  * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
  * on shared machines are noisy, so targets are read by people, not by unit tests).
@@ -31,6 +33,8 @@ import { validatePathAccess } from '../lib/governance/envelope.ts';
 import { JournalWriter, runDirName, verifyJournal } from '../lib/runtime/journal.ts';
 import { runMission } from '../lib/runtime/runner.ts';
 import { initRepository } from '../lib/runtime/init-repository.ts';
+import { runProcess } from '../lib/tools/child-process.ts';
+import { confine, sandboxAvailability } from '../lib/tools/sandbox.ts';
 import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../examples/hello-cycle/hello-repo.mjs';
 
@@ -201,6 +205,30 @@ for (let i = 0; i < (quick ? 1 : 3); i++) {
 }
 results.push({ name: 'demo build cycle (replay, 57 operations), wall time', value: `${median(cycleWalls).toFixed(0)} ms`, target: '', ok: true });
 results.push({ name: 'demo build cycle, share inside the library (own CPU / wall)', value: `${(median(cycleShares) * 100).toFixed(0)}%`, target: '', ok: true });
+
+// 8. The sandbox's cost per test run.
+const availability = sandboxAvailability();
+if (availability.ok) {
+  const sandboxRepo = mkdtempSync(join(tmpdir(), 'lifeos-sandbox-bench-'));
+  const perRun = async (mode: 'auto' | 'off'): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < (quick ? 5 : 15); i++) {
+      const { program, args } = confine(process.execPath, ['-e', ''], { writable: [sandboxRepo], readOnly: [], cwd: sandboxRepo }, { mode });
+      const start = performance.now();
+      const result = await runProcess(program, args, { cwd: sandboxRepo, timeoutMs: 30_000 });
+      if (result.code !== 0) throw new Error(`sandbox bench: ${result.stderr}`);
+      times.push(performance.now() - start);
+    }
+    return median(times);
+  };
+  const plain = await perRun('off');
+  const boxed = await perRun('auto');
+  results.push({ name: 'test command `node -e ""`, without the sandbox (median)', value: `${plain.toFixed(1)} ms`, target: '', ok: true });
+  results.push({ name: 'the same in the bubblewrap sandbox (median)', value: `${boxed.toFixed(1)} ms`, target: '', ok: true });
+  results.push({ name: 'sandbox cost per test run', value: `${(boxed - plain).toFixed(1)} ms`, target: '', ok: true });
+} else {
+  results.push({ name: `sandbox cost per test run (skipped: ${availability.reason})`, value: '-', target: '', ok: true });
+}
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);

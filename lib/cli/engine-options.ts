@@ -22,6 +22,10 @@ export const ENGINE_ARGS = {
   'llm-base-url': { type: 'string' },
   'no-fsync': { type: 'boolean' },
   store: { type: 'string' },
+  sandbox: { type: 'string' },
+  'sandbox-writable': { type: 'string', multiple: true },
+  'child-env': { type: 'string', multiple: true },
+  surface: { type: 'string', multiple: true },
   format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -36,6 +40,15 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
   --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
   --store BACKEND      lowdb | sqlite: the state store to use or create in .lifeos/ (default:
                        the one that exists, else lowdb)
+  --sandbox MODE        auto | required | off: confine the coding agent and the test command
+                       with bubblewrap (default: auto, which warns once when bwrap cannot run;
+                       required refuses to start without it)
+  --sandbox-writable DIR  a folder the coding agent may write besides its tree, e.g. its own
+                       state folder (repeatable)
+  --child-env NAME     pass this environment variable to the agent and the tests (repeatable;
+                       by default they get PATH, HOME, locale and terminal, never keys)
+  --surface PATTERN    a governance surface pattern besides the built-in ones, e.g. 'missions/**'
+                       (repeatable; the baseline must list what it matches)
   --format text|json   output format (default: text, with progress lines)
   -h, --help           show this help`;
 
@@ -47,6 +60,10 @@ export interface EngineArgValues {
   'llm-base-url'?: string;
   'no-fsync'?: boolean;
   store?: string;
+  sandbox?: string;
+  'sandbox-writable'?: string[];
+  'child-env'?: string[];
+  surface?: string[];
 }
 
 export async function engineOptions(values: EngineArgValues, io: CliIO): Promise<Required<Pick<EngineOptions, 'repoRoot' | 'handlers' | 'registry' | 'fsync'>> & EngineOptions> {
@@ -58,6 +75,9 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
   return {
     repoRoot,
     ...(values.store === undefined ? {} : { store: storeBackend(values.store) }),
+    ...sandboxOptions(values),
+    ...(values['child-env'] ? { childEnv: { allow: values['child-env'] } } : {}),
+    ...(values.surface ? { governanceSurfaces: values.surface } : {}),
     handlers,
     registry: registryWithMissionDirs(values.missions, io, base),
     fsync: values['no-fsync'] !== true,
@@ -74,6 +94,14 @@ export function repositoryOption(value: string | undefined): string {
   } catch (error) {
     throw new UsageError(`${value ?? '.'} is not inside a git work tree (${(error as Error).message.trim()})`);
   }
+}
+
+/** `--sandbox MODE` and `--sandbox-writable DIR`. */
+function sandboxOptions(values: EngineArgValues): Pick<EngineOptions, 'sandbox'> {
+  const mode = values.sandbox ?? 'auto';
+  if (mode !== 'auto' && mode !== 'required' && mode !== 'off') throw new UsageError(`--sandbox must be auto, required or off; got "${mode}"`);
+  if (values.sandbox === undefined && !values['sandbox-writable']) return {};
+  return { sandbox: { mode, ...(values['sandbox-writable'] ? { writable: values['sandbox-writable'].map((dir) => resolve(dir)) } : {}) } };
 }
 
 /** `--store BACKEND`. */

@@ -77,7 +77,7 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
   };
   const deny = (decidedBy: string, reason: string): PathAccessResult => ({ allowed: false, reason, evidence: { ...evidence, decided_by: decidedBy } });
 
-  const normal = normalisePath(requestedPath, root);
+  const normal = normalisePath(throughRoot(requestedPath, options.repoRoot, root), root);
   if (!normal.ok) return deny('normalise', normal.reason);
   evidence.normalized = normal.path;
   const writes = WRITES.has(operation);
@@ -148,6 +148,16 @@ function protectedSet(extra: readonly string[] = []): ProtectedPaths {
     protectedSets.set(key, set);
   }
   return set;
+}
+
+/**
+ * An absolute request given through the root as the host named it (`~/src/docs/a.md` with the
+ * repository opened as `~/src`, a symlink to `/data/src`) is taken relative to the real root.
+ */
+function throughRoot(requested: string, given: string, root: string): string {
+  if (typeof requested !== 'string' || !requested.startsWith('/') || given === root) return requested;
+  const prefix = given.replace(/\/+$/, '');
+  return requested === prefix || requested.startsWith(`${prefix}/`) ? `${root}${requested.slice(prefix.length)}` : requested;
 }
 
 function realRoot(repoRoot: string): string {

@@ -166,6 +166,8 @@ export class RunEngine {
   private lastState: RepoSnapshot | undefined;
   /** The repository's builder policy (config/envelope_policy.yaml), read once the surfaces are verified. */
   private policy: Envelope[] = [];
+  /** Git's protected parts (and the lock) as the run last left them: nothing may change them between writing steps. */
+  private settled: ProtectedCapture | undefined;
   private readonly runSignal: AbortSignal;
   // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
   // a handler waits for the signal.
@@ -255,6 +257,7 @@ export class RunEngine {
       this.checkKillSwitch('before the mission');
       this.checkGovernance();
       this.policy = builderPolicy(this.env.repoRoot);
+      this.settled = captureProtected(this.env.repoRoot, this.env.paths);
       this.spentUsd = this.journal.entries.filter((e) => e.type === 'operation_finished' && e.seq > attempt.started_seq).reduce((sum, e) => sum + reportedCost(e.data.output), 0);
       if (this.env.dailyBudgetUsd !== undefined) this.spentTodayUsd = spentOnDay(this.env.repoRoot, this.env.paths, this.env.now().toISOString().slice(0, 10));
       for (const [index, condition] of this.plan.preconditions.entries()) {
@@ -264,6 +267,7 @@ export class RunEngine {
       }
       for (const node of this.plan.steps) await this.runNode(node);
       const outputs = resolveValue(this.plan.outputs, this.output) as Record<string, unknown>;
+      await this.requireSettled(null, captureProtected(this.env.repoRoot, this.env.paths), 'at the end of the run');
       const final = snapshotRepo(this.env.repoRoot, this.env.paths);
       await this.requireOwnState(null, final, 'at the end of the run');
       this.record('run_finished', { status: 'completed', outputs, final_state: final, final_state_hash: stateHash(final) });
@@ -420,6 +424,7 @@ export class RunEngine {
     const context = this.context(node, operationId, params);
     // Captured after the last journal entry before the handler runs: the journal is protected too.
     const preProtected = node.writes ? captureProtected(this.env.repoRoot, this.env.paths) : null;
+    if (preProtected) await this.requireSettled(node.id, preProtected, `before step ${node.id}`);
     let output: unknown;
     try {
       output = await this.invoke(handler, params, context, node);
@@ -485,9 +490,21 @@ export class RunEngine {
   /** Protected parts (git's and the engine's) a writing step changed, put back at once; their paths. */
   private restoreHidden(node: PlanOperationNode, params: Record<string, unknown>, before: ProtectedCapture): string[] {
     const refsMayMove = node.operation === 'tool_invoke' && params.tool === 'git' && ['branch', 'checkout', 'commit'].includes(String(params.action));
-    const hidden = protectedChanges(before, this.env.repoRoot, this.env.paths, { refsMayMove });
+    const after = captureProtected(this.env.repoRoot, this.env.paths);
+    const hidden = protectedChanges(before, after, { refsMayMove });
     if (hidden.length > 0) restoreProtected(before, hidden, this.env.repoRoot);
+    this.settled = hidden.length > 0 ? captureProtected(this.env.repoRoot, this.env.paths) : after;
     return hidden;
+  }
+
+  /** Git's parts and the lock must be as the last writing step left them (a read-only step changed them otherwise): put back, and halt. */
+  private async requireSettled(nodeId: string | null, now: ProtectedCapture, when: string): Promise<void> {
+    if (!this.settled) return;
+    const changed = protectedChanges(this.settled, now, { gitOnly: true });
+    if (changed.length === 0) return;
+    restoreProtected(this.settled, changed, this.env.repoRoot);
+    const reason = `envelope violation ${when}: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (and ${changed.length - 3} more)` : ''} changed outside any writing step (git's configuration, hooks or refs are protected); put back`;
+    throw new GovernanceHalt(nodeId, await this.escalate(nodeId, reason, 'critical', { protected_changed: changed }));
   }
 
   /**

@@ -8,7 +8,9 @@
  * are put back from the capture; the engine's evidence is left as found, for the escalation.
  *
  * HEAD and refs may move in steps that commit or switch branches (the git tool's branch,
- * checkout and commit): `refsMayMove` leaves them out of the comparison for those.
+ * checkout and commit): `refsMayMove` leaves them out of the comparison for those. Between
+ * writing steps (`gitOnly`), git's parts and the lock must not change at all: a read-only step
+ * has no business there, and the engine itself writes only its journals and store meanwhile.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -39,14 +41,15 @@ export function captureProtected(repoRoot: string, paths: RunPaths): ProtectedCa
   return capture;
 }
 
-/** The protected paths that differ from the capture (added, changed or removed). */
-export function protectedChanges(before: ProtectedCapture, repoRoot: string, paths: RunPaths, options: { refsMayMove?: boolean } = {}): string[] {
-  const after = captureProtected(repoRoot, paths).prints;
+/** The protected paths that differ between two captures (added, changed or removed). */
+export function protectedChanges(before: ProtectedCapture, after: ProtectedCapture, options: { refsMayMove?: boolean; gitOnly?: boolean } = {}): string[] {
   const changed = new Set<string>();
-  for (const [path, print] of after) if (before.prints.get(path) !== print) changed.add(path);
-  for (const path of before.prints.keys()) if (!after.has(path)) changed.add(path);
-  const counted = options.refsMayMove ? [...changed].filter((path) => !REF_PARTS.some((part) => path === part || path.startsWith(part))) : [...changed];
-  return counted.sort();
+  for (const [path, print] of after.prints) if (before.prints.get(path) !== print) changed.add(path);
+  for (const path of before.prints.keys()) if (!after.prints.has(path)) changed.add(path);
+  return [...changed]
+    .filter((path) => !options.gitOnly || before.saved.has(path) || after.saved.has(path))
+    .filter((path) => !options.refsMayMove || !REF_PARTS.some((part) => path === part || path.startsWith(part)))
+    .sort();
 }
 
 /** Put the changed parts back as captured: git's and the lock (the evidence folders are the engine's own and stay as found). */

@@ -6,7 +6,9 @@
  * to a cap so a chatty command cannot exhaust memory. The tail is what is kept: it is where test
  * runners print their summary.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { childEnvironment, type ChildEnvPolicy } from './child-env.ts';
 
 export interface ProcessOptions {
@@ -17,6 +19,8 @@ export interface ProcessOptions {
   envPolicy?: ChildEnvPolicy;
   /** Values set for this child on top (PWD is always the cwd). */
   env?: Readonly<Record<string, string>>;
+  /** A file the child reads as its standard input (default: none, /dev/null). */
+  stdinFile?: string;
   /** Bytes of stdout and of stderr kept (the last ones); default 64 KiB each. */
   maxOutputBytes?: number;
 }
@@ -39,14 +43,16 @@ const CLOSE_GRACE_MS = 2000;
 export function runProcess(command: string, args: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
   const started = Date.now();
   const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-  return new Promise((resolve, reject) => {
+  // A file, never a pipe left open: an agent that reads its input to the end (OpenCode) gets EOF.
+  const stdin = options.stdinFile === undefined ? 'ignore' : openSync(options.stdinFile, 'r');
+  return new Promise<ProcessResult>((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: childEnvironment(options.envPolicy, { ...options.env, PWD: options.cwd }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe'],
       // Its own process group, so a timeout kills what it started too (npm -> node -> workers).
       detached: true,
-    });
+    }) as ChildProcessByStdio<null, Readable, Readable>;
     const stdout = tail(cap);
     const stderr = tail(cap);
     let timedOut = false;
@@ -89,6 +95,8 @@ export function runProcess(command: string, args: readonly string[], options: Pr
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ code, signal, timedOut, aborted, stdout: stdout.text(), stderr: stderr.text(), durationMs: Date.now() - started });
     });
+  }).finally(() => {
+    if (typeof stdin === 'number') closeSync(stdin);
   });
 }
 

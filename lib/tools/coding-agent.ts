@@ -10,10 +10,12 @@
  * whole process group is killed when it exits.
  *
  *   action       execute_build
- *   instruction  the BUILD_PACKET (written byte-exact to a file the agent is given)
+ *   instruction  the BUILD_PACKET: written byte-exact to a file, which is the agent's standard
+ *                input (OpenCode appends its stdin to the message unchanged; its --file
+ *                attachments arrive line-numbered and cut at 2000 characters a line)
  *   command      argument vector; placeholders {instruction} (alias {prompt}: a short request to
- *                implement the attached packet), {packet_file} and {worktree} are substituted in
- *                argv only, never inside the packet (default: DEFAULT_AGENT_COMMAND)
+ *                implement the packet), {packet_file} and {worktree} are substituted in argv
+ *                only, never inside the packet (default: DEFAULT_AGENT_COMMAND)
  *   timeout_seconds  default 1800
  */
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,10 +31,10 @@ import type { ToolContext } from './tool.ts';
 
 export type { AgentChange };
 
-export const DEFAULT_AGENT_COMMAND: readonly string[] = ['opencode', 'run', '--dir', '{worktree}', '{instruction}', '--file', '{packet_file}'];
+export const DEFAULT_AGENT_COMMAND: readonly string[] = ['opencode', 'run', '--dir', '{worktree}', '{instruction}'];
 
 export const AGENT_INSTRUCTION =
-  'Implement the BUILD_PACKET in the attached file build_packet.json, in the current directory. Change only the paths its payload.scope allows. Do not commit and do not ask questions.';
+  'Implement the BUILD_PACKET below (JSON) in the current directory. Change only the paths its payload.scope allows. Do not commit and do not ask questions.';
 
 const PACKET_FILE = 'build_packet.json';
 const TAIL_CHARS = 4000;
@@ -56,7 +58,7 @@ export async function executeBuild(params: Record<string, unknown>, context: Too
     const values: Record<string, string> = { instruction: AGENT_INSTRUCTION, prompt: AGENT_INSTRUCTION, packet_file: packetFile, worktree: tree.worktree };
     const [name, ...rest] = command.map((part) => substitute(part, values)) as [string, ...string[]];
     const { program, args, sandboxed } = confine(name, rest, { writable: [tree.worktree], readOnly: [packetFile, tree.objects], cwd: tree.worktree }, context.sandbox);
-    const result = await runProcess(program, args, { cwd: tree.worktree, timeoutMs: timeoutSeconds * 1000, signal: context.signal, envPolicy: context.child_env, env: sandboxed ? { TMPDIR: '/tmp' } : {} });
+    const result = await runProcess(program, args, { cwd: tree.worktree, timeoutMs: timeoutSeconds * 1000, signal: context.signal, envPolicy: context.child_env, env: sandboxed ? { TMPDIR: '/tmp' } : {}, stdinFile: packetFile });
     const output = stripAnsi(`${result.stdout}\n${result.stderr}`).trim().slice(-TAIL_CHARS);
     if (result.aborted) throw new Error(`the coding agent (${name}) was stopped: the step was cancelled`);
     if (result.code !== 0) throw new Error(`the coding agent (${name}) ${result.timedOut ? `timed out after ${timeoutSeconds} s` : `exited with ${result.code ?? result.signal}`}: ${output.slice(-1000)}`);

@@ -38,8 +38,11 @@ let warned = false;
 export function sandboxAvailability(): { ok: true; path: string } | { ok: false; reason: string } {
   if (probed) return probed;
   if (process.platform !== 'linux') return (probed = { ok: false, reason: `bubblewrap is Linux-only (this is ${process.platform})` });
-  const path = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'].find((candidate) => existsSync(candidate));
-  if (!path) return (probed = { ok: false, reason: 'bwrap (bubblewrap) is not installed; install it (apt-get install bubblewrap) or set sandbox: off' });
+  // LIFEOS_BWRAP names the binary (an empty value: none), for hosts that keep it elsewhere.
+  const override = process.env.LIFEOS_BWRAP;
+  const candidates = override === undefined ? ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'] : override === '' ? [] : [override];
+  const path = candidates.find((candidate) => existsSync(candidate));
+  if (!path) return (probed = { ok: false, reason: `bwrap (bubblewrap) is not installed${override ? ` at ${override} (LIFEOS_BWRAP)` : ''}; install it (apt-get install bubblewrap) or choose sandbox: off` });
   try {
     execFileSync(path, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--', 'true'], { stdio: 'pipe', timeout: 10_000 });
   } catch (error) {

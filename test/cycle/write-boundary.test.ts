@@ -35,10 +35,10 @@ async function inHelloRepo(body: (repo: string, parent: string) => Promise<void>
 }
 
 /** Run the cycle in record mode against the scripted model; `onCall` acts while a call is in flight. */
-async function cycle(repo: string, scenario: string, onCall?: (role: string, count: number) => void): Promise<MissionResult> {
+async function cycle(repo: string, scenario: string, onCall?: (role: string, count: number) => void, extraInputs: Record<string, unknown> = {}): Promise<MissionResult> {
   const model = await startScriptedModel(scenario, onCall ? { onCall } : {});
   try {
-    return await runMission('autonomous_build_cycle', { repoRoot: repo, mode: 'record', inputs, fsync: false, store: false, agent: { baseURL: model.url, apiKey: 'scripted' } });
+    return await runMission('autonomous_build_cycle', { repoRoot: repo, mode: 'record', inputs: { ...inputs, ...extraInputs }, fsync: false, store: false, agent: { baseURL: model.url, apiKey: 'scripted' } });
   } finally {
     await model.close();
   }
@@ -106,6 +106,19 @@ it('finding 2: an edit made during the output review is not committed; the run u
     assert.is(status(repo), 'M README.md');
     assert.is(git(repo, 'rev-parse', 'HEAD'), head);
     assert.is(branches(repo), 'main');
+  });
+});
+
+it('finding 4: a coding agent that leaves a symlink to /etc/hostname beside its real work: nothing is applied, a critical escalation, the repository byte-identical', async () => {
+  await inHelloRepo(async (repo, parent) => {
+    const agent = join(parent, 'agent.sh');
+    writeFileSync(agent, '#!/bin/sh\nmkdir -p src && echo "export const greet = (n) => n;" > src/greet.mjs\nln -s /etc/hostname src/host.txt\n', { mode: 0o755 });
+    const before = repoFingerprint(repo);
+    const result = await cycle(repo, 'happy', undefined, { builder: 'coding_agent', agent_command: [agent] });
+    assert.is(result.status, 'escalated', JSON.stringify(result.error));
+    assert.is(result.escalation?.severity, 'critical');
+    assert.match(result.escalation?.reason ?? '', /src\/host\.txt as a symlink \(links are refused, never followed\); nothing was applied/);
+    assert.is(repoFingerprint(repo), before);
   });
 });
 

@@ -126,11 +126,13 @@ it('passes no model key or token to the agent unless the host names it', async (
   });
 });
 
-it('delivers the packet byte-exact in a file (no argv limit, no substitution inside it); argv carries a short instruction', async () => {
-  await withAgent('cp "$1" src/packet.json\nprintf "%s" "$2" > src/instruction.txt', async (repo, agent) => {
+it('delivers the packet byte-exact on stdin and in a file (no argv limit, no substitution inside it); argv carries a short instruction', async () => {
+  await withAgent('cp "$1" src/packet.json\ncat > src/stdin.json\nprintf "%s" "$2" > src/instruction.txt', async (repo, agent) => {
     const instruction = { summary: 'literal {worktree} and {packet_file} stay as they are', payload: { blob: 'x'.repeat(200 * 1024), quote: '"\\' } };
     await executeBuild({ command: [agent, '{packet_file}', '{instruction}'], instruction }, context(repo));
-    assert.is(readFileSync(join(repo, 'src/packet.json'), 'utf8'), `${JSON.stringify(instruction, null, 2)}\n`);
+    const exact = `${JSON.stringify(instruction, null, 2)}\n`;
+    assert.is(readFileSync(join(repo, 'src/packet.json'), 'utf8'), exact);
+    assert.is(readFileSync(join(repo, 'src/stdin.json'), 'utf8'), exact);
     assert.is(readFileSync(join(repo, 'src/instruction.txt'), 'utf8'), AGENT_INSTRUCTION);
   });
 });

@@ -1,0 +1,212 @@
+// Issue 13, findings 3, 6 and 7, and the environment children get: in-repo missions are
+// protected, the diff gate covers git's HEAD, refs and config and the engine's own state, nothing a
+// step injects into git's config runs, and no child sees a key the host did not pass.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { validatePathAccess } from '../../lib/governance/envelope.ts';
+import type { OperationHandler } from '../../lib/operations/handler.ts';
+import { readJournal } from '../../lib/runtime/journal.ts';
+import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
+import { childEnvironment } from '../../lib/tools/child-env.ts';
+import { DEFAULT_RUN_PATHS, engineFiles, excludePathspecs } from '../../lib/runtime/run-paths.ts';
+import { runTests } from '../../lib/tools/test-runner.ts';
+import { DEFAULT_SANDBOX } from '../../lib/tools/sandbox.ts';
+import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+import { repoRoot as projectRoot } from '../helpers.ts';
+
+/** A host handler (declared writing) that does whatever `act` does to the repository. */
+function hostHandler(act: (repo: string) => void): OperationHandler {
+  return { type: 'host_step', description: 'a host handler (test)', writes: true, compensation: 'fs_restore', idempotent: false, execute: (_params, context) => (act(context.repo_root), { done: true }) };
+}
+
+const MISSION = `mission: host
+version: "1.0"
+inputs: []
+outputs: []
+envelope: { allowed_paths: ["**"] }
+steps:
+  - { id: act, kind: runtime, operation: host_step, params: {} }
+`;
+
+async function run(repo: string, act: (repo: string) => void, extra: Partial<RunOptions> = {}) {
+  const handler = hostHandler(act);
+  return runMission(mission(MISSION, [handler]), { repoRoot: repo, handlers: [handler], fsync: false, store: false, ...extra });
+}
+
+/** A temporary repository, removed after `body` however it ends. */
+async function inRepo(body: (repo: string) => Promise<void>, files?: Record<string, string>): Promise<void> {
+  const repo = makeRepo(files);
+  try {
+    await body(repo);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
+const it = suite('repository guards (issue 13)');
+
+it('finding 3: a mission file inside the repository cannot be rewritten by its own step; its hash is in run_started', async () => {
+  const text = `mission: self_edit
+version: "1.0"
+inputs: []
+outputs: []
+envelope: { allowed_paths: ["**"], max_budget_usd: 5 }
+steps:
+  - { id: raise_budget, kind: runtime, operation: write_file, params: { path: missions/self.yaml, text: "max_budget_usd: 1000000" } }
+`;
+  await inRepo(
+    async (repo) => {
+      const before = repoFingerprint(repo);
+      const result = await runMission(join(repo, 'missions/self.yaml'), { repoRoot: repo, handlers: [writeFileHandler], fsync: false, store: false });
+      assert.is(result.status, 'escalated');
+      assert.is(result.escalation?.severity, 'critical');
+      assert.match(result.escalation?.reason ?? '', /missions\/self\.yaml is protected from modification/);
+      assert.is(repoFingerprint(repo), before);
+      const started = readJournal(result.journalPath).entries.find((e) => e.type === 'run_started');
+      assert.equal(Object.keys(started?.data.mission_files as object), ['missions/self.yaml']);
+    },
+    { 'missions/self.yaml': text },
+  );
+});
+
+it('finding 6: a host handler that moves HEAD and rewrites a branch ref is a breach; HEAD and the ref are put back', async () => {
+  await inRepo(async (repo) => {
+    git(repo, 'branch', 'other');
+    const before = repoFingerprint(repo);
+    const main = git(repo, 'rev-parse', 'main').trim();
+    const result = await run(repo, (root) => {
+      writeFileSync(join(root, '.git/HEAD'), 'ref: refs/heads/other\n');
+      writeFileSync(join(root, '.git/refs/heads/main'), `${'0'.repeat(39)}1\n`);
+    });
+    assert.is(result.status, 'escalated');
+    assert.match(result.escalation?.reason ?? '', /\.git\/HEAD is protected/);
+    assert.match(result.escalation?.reason ?? '', /\.git\/refs\/heads\/main is protected/);
+    assert.is(git(repo, 'rev-parse', 'main').trim(), main);
+    assert.is(repoFingerprint(repo), before);
+  });
+});
+
+for (const [name, inject] of [
+  ['core.fsmonitor', (repo: string, marker: string) => git(repo, 'config', 'core.fsmonitor', `touch ${marker}; false`)],
+  [
+    'a clean filter driver with a .gitattributes that enables it',
+    (repo: string, marker: string) => {
+      git(repo, 'config', 'filter.evil.clean', `sh -c 'touch ${marker}; cat'`);
+      writeFileSync(join(repo, '.gitattributes'), '* filter=evil\n');
+    },
+  ],
+  ['a hook', (repo: string, marker: string) => writeFileSync(join(repo, '.git/hooks/post-commit'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 })],
+] as const) {
+  it(`finding 6: ${name} injected by a step never runs in the engine's git calls; the config is put back`, async () => {
+    await inRepo(async (repo) => {
+      const marker = join(tmpdir(), `lifeos-injected-${process.pid}-${Date.now()}`);
+      const config = readFileSync(join(repo, '.git/config'), 'utf8');
+      const before = repoFingerprint(repo);
+      try {
+        const result = await run(repo, (root) => inject(root, marker));
+        assert.is(result.status, 'escalated');
+        assert.match(result.escalation?.reason ?? '', /\.git\/(config|hooks\/post-commit) is protected/);
+        assert.not.ok(existsSync(marker), 'the injected program ran');
+        assert.is(readFileSync(join(repo, '.git/config'), 'utf8'), config);
+        assert.not.ok(existsSync(join(repo, '.git/hooks/post-commit')));
+        assert.is(repoFingerprint(repo), before);
+      } finally {
+        rmSync(marker, { force: true });
+      }
+    });
+  });
+}
+
+it("finding 6: core.fsmonitor set by a step declared read-only never runs in the next step's snapshot; the run halts and the config is put back", async () => {
+  await inRepo(async (repo) => {
+    const marker = join(tmpdir(), `lifeos-injected-ro-${process.pid}-${Date.now()}`);
+    const config = readFileSync(join(repo, '.git/config'), 'utf8');
+    const sneaky: OperationHandler = { type: 'sneaky', description: 'declared read-only (test)', writes: false, compensation: 'none', idempotent: true, execute: (_p, c) => (git(c.repo_root, 'config', 'core.fsmonitor', `touch ${marker}; false`), {}) };
+    const text = `mission: sneaky
+version: "1.0"
+inputs: []
+outputs: []
+envelope: { allowed_paths: ["**"] }
+steps:
+  - { id: look, kind: runtime, operation: sneaky, params: {} }
+  - { id: write, kind: runtime, operation: write_file, params: { path: docs/a.md, text: hi } }
+`;
+    try {
+      const result = await runMission(mission(text, [sneaky, writeFileHandler]), { repoRoot: repo, handlers: [sneaky, writeFileHandler], fsync: false, store: false });
+      assert.is(result.status, 'escalated');
+      assert.match(result.escalation?.reason ?? '', /before step write: \.git\/config changed outside any writing step/);
+      assert.not.ok(existsSync(marker), 'the injected fsmonitor ran');
+      assert.is(readFileSync(join(repo, '.git/config'), 'utf8'), config);
+    } finally {
+      rmSync(marker, { force: true });
+    }
+  });
+});
+
+it("finding 6: a step that overwrites the engine's own state (store, run lock, evidence) is a breach naming each", async () => {
+  await inRepo(async (repo) => {
+    const result = await run(repo, (root) => {
+      for (const path of ['.lifeos/state.json', 'logs/failed_missions/forged/evidence.json']) {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), '{}');
+      }
+      writeFileSync(join(root, DEFAULT_RUN_PATHS.lock), '{"forged":true}');
+    });
+    assert.is(result.status, 'escalated');
+    const reason = result.escalation?.reason ?? '';
+    for (const path of ['.lifeos/state.json', 'logs/failed_missions/forged/evidence.json', '.lifeos_run_lock']) assert.match(reason.concat(JSON.stringify(result.escalation?.evidence)), path);
+  });
+});
+
+it('finding 7: a repository opened through a symlinked path allows a legitimate write given through that path', () => {
+  const real = makeRepo();
+  const aliasParent = mkdtempSync(join(tmpdir(), 'lifeos-alias-'));
+  try {
+    const alias = join(aliasParent, 'src');
+    symlinkSync(real, alias);
+    const result = validatePathAccess(`${alias}/docs/a.md`, 'write', { allowed_paths: ['docs/**'] }, { repoRoot: alias });
+    assert.ok(result.allowed, result.reason);
+    assert.is(result.evidence.normalized, 'docs/a.md');
+    assert.not.ok(validatePathAccess(`${alias}/../x.md`, 'write', { allowed_paths: ['**'] }, { repoRoot: alias }).allowed);
+  } finally {
+    rmSync(aliasParent, { recursive: true, force: true });
+    rmSync(real, { recursive: true, force: true });
+  }
+});
+
+it('children see no key or token unless the host names it: the test command, and the default environment', async () => {
+  await inRepo(async (repo) => {
+    process.env.OPENROUTER_API_KEY = 'sk-or-v1-issue13-tests-must-not-see';
+    process.env.AWS_SECRET_ACCESS_KEY = 'aws-issue13-tests-must-not-see';
+    try {
+      const context = { repo_root: repo, envelopes: [], protected_paths: [], exclude_pathspecs: excludePathspecs(DEFAULT_RUN_PATHS), engine_paths: engineFiles(DEFAULT_RUN_PATHS).map((f) => f.path), signal: new AbortController().signal, run_id: `sha256:${'0'.repeat(64)}` as const, mission_type: 't', node_id: 'n', sandbox: DEFAULT_SANDBOX, child_env: {} };
+      const seen = await runTests({ command: ['sh', '-c', 'env'] }, context);
+      assert.not.match(seen.output_tail, 'issue13');
+      assert.match(seen.output_tail, /^PATH=/m);
+      const named = await runTests({ command: ['sh', '-c', 'env'] }, { ...context, child_env: { allow: ['OPENROUTER_API_KEY'] } });
+      assert.match(named.output_tail, 'OPENROUTER_API_KEY=sk-or-v1-issue13');
+      assert.equal(Object.keys(childEnvironment()).filter((name) => /KEY|SECRET|TOKEN/.test(name)), []);
+    } finally {
+      delete process.env.OPENROUTER_API_KEY;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
+  });
+});
+
+it('sandbox: required without bubblewrap: `lifeos-mission run` refuses to start and says why (exit 2)', async () => {
+  await inRepo(async (repo) => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'lib/cli/bin.ts'), 'run', 'steward', '--repo', repo, '--sandbox', 'required'], {
+      encoding: 'utf8',
+      cwd: projectRoot,
+      env: { ...process.env, LIFEOS_BWRAP: join(repo, 'no-bwrap-here') },
+    });
+    assert.is(child.status, 2, child.stdout + child.stderr);
+    assert.match(child.stderr, /sandbox: required, but bwrap \(bubblewrap\) is not installed at .*no-bwrap-here \(LIFEOS_BWRAP\); install it \(apt-get install bubblewrap\) or choose sandbox: off/);
+  });
+});
+
+it.run();
