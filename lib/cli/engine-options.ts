@@ -24,6 +24,7 @@ export const ENGINE_ARGS = {
   store: { type: 'string' },
   sandbox: { type: 'string' },
   'sandbox-writable': { type: 'string', multiple: true },
+  'sandbox-readable': { type: 'string', multiple: true },
   'child-env': { type: 'string', multiple: true },
   surface: { type: 'string', multiple: true },
   format: { type: 'string' },
@@ -45,6 +46,8 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
                        required refuses to start without it)
   --sandbox-writable DIR  a folder the coding agent may write besides its tree, e.g. its own
                        state folder (repeatable)
+  --sandbox-readable PATH  a folder or file under /tmp the agent must read (the sandbox's /tmp
+                       is private), e.g. its config (repeatable)
   --child-env NAME     pass this environment variable to the agent and the tests (repeatable;
                        by default they get PATH, HOME, locale and terminal, never keys)
   --surface PATTERN    a governance surface pattern besides the built-in ones, e.g. 'missions/**'
@@ -62,6 +65,7 @@ export interface EngineArgValues {
   store?: string;
   sandbox?: string;
   'sandbox-writable'?: string[];
+  'sandbox-readable'?: string[];
   'child-env'?: string[];
   surface?: string[];
 }
@@ -100,8 +104,10 @@ export function repositoryOption(value: string | undefined): string {
 function sandboxOptions(values: EngineArgValues): Pick<EngineOptions, 'sandbox'> {
   const mode = values.sandbox ?? 'auto';
   if (mode !== 'auto' && mode !== 'required' && mode !== 'off') throw new UsageError(`--sandbox must be auto, required or off; got "${mode}"`);
-  if (values.sandbox === undefined && !values['sandbox-writable']) return {};
-  return { sandbox: { mode, ...(values['sandbox-writable'] ? { writable: values['sandbox-writable'].map((dir) => resolve(dir)) } : {}) } };
+  const writable = values['sandbox-writable']?.map((dir) => resolve(dir));
+  const readable = values['sandbox-readable']?.map((path) => resolve(path));
+  if (values.sandbox === undefined && !writable && !readable) return {};
+  return { sandbox: { mode, ...(writable ? { writable } : {}), ...(readable ? { readable } : {}) } };
 }
 
 /** `--store BACKEND`. */

@@ -25,6 +25,7 @@ import { callLogPath } from '../agents/call-log.ts';
 import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { diffGateViolations, envelopeChains, missionBudget, reportedCost, toolOrRoleProblem } from '../governance/step-guards.ts';
 import { builderPolicy, writeChain } from '../governance/write-policy.ts';
+import { filesHoldingSecrets } from '../governance/secret-scan.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
 import type { ChildEnvPolicy } from '../tools/child-env.ts';
 import type { SandboxSettings } from '../tools/sandbox.ts';
@@ -77,6 +78,8 @@ export interface EngineEnvironment {
   dailyBudgetUsd: number | undefined;
   /** Removes secrets from everything the engine writes or returns. */
   redact: Redact;
+  /** The secret values themselves (the API key, the host's), which no step may write into a file. */
+  secrets: readonly string[];
   /** How builders and tests are confined. */
   sandbox: SandboxSettings;
   /** What child processes may see of the host's environment. */
@@ -172,8 +175,9 @@ export class RunEngine {
   // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
   // a handler waits for the signal.
   private readonly missionTimeout = new AbortController();
-  /** What tools leave out of `git status` (the engine's files); fixed for the run. */
+  /** What tools leave out of `git status` (the engine's files), and those files; fixed for the run. */
   private readonly excludePathspecs: readonly string[];
+  private readonly enginePaths: readonly string[];
   private missionTimer: NodeJS.Timeout | undefined;
   private env: EngineEnvironment;
 
@@ -187,6 +191,7 @@ export class RunEngine {
   ) {
     this.env = env;
     this.excludePathspecs = excludePathspecs(env.paths);
+    this.enginePaths = engineFiles(env.paths).map((file) => file.path);
     this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout.signal]) : this.missionTimeout.signal;
     this.envelopes = envelopeChains(plan);
   }
@@ -497,13 +502,17 @@ export class RunEngine {
     return hidden;
   }
 
-  /** Git's parts and the lock must be as the last writing step left them (a read-only step changed them otherwise): put back, and halt. */
+  /**
+   * Git's parts and the lock must be as the last writing step left them. Between steps, a change
+   * there is a step declared read-only that wrote, or someone else (a new branch, a stash): it is
+   * left as found (it may be someone's work) and the run halts. The engine's own git calls are
+   * hardened, so nothing injected there runs meanwhile.
+   */
   private async requireSettled(nodeId: string | null, now: ProtectedCapture, when: string): Promise<void> {
     if (!this.settled) return;
     const changed = protectedChanges(this.settled, now, { gitOnly: true });
     if (changed.length === 0) return;
-    restoreProtected(this.settled, changed, this.env.repoRoot);
-    const reason = `envelope violation ${when}: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (and ${changed.length - 3} more)` : ''} changed outside any writing step (git's configuration, hooks or refs are protected); put back`;
+    const reason = `envelope violation ${when}: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (and ${changed.length - 3} more)` : ''} changed outside any writing step (git's configuration, hooks and refs are protected); left as found, for a person to look at`;
     throw new GovernanceHalt(nodeId, await this.escalate(nodeId, reason, 'critical', { protected_changed: changed }));
   }
 
@@ -513,14 +522,21 @@ export class RunEngine {
    * undone and the run halts.
    */
   private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot, hidden: readonly string[]): Promise<void> {
-    const violations = diffGateViolations(changedEntries(this.env.repoRoot, pre, post), chain, { repoRoot: this.env.repoRoot, protectedPaths: this.env.protectedPaths });
-    if (violations.length === 0 && hidden.length === 0) return;
-    const reasons = [...hidden.map((path) => `${path} is protected from modification (outside the work tree: git's configuration, hooks or refs, or the engine's own state)`), ...violations.map((v) => v.reason)];
+    // The index too: a path staged without touching the work tree would be committed by the next `git commit`.
+    const changed = uniqueByPath([...changedEntries(this.env.repoRoot, pre, post), ...changedEntries(this.env.repoRoot, pre, post, 'index_tree')]);
+    const violations = diffGateViolations(changed, chain, { repoRoot: this.env.repoRoot, protectedPaths: this.env.protectedPaths });
+    const leaks = filesHoldingSecrets(this.env.repoRoot, changed.filter((c) => !c.deleted).map((c) => c.path), this.env.secrets);
+    if (violations.length === 0 && hidden.length === 0 && leaks.length === 0) return;
+    const reasons = [
+      ...hidden.map((path) => `${path} is protected from modification (outside the work tree: git's configuration, hooks or refs, or the engine's own state)`),
+      ...leaks.map((path) => `${path} holds a secret (an API key or a value the host marked secret)`),
+      ...violations.map((v) => v.reason),
+    ];
     const reason = `envelope violation at step ${node.id}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? ` (and ${reasons.length - 3} more)` : ''}`;
     this.record('operation_failed', { node: node.id, operation_id: operationId, error: { name: 'EnvelopeViolation', message: reason } });
     const inFlight = this.attempt().in_flight;
     if (inFlight) await this.compensateOne(inFlight);
-    await this.haltForGovernance(node.id, reason, { violations: violations.map((v) => v.evidence), protected_changed: hidden });
+    await this.haltForGovernance(node.id, reason, { violations: violations.map((v) => v.evidence), protected_changed: hidden, secret_in: leaks });
   }
 
   /** Budgets (spec §5.5): the run's spending against the envelopes' limit and the day's against the host's ceiling. */
@@ -564,7 +580,7 @@ export class RunEngine {
       envelopes: writeChain(this.envelopes.get(node.id) ?? [], node.operation, params, this.policy),
       protected_paths: this.env.protectedPaths,
       exclude_pathspecs: this.excludePathspecs,
-      engine_paths: engineFiles(this.env.paths).map((file) => file.path),
+      engine_paths: this.enginePaths,
       sandbox: this.env.sandbox,
       child_env: this.env.childEnv,
     };
@@ -607,7 +623,7 @@ export class RunEngine {
    * §2.3); their hashes then go into every receipt. Checked again when a paused run resumes.
    */
   private checkGovernance(): void {
-    const check = verifyGovernanceBaseline({ repoRoot: this.env.repoRoot, governanceSurfaces: this.env.governanceSurfaces, exclude: engineFiles(this.env.paths).map((f) => f.path) });
+    const check = verifyGovernanceBaseline({ repoRoot: this.env.repoRoot, governanceSurfaces: this.env.governanceSurfaces, exclude: this.enginePaths });
     this.governance = { ...governanceRecord(check), envelope_policy_hash: envelopePolicyHash(this.plan) };
     if (!check.ok) {
       const shown = check.mismatches.slice(0, 5).map((m) => `${m.path} (${m.kind})`).join(', ');
@@ -830,6 +846,10 @@ function queued(escalationId: Sha256, mission: string | null, reason: string, se
 function findOperationNode(nodes: readonly PlanNode[], id: string): PlanOperationNode | undefined {
   for (const node of planNodes(nodes)) if (node.type === 'operation' && node.id === id) return node;
   return undefined;
+}
+
+function uniqueByPath(entries: ReadonlyArray<{ path: string; deleted: boolean }>): Array<{ path: string; deleted: boolean }> {
+  return [...new Map(entries.map((entry) => [entry.path, entry])).values()];
 }
 
 function describeError(error: unknown): { name: string; message: string } {

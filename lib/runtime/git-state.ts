@@ -62,12 +62,45 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
       // No index yet (a new repository): start empty.
     }
     const env = { GIT_INDEX_FILE: index };
-    git(repoRoot, ['add', '-A', '--', '.', ...addExcludes(repoRoot, paths)], env);
+    clearEntryFlags(repoRoot, env);
+    addAll(repoRoot, addExcludes(repoRoot, paths), env);
     const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
     return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * `git add -A` into the scratch index. A nested repository without a commit cannot be added
+ * (git fails on it): it is left out, like an ignored folder, and the rest is snapshotted.
+ */
+function addAll(repoRoot: string, excludes: string[], env: NodeJS.ProcessEnv): void {
+  for (let tries = 0; ; tries++) {
+    try {
+      git(repoRoot, ['add', '-A', '--', '.', ...excludes], env);
+      return;
+    } catch (error) {
+      const nested = error instanceof GitError ? /'(.+?)\/?' does not have a commit checked out/.exec(error.stderr)?.[1] : undefined;
+      if (!nested || tries >= 50) throw error;
+      excludes = [...excludes, `:(exclude,literal)${nested}`];
+    }
+  }
+}
+
+/**
+ * assume-unchanged and skip-worktree entries make `git add` skip a file (or fail): in the
+ * snapshot's copy of the index they are cleared, so a file hidden that way is still seen.
+ */
+function clearEntryFlags(repoRoot: string, env: NodeJS.ProcessEnv): void {
+  const entries = git(repoRoot, ['ls-files', '-v', '-z'], env).split('\0').filter(Boolean);
+  // Tags: a lower-case letter is assume-unchanged; S (or s) is skip-worktree. update-index applies one such flag per call.
+  const clear = (flag: string, test: RegExp): void => {
+    const paths = entries.filter((entry) => test.test(entry)).map((entry) => entry.slice(2));
+    if (paths.length > 0) git(repoRoot, ['update-index', '-q', flag, '-z', '--stdin'], env, `${paths.join('\0')}\0`);
+  };
+  clear('--no-assume-unchanged', /^[a-z] /);
+  clear('--no-skip-worktree', /^[Ss] /);
 }
 
 /**
@@ -98,10 +131,13 @@ export function changedPaths(repoRoot: string, from: RepoSnapshot, to: RepoSnaps
   return changedEntries(repoRoot, from, to).map((entry) => entry.path);
 }
 
-/** The work-tree paths that differ between two snapshots, each marked deleted or not (a rename is a delete and an add). */
-export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot): Array<{ path: string; deleted: boolean }> {
-  if (from.worktree_tree === to.worktree_tree) return [];
-  const fields = git(repoRoot, ['diff-tree', '-r', '--name-status', '-z', '--no-renames', from.worktree_tree, to.worktree_tree]).split('\0').filter(Boolean);
+/**
+ * The paths that differ between two snapshots' work trees (or, with `tree: 'index_tree'`, their
+ * indexes), each marked deleted or not (a rename is a delete and an add).
+ */
+export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot, tree: 'worktree_tree' | 'index_tree' = 'worktree_tree'): Array<{ path: string; deleted: boolean }> {
+  if (from[tree] === to[tree]) return [];
+  const fields = git(repoRoot, ['diff-tree', '-r', '--name-status', '-z', '--no-renames', from[tree], to[tree]]).split('\0').filter(Boolean);
   const entries: Array<{ path: string; deleted: boolean }> = [];
   for (let i = 0; i + 1 < fields.length; i += 2) entries.push({ path: fields[i + 1] as string, deleted: fields[i] === 'D' });
   return entries;
@@ -124,6 +160,8 @@ export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
  * left alone), then the index is reset to the recorded index tree.
  */
 export function restoreFiles(repoRoot: string, target: RepoSnapshot, paths: RunPaths): void {
+  // A flagged entry would keep read-tree from writing its file back.
+  clearEntryFlags(repoRoot, {});
   git(repoRoot, ['read-tree', '--reset', '-u', target.worktree_tree]);
   cleanUntracked(repoRoot, paths);
   git(repoRoot, ['read-tree', target.index_tree]);

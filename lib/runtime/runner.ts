@@ -144,7 +144,8 @@ function setup(options: EngineOptions): Setup {
   } catch (error) {
     throw new RunPreconditionFailed(`${(error as Error).message}; builders and tests must not run unconfined here`);
   }
-  const redact = redactor([options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])]);
+  const secrets = [options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  const redact = redactor(secrets);
   const llmCall = llmCallHandler({
     callsDir: join(repoRoot, paths.agentCalls),
     ...(options.agent ? { client: options.agent } : {}),
@@ -172,6 +173,7 @@ function setup(options: EngineOptions): Setup {
       governanceSurfaces: options.governanceSurfaces ?? [],
       protectedPaths: options.protectedPaths ?? [],
       redact,
+      secrets,
       dailyBudgetUsd: options.dailyBudgetUsd,
       sandbox,
       childEnv: options.childEnv ?? {},

@@ -15,8 +15,9 @@
  * applied.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { readPlainFile } from '../governance/plain-file.ts';
 import { git } from './run-git.ts';
 
 /** The largest file an agent may leave (bigger ones are refused, never read). */
@@ -62,6 +63,9 @@ export function prepareAgentTree(repoRoot: string, scratch: string, excludePaths
     git(scratch, ['init', '--quiet', ...(bare ? ['--bare', dir] : [worktree])]);
     writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${objects}\n`);
   }
+  // The target's own ignore list too: a file it ignores through .git/info/exclude is not taken from the agent.
+  const exclude = absoluteGitPath(repoRoot, 'info/exclude');
+  if (existsSync(exclude)) copyFileSync(exclude, join(inspectDir, 'info', 'exclude'));
   const head = tryGit(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
   const base = git(worktree, ['commit-tree', baseTree, ...(head ? ['-p', head] : []), '-m', 'lifeos: build base'], BASE_IDENTITY).trim();
   git(worktree, ['update-ref', 'HEAD', base]);
@@ -116,22 +120,10 @@ export function unsafeMode(change: AgentChange): string | undefined {
 
 /** The content of a changed file, read without following links, and checked against the blob git recorded. */
 export function readChange(worktree: string, change: AgentChange): Buffer {
-  const fd = openSync(join(worktree, change.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.nlink > 1 || stat.size > MAX_AGENT_FILE_BYTES) throw new Error(`${change.path} is no longer a plain file of at most ${MAX_AGENT_FILE_BYTES} bytes`);
-    const data = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < data.length) {
-      const n = readSync(fd, data, read, data.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    if (blobId(data.subarray(0, read)) !== change.blob) throw new Error(`${change.path} changed after its content was checked`);
-    return data.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
+  const file = readPlainFile(join(worktree, change.path), MAX_AGENT_FILE_BYTES);
+  if (!file || file.stat.nlink > 1) throw new Error(`${change.path} is no longer a plain file of at most ${MAX_AGENT_FILE_BYTES} bytes`);
+  if (blobId(file.data) !== change.blob) throw new Error(`${change.path} changed after its content was checked`);
+  return file.data;
 }
 
 function blobId(data: Buffer): string {

@@ -7,8 +7,7 @@
  * runners print their summary.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { childEnvironment, type ChildEnvPolicy } from './child-env.ts';
 
 export interface ProcessOptions {
@@ -19,8 +18,8 @@ export interface ProcessOptions {
   envPolicy?: ChildEnvPolicy;
   /** Values set for this child on top (PWD is always the cwd). */
   env?: Readonly<Record<string, string>>;
-  /** A file the child reads as its standard input (default: none, /dev/null). */
-  stdinFile?: string;
+  /** What the child reads on its standard input, through a pipe closed after it (default: nothing, /dev/null). */
+  stdin?: Buffer;
   /** Bytes of stdout and of stderr kept (the last ones); default 64 KiB each. */
   maxOutputBytes?: number;
 }
@@ -43,16 +42,20 @@ const CLOSE_GRACE_MS = 2000;
 export function runProcess(command: string, args: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
   const started = Date.now();
   const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-  // A file, never a pipe left open: an agent that reads its input to the end (OpenCode) gets EOF.
-  const stdin = options.stdinFile === undefined ? 'ignore' : openSync(options.stdinFile, 'r');
   return new Promise<ProcessResult>((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: childEnvironment(options.envPolicy, { ...options.env, PWD: options.cwd }),
-      stdio: [stdin, 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Its own process group, so a timeout kills what it started too (npm -> node -> workers).
       detached: true,
-    }) as ChildProcessByStdio<null, Readable, Readable>;
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (options.stdin !== undefined && child.stdin) {
+      // A pipe, not the file: nothing the child does to its stdin reaches a file. Closed after the
+      // data, so an agent that reads its input to the end (OpenCode) gets EOF; one that does not read it is fine.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
     const stdout = tail(cap);
     const stderr = tail(cap);
     let timedOut = false;
@@ -95,8 +98,6 @@ export function runProcess(command: string, args: readonly string[], options: Pr
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ code, signal, timedOut, aborted, stdout: stdout.text(), stderr: stderr.text(), durationMs: Date.now() - started });
     });
-  }).finally(() => {
-    if (typeof stdin === 'number') closeSync(stdin);
   });
 }
 

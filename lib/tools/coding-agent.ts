@@ -10,9 +10,9 @@
  * whole process group is killed when it exits.
  *
  *   action       execute_build
- *   instruction  the BUILD_PACKET: written byte-exact to a file, which is the agent's standard
- *                input (OpenCode appends its stdin to the message unchanged; its --file
- *                attachments arrive line-numbered and cut at 2000 characters a line)
+ *   instruction  the BUILD_PACKET, byte-exact on the agent's standard input (OpenCode appends its
+ *                stdin to the message unchanged; its --file attachments arrive line-numbered
+ *                and cut at 2000 characters a line) and in a read-only file ({packet_file})
  *   command      argument vector; placeholders {instruction} (alias {prompt}: a short request to
  *                implement the packet), {packet_file} and {worktree} are substituted in argv
  *                only, never inside the packet (default: DEFAULT_AGENT_COMMAND)
@@ -54,11 +54,12 @@ export async function executeBuild(params: Record<string, unknown>, context: Too
   try {
     const tree = prepareAgentTree(context.repo_root, scratch, context.exclude_pathspecs);
     const packetFile = join(scratch, PACKET_FILE);
-    writeFileSync(packetFile, `${JSON.stringify(params.instruction ?? {}, null, 2)}\n`);
+    const packet = Buffer.from(`${JSON.stringify(params.instruction ?? {}, null, 2)}\n`);
+    writeFileSync(packetFile, packet, { mode: 0o444 });
     const values: Record<string, string> = { instruction: AGENT_INSTRUCTION, prompt: AGENT_INSTRUCTION, packet_file: packetFile, worktree: tree.worktree };
     const [name, ...rest] = command.map((part) => substitute(part, values)) as [string, ...string[]];
     const { program, args, sandboxed } = confine(name, rest, { writable: [tree.worktree], readOnly: [packetFile, tree.objects], cwd: tree.worktree }, context.sandbox);
-    const result = await runProcess(program, args, { cwd: tree.worktree, timeoutMs: timeoutSeconds * 1000, signal: context.signal, envPolicy: context.child_env, env: sandboxed ? { TMPDIR: '/tmp' } : {}, stdinFile: packetFile });
+    const result = await runProcess(program, args, { cwd: tree.worktree, timeoutMs: timeoutSeconds * 1000, signal: context.signal, envPolicy: context.child_env, env: sandboxed ? { TMPDIR: '/tmp' } : {}, stdin: packet });
     const output = stripAnsi(`${result.stdout}\n${result.stderr}`).trim().slice(-TAIL_CHARS);
     if (result.aborted) throw new Error(`the coding agent (${name}) was stopped: the step was cancelled`);
     if (result.code !== 0) throw new Error(`the coding agent (${name}) ${result.timedOut ? `timed out after ${timeoutSeconds} s` : `exited with ${result.code ?? result.signal}`}: ${output.slice(-1000)}`);

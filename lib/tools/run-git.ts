@@ -7,11 +7,11 @@
  * hooks, filter/textconv/merge drivers, gpg). A step that writes `.git/config` would otherwise
  * get its program run by the engine's next snapshot, before the diff gate sees the change. So
  * every call disables hooks and fsmonitor, ignores the system config, and blanks every driver the
- * repository's config defines (an empty driver command is no driver).
+ * config defines, whichever file defines it (an empty driver command is no driver).
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { childEnvironment } from './child-env.ts';
 
 /** Thrown when git fails; names the command and what git said. */
@@ -35,7 +35,8 @@ const SAFE_CONFIG: readonly string[] = [
   'protocol.allow=never',
 ].flatMap((setting) => ['-c', setting]);
 
-const DRIVER_KEYS = '^(filter|diff|merge)\\..+\\.(clean|smudge|process|textconv|command|driver)$';
+const DRIVER_KEY = /^(filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)$/i;
+const overridesCache = new Map<string, { stamps: Array<[string, string]>; env: Record<string, string> }>();
 
 function exec(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv, input?: string): string {
   return execFileSync('git', args, {
@@ -49,43 +50,66 @@ function exec(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv, inp
 }
 
 /** Run git in `repoRoot`; `env` adds variables (GIT_INDEX_FILE, identities), `input` is its standard input. */
+/** Run git in `repoRoot`; `env` adds variables (GIT_INDEX_FILE, identities), `input` is its standard input. */
 export function git(repoRoot: string, args: readonly string[], env?: NodeJS.ProcessEnv, input?: string): string {
   try {
-    return exec(repoRoot, [...SAFE_CONFIG, ...driverOverrides(repoRoot), ...args], env, input);
+    return exec(repoRoot, [...SAFE_CONFIG, ...args], { ...driverOverrides(repoRoot), ...env }, input);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr;
     throw new GitError(args, typeof stderr === 'string' ? stderr : (error as Error).message);
   }
 }
 
-// Keyed by the folder and its config file's identity, so a changed config is read again.
-const overridesCache = new Map<string, { key: string; args: string[] }>();
-
-/** `-c <driver key>=` for every driver command the repository's config defines. */
-function driverOverrides(repoRoot: string): string[] {
-  const key = configIdentity(repoRoot);
+/**
+ * Every driver command the config git would read here, blanked. Passed as GIT_CONFIG_KEY_n /
+ * GIT_CONFIG_VALUE_n pairs, not `-c key=`: a driver name may itself contain `=`. The list is
+ * kept while none of the files it came from (included ones too, and the usual places a config
+ * could appear) has changed.
+ */
+function driverOverrides(repoRoot: string): Record<string, string> {
   const cached = overridesCache.get(repoRoot);
-  if (key !== null && cached?.key === key) return cached.args;
+  if (cached && cached.stamps.every(([path, stamp]) => fileStamp(path) === stamp)) return cached.env;
   let listed = '';
   try {
-    listed = exec(repoRoot, [...SAFE_CONFIG, 'config', '-z', '--get-regexp', DRIVER_KEYS]);
+    listed = exec(repoRoot, [...SAFE_CONFIG, 'config', '-z', '--list', '--show-origin']);
   } catch {
-    // Exit 1: no driver is configured (or this is not a repository yet).
+    // Not a repository yet, or no config at all.
   }
-  const args = listed
-    .split('\0')
-    .filter(Boolean)
-    .flatMap((entry) => ['-c', `${entry.split('\n', 1)[0]}=`]);
-  if (key !== null) overridesCache.set(repoRoot, { key, args });
-  return args;
+  const files = new Set(standardConfigFiles(repoRoot));
+  const keys: string[] = [];
+  const fields = listed.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const origin = fields[i] as string;
+    const newline = (fields[i + 1] as string).indexOf('\n');
+    const key = newline < 0 ? (fields[i + 1] as string) : (fields[i + 1] as string).slice(0, newline);
+    const value = newline < 0 ? '' : (fields[i + 1] as string).slice(newline + 1);
+    const file = origin.startsWith('file:') ? origin.slice('file:'.length) : undefined;
+    if (file) files.add(isAbsolute(file) ? file : join(repoRoot, file));
+    if (file && /^include(if\..*)?\.path$/i.test(key)) files.add(includeTarget(value, isAbsolute(file) ? file : join(repoRoot, file)));
+    if (DRIVER_KEY.test(key)) keys.push(key);
+  }
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(keys.length) };
+  keys.forEach((key, n) => Object.assign(env, { [`GIT_CONFIG_KEY_${n}`]: key, [`GIT_CONFIG_VALUE_${n}`]: '' }));
+  overridesCache.set(repoRoot, { stamps: [...files].map((path) => [path, fileStamp(path)]), env });
+  return env;
 }
 
-/** The config file's inode, size and mtime; null where there is none to stat (a linked worktree, a subfolder): then git is asked each time. */
-function configIdentity(repoRoot: string): string | null {
+function standardConfigFiles(repoRoot: string): string[] {
+  const home = process.env.HOME ?? '';
+  return [join(repoRoot, '.git', 'config'), join(repoRoot, '.git', 'config.worktree'), join(home, '.gitconfig'), join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'git', 'config')];
+}
+
+/** Where an include points: `~/` from HOME, a relative path from the including file's folder. */
+function includeTarget(value: string, from: string): string {
+  if (value.startsWith('~/')) return join(process.env.HOME ?? '', value.slice(2));
+  return isAbsolute(value) ? value : join(dirname(from), value);
+}
+
+function fileStamp(path: string): string {
   try {
-    const stat = statSync(join(repoRoot, '.git', 'config'));
+    const stat = statSync(path);
     return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
   } catch {
-    return null;
+    return 'absent';
   }
 }

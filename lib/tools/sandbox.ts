@@ -19,6 +19,8 @@ export interface SandboxSettings {
   mode: SandboxMode;
   /** Folders the agent may write besides its worktree (its own state, e.g. ~/.local/share/opencode). */
   writable?: readonly string[];
+  /** Folders or files under /tmp the agent must still read (the private /tmp hides the host's): its config, a HOME kept there. */
+  readable?: readonly string[];
 }
 
 export const DEFAULT_SANDBOX: Readonly<SandboxSettings> = Object.freeze({ mode: 'auto' });
@@ -76,10 +78,13 @@ export function confine(program: string, args: readonly string[], confinement: C
   }
   // A program given by absolute path (a script in a temporary folder) must stay visible under the private /tmp.
   const programBind = program.startsWith('/') && existsSync(program) ? ['--ro-bind', program, program] : [];
+  // Later mounts cover earlier ones: readable folders first, writable ones inside them, then what stays read-only inside those.
+  const existing = (paths: readonly string[]): string[] => paths.filter((path) => existsSync(path));
   const binds = [
     ...programBind,
-    ...[...confinement.writable, ...(settings.writable ?? [])].filter((path) => existsSync(path)).flatMap((path) => ['--bind', path, path]),
-    ...confinement.readOnly.filter((path) => existsSync(path)).flatMap((path) => ['--ro-bind', path, path]),
+    ...existing(settings.readable ?? []).flatMap((path) => ['--ro-bind', path, path]),
+    ...existing([...confinement.writable, ...(settings.writable ?? [])]).flatMap((path) => ['--bind', path, path]),
+    ...existing(confinement.readOnly).flatMap((path) => ['--ro-bind', path, path]),
   ];
   const wrapped = [
     '--die-with-parent',

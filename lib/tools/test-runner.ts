@@ -42,7 +42,8 @@ export async function runTests(params: Record<string, unknown>, context: ToolCon
   if (!Number.isInteger(retries) || retries < 0) throw new TypeError('retries must be a whole number, 0 or more');
   const [name, ...rest] = command as [string, ...string[]];
   const root = context.repo_root;
-  const readOnly = [join(root, '.git'), ...context.engine_paths.map((path) => join(root, path))];
+  // Whole top-level folders (all of logs/, not just logs/mission_journals): a writable parent would let the tests move the engine's folders aside.
+  const readOnly = [...new Set(['.git', ...context.engine_paths.map((path) => path.split('/')[0] as string)])].map((top) => join(root, top));
   const { program, args, sandboxed } = confine(name, rest, { writable: [root], readOnly, cwd: root }, context.sandbox);
   const outputs: ProcessResult[] = [];
   for (let attempt = 0; attempt <= retries; attempt += 1) {

@@ -123,8 +123,7 @@ it('finding 4: a coding agent that leaves a symlink to /etc/hostname beside its 
 });
 
 const sandbox = sandboxAvailability();
-it(`finding 5: in the sandbox, a builder-written test that writes to $HOME and to a folder beside the repository fails, and nothing is written there${sandbox.ok ? '' : ` (skipped: ${sandbox.reason})`}`, async () => {
-  if (!sandbox.ok) return;
+(sandbox.ok ? it : it.skip)(`finding 5: in the sandbox, a builder-written test that writes to $HOME and to a folder beside the repository fails, and nothing is written there${sandbox.ok ? '' : ` (skipped: ${sandbox.reason})`}`, async () => {
   const escape = join(homedir(), 'lifeos-sandbox-escape.txt');
   rmSync(escape, { force: true });
   await inHelloRepo(async (repo, parent) => {

@@ -6,32 +6,17 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
-import { DEFAULT_RUN_PATHS, engineFiles, excludePathspecs } from '../../lib/runtime/run-paths.ts';
 import { AGENT_INSTRUCTION, executeBuild } from '../../lib/tools/coding-agent.ts';
-import { DEFAULT_SANDBOX, sandboxAvailability, type SandboxSettings } from '../../lib/tools/sandbox.ts';
+import { sandboxAvailability, type SandboxSettings } from '../../lib/tools/sandbox.ts';
 import type { ToolContext } from '../../lib/tools/tool.ts';
 import { makeRepo, repoFingerprint } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
+import { toolContext } from '../tool-context.ts';
 
 const OFF: SandboxSettings = { mode: 'off' };
 const sandbox = sandboxAvailability();
 
-function context(repo: string, extra: Partial<ToolContext> = {}): ToolContext {
-  return {
-    repo_root: repo,
-    envelopes: [{ allowed_paths: ['src/**', 'docs/**'] }],
-    protected_paths: [],
-    exclude_pathspecs: excludePathspecs(DEFAULT_RUN_PATHS),
-    engine_paths: engineFiles(DEFAULT_RUN_PATHS).map((file) => file.path),
-    signal: new AbortController().signal,
-    run_id: `sha256:${'0'.repeat(64)}`,
-    mission_type: 'test',
-    node_id: 'build',
-    sandbox: DEFAULT_SANDBOX,
-    child_env: {},
-    ...extra,
-  };
-}
+const context = (repo: string, extra: Partial<ToolContext> = {}): ToolContext => toolContext(repo, [{ allowed_paths: ['src/**', 'docs/**'] }], { node_id: 'build', ...extra });
 
 /** A repository and an agent script (its body in sh) in a scratch folder, both removed after `body`. */
 async function withAgent(script: string, body: (repo: string, agent: string, scratch: string) => Promise<void>): Promise<void> {
@@ -146,8 +131,7 @@ it('an agent that exits 0 without changing anything fails the step with its outp
   });
 });
 
-it(`in the sandbox, the agent cannot write outside its tree: $HOME and the live repository stay untouched${sandbox.ok ? '' : ` (skipped: ${sandbox.reason})`}`, async () => {
-  if (!sandbox.ok) return;
+(sandbox.ok ? it : it.skip)(`in the sandbox, the agent cannot write outside its tree: $HOME and the live repository stay untouched${sandbox.ok ? '' : ` (skipped: ${sandbox.reason})`}`, async () => {
   const escape = join(homedir(), 'lifeos-agent-escape.txt');
   rmSync(escape, { force: true });
   await withAgent('echo x > "$HOME/lifeos-agent-escape.txt" || true\necho x > "$TARGET/src/direct.txt" || true\necho v2 > src/app.txt', async (repo, agent) => {

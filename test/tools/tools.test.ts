@@ -5,33 +5,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
 import { EscalationRequired } from '../../lib/core/run-errors.ts';
-import { DEFAULT_RUN_PATHS, engineFiles, excludePathspecs } from '../../lib/runtime/run-paths.ts';
-import { DEFAULT_SANDBOX } from '../../lib/tools/sandbox.ts';
 import { executeBuild } from '../../lib/tools/coding-agent.ts';
 import { readFiles, updateState, writeFiles } from '../../lib/tools/filesystem.ts';
 import { add, commit, diffStat, status } from '../../lib/tools/git.ts';
 import { runTests } from '../../lib/tools/test-runner.ts';
-import type { ToolContext } from '../../lib/tools/tool.ts';
-import type { Envelope } from '../../lib/core/types.ts';
 import { git, makeRepo, repoFingerprint } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
+import { toolContext } from '../tool-context.ts';
 
-function context(repo: string, envelopes: Envelope[] = [], extra: Partial<ToolContext> = {}): ToolContext {
-  return {
-    repo_root: repo,
-    envelopes,
-    protected_paths: [],
-    exclude_pathspecs: excludePathspecs(DEFAULT_RUN_PATHS),
-    engine_paths: engineFiles(DEFAULT_RUN_PATHS).map((file) => file.path),
-    signal: new AbortController().signal,
-    run_id: `sha256:${'0'.repeat(64)}`,
-    mission_type: 'test',
-    node_id: 'step',
-    sandbox: DEFAULT_SANDBOX,
-    child_env: {},
-    ...extra,
-  };
-}
+const context = toolContext;
 
 test('read_files returns contents inside the envelope, refuses a file over max_file_bytes with its size, and a denied path', () => {
   const repo = makeRepo({ 'docs/a.md': 'alpha\n', 'src/big.txt': 'x'.repeat(2000) });

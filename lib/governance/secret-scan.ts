@@ -1,0 +1,22 @@
+/**
+ * Secrets never reach a file (spec §5.1), whoever writes it: after a writing step, every file it
+ * changed is searched for the run's secrets (the API key, values the host marked secret). A
+ * child process could have found a key where the environment does not reach (another process's
+ * `/proc/<pid>/environ` when there is no sandbox), so the diff gate checks the result, not the
+ * path it took. Files are opened without following links, up to a size limit.
+ */
+import { join } from 'node:path';
+import { readPlainFile } from './plain-file.ts';
+
+/** Larger files are not searched (the coding agent refuses them anyway). */
+const MAX_SCANNED_BYTES = 16 * 1024 * 1024;
+
+/** The paths among `paths` (repository-relative) whose content holds one of `secrets`. */
+export function filesHoldingSecrets(repoRoot: string, paths: readonly string[], secrets: readonly string[]): string[] {
+  const needles = secrets.filter((secret) => secret.length >= 8).map((secret) => Buffer.from(secret));
+  if (needles.length === 0) return [];
+  return paths.filter((path) => {
+    const file = readPlainFile(join(repoRoot, path), MAX_SCANNED_BYTES);
+    return file !== null && needles.some((needle) => file.data.includes(needle));
+  });
+}
