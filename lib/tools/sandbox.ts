@@ -11,7 +11,8 @@
  * works, warn once when it does not), `off`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 
 export type SandboxMode = 'required' | 'auto' | 'off';
 
@@ -54,6 +55,21 @@ export function sandboxAvailability(): { ok: true; path: string } | { ok: false;
   return (probed = { ok: true, path });
 }
 
+/** An absolute path as given, or the first executable of that name on PATH; undefined when none is found. */
+function onPath(program: string): string | undefined {
+  if (program.includes('/')) return isAbsolute(program) && existsSync(program) ? program : undefined;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = join(dir, program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
 /** Refuse to start when the sandbox is required and cannot run: the message says why and what to do. */
 export function requireSandbox(settings: SandboxSettings): void {
   if (settings.mode !== 'required') return;
@@ -76,8 +92,9 @@ export function confine(program: string, args: readonly string[], confinement: C
     }
     return { program, args: [...args], sandboxed: false };
   }
-  // A program given by absolute path (a script in a temporary folder) must stay visible under the private /tmp.
-  const programBind = program.startsWith('/') && existsSync(program) ? ['--ro-bind', program, program] : [];
+  // The program as found on the host (a script or an install in a temporary folder must stay visible under the private /tmp).
+  const found = onPath(program);
+  const programBind = found ? ['--ro-bind', found, found] : [];
   // Later mounts cover earlier ones: readable folders first, writable ones inside them, then what stays read-only inside those.
   const existing = (paths: readonly string[]): string[] => paths.filter((path) => existsSync(path));
   const binds = [
@@ -99,7 +116,7 @@ export function confine(program: string, args: readonly string[], confinement: C
     ...binds,
     '--chdir', confinement.cwd,
     '--',
-    program,
+    found ?? program,
     ...args,
   ];
   return { program: availability.path, args: wrapped, sandboxed: true };

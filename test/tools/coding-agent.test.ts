@@ -49,8 +49,9 @@ it('works in its own tree: cwd and PWD are the tree, the live repository is unto
 
 for (const [name, script] of [
   ['a symlink to /etc/hostname', 'ln -s /etc/hostname src/host.txt'],
-  ['a symlink to a file outside the tree', 'echo secret > /tmp/lifeos-outside-$$.txt; ln -s /tmp/lifeos-outside-$$.txt src/copy.txt'],
-  ['a symlink to a FIFO', 'mkfifo /tmp/lifeos-fifo-$$; ln -s /tmp/lifeos-fifo-$$ src/fifo.txt'],
+  // Beside the agent's tree: inside the scratch folder that is removed after the step.
+  ['a symlink to a file outside the tree', 'echo secret > ../outside.txt; ln -s "$(cd .. && pwd)/outside.txt" src/copy.txt'],
+  ['a symlink to a FIFO', 'mkfifo ../fifo; ln -s "$(cd .. && pwd)/fifo" src/fifo.txt'],
 ] as const) {
   it(`refuses ${name}: nothing is applied, nothing is read through it`, async () => {
     await withAgent(`echo v2 > src/app.txt\n${script}`, async (repo, agent) => {
