@@ -145,6 +145,16 @@ for (const fsync of [true, false]) {
   if (result.status !== 'completed') throw new Error(`engine bench run ended ${result.status}`);
   results.push({ name: `engine overhead per no-op step (${engineSteps} steps, fsync ${fsync ? 'on' : 'off'})`, value: `${perStep.toFixed(2)} ms`, target: '', ok: true });
 }
+// What every run costs whatever its length (the baseline and final snapshots, the governance and
+// protected-state captures), so that the per-step figure above can be read apart from it.
+const oneStep: number[] = [];
+for (let i = 0; i < (quick ? 5 : 15); i++) {
+  const start = performance.now();
+  const result = await runMission(noopMission.mission, { repoRoot: repo, inputs: { items: [`one${i}`] }, fsync: false });
+  if (result.status !== 'completed') throw new Error(`engine bench run ended ${result.status}`);
+  oneStep.push(performance.now() - start);
+}
+results.push({ name: 'engine fixed cost of a run (a 1-step run, fsync off, median)', value: `${median(oneStep).toFixed(1)} ms`, target: '', ok: true });
 
 // 5. Journal: append and verify rates for a 100,000-entry journal; verify time vs plain sha256.
 const journalEntries = quick ? 20_000 : 100_000;

@@ -34,7 +34,7 @@ import { compensate } from './compensation.ts';
 import { spentOnDay } from './daily-spend.ts';
 import { describeForeign, foreignChanges, undoOwnChanges } from './foreign-changes.ts';
 import { captureProtected, protectedChanges, restoreProtected, type ProtectedCapture } from './protected-state.ts';
-import { changedEntries, restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
+import { changedEntries, MAX_WORKTREE_FILE_BYTES, restoreRepo, snapshotDiff, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
 import { killSwitchPresent, writeKillSwitchEvidence } from './kill-switch.ts';
 import { checkParams } from './params-check.ts';
@@ -446,8 +446,9 @@ export class RunEngine {
     }
     // Protected parts first: a driver or hook a step put into .git/config is removed before the engine runs git again.
     const hidden = preProtected ? this.restoreHidden(node, params, preProtected) : [];
-    const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths) : null;
-    if (pre && post) await this.diffGate(node, operationId, context.envelopes, pre, post, hidden);
+    const seen = { oversize: [] as string[] };
+    const post = node.writes ? snapshotRepo(this.env.repoRoot, this.env.paths, seen) : null;
+    if (pre && post) await this.diffGate(node, operationId, context.envelopes, pre, post, hidden, seen.oversize);
     const postHash = post ? stateHash(post) : preHash;
     this.lastStateHash = postHash;
     if (post) this.lastState = post;
@@ -521,22 +522,23 @@ export class RunEngine {
    * envelopes allow it to write (or delete) and not a protected one; otherwise the operation is
    * undone and the run halts.
    */
-  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot, hidden: readonly string[]): Promise<void> {
+  private async diffGate(node: PlanOperationNode, operationId: string, chain: readonly Envelope[], pre: RepoSnapshot, post: RepoSnapshot, hidden: readonly string[], oversize: readonly string[]): Promise<void> {
     // The index too: a path staged without touching the work tree would be committed by the next `git commit`.
     const changed = uniqueByPath([...changedEntries(this.env.repoRoot, pre, post), ...changedEntries(this.env.repoRoot, pre, post, 'index_tree')]);
     const violations = diffGateViolations(changed, chain, { repoRoot: this.env.repoRoot, protectedPaths: this.env.protectedPaths });
     const leaks = filesHoldingSecrets(this.env.repoRoot, changed.filter((c) => !c.deleted).map((c) => c.path), this.env.secrets);
-    if (violations.length === 0 && hidden.length === 0 && leaks.length === 0) return;
+    if (violations.length === 0 && hidden.length === 0 && leaks.length === 0 && oversize.length === 0) return;
     const reasons = [
       ...hidden.map((path) => `${path} is protected from modification (outside the work tree: git's configuration, hooks or refs, or the engine's own state)`),
       ...leaks.map((path) => `${path} holds a secret (an API key or a value the host marked secret)`),
+      ...oversize.map((path) => `${path} is over ${MAX_WORKTREE_FILE_BYTES} bytes and is refused unread`),
       ...violations.map((v) => v.reason),
     ];
     const reason = `envelope violation at step ${node.id}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? ` (and ${reasons.length - 3} more)` : ''}`;
     this.record('operation_failed', { node: node.id, operation_id: operationId, error: { name: 'EnvelopeViolation', message: reason } });
     const inFlight = this.attempt().in_flight;
     if (inFlight) await this.compensateOne(inFlight);
-    await this.haltForGovernance(node.id, reason, { violations: violations.map((v) => v.evidence), protected_changed: hidden, secret_in: leaks });
+    await this.haltForGovernance(node.id, reason, { violations: violations.map((v) => v.evidence), protected_changed: hidden, secret_in: leaks, oversize });
   }
 
   /** Budgets (spec §5.5): the run's spending against the envelopes' limit and the day's against the host's ceiling. */

@@ -5,8 +5,8 @@
  * escalates with the list, and when it rolls back it undoes only its own changes, path by path,
  * leaving every foreign change (and any path both touched) exactly as found.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { changedEntries, git, restoreRefs, stateHash, type RepoSnapshot } from './git-state.ts';
 
 export interface ForeignChanges {
@@ -56,14 +56,53 @@ export function undoOwnChanges(repoRoot: string, baseline: RepoSnapshot, left: R
   const theirs = new Set(foreign.paths.map((c) => c.path));
   const own = ownEntries(repoRoot, baseline, left);
   const undo = own.filter((entry) => !theirs.has(entry.path));
-  const fromBaseline = undo.filter((entry) => entry.status !== 'A').map((entry) => `:(literal)${entry.path}`);
-  if (fromBaseline.length > 0) git(repoRoot, ['restore', `--source=${baseline.worktree_tree}`, '--worktree', '--', ...fromBaseline]);
-  for (const entry of undo) if (entry.status === 'A') rmSync(join(repoRoot, entry.path), { force: true });
+  // Added paths first: a file the run turned into a folder (d -> d/f) can only come back once d/f and d are gone.
+  for (const entry of undo) if (entry.status === 'A') removeWithEmptyParents(repoRoot, entry.path);
+  const blocked = restoreFromBaseline(repoRoot, baseline, undo.filter((entry) => entry.status !== 'A').map((entry) => entry.path));
   const refsRestored = !foreign.refs_moved;
   if (refsRestored) restoreRefs(repoRoot, baseline);
   const indexRestored = !foreign.index_changed;
   if (indexRestored) git(repoRoot, ['read-tree', baseline.index_tree]);
-  return { restored: undo.map((e) => e.path), kept: own.filter((e) => theirs.has(e.path)).map((e) => e.path), refs_restored: refsRestored, index_restored: indexRestored };
+  return {
+    restored: undo.map((e) => e.path).filter((path) => !blocked.includes(path)),
+    kept: [...own.filter((e) => theirs.has(e.path)).map((e) => e.path), ...blocked],
+    refs_restored: refsRestored,
+    index_restored: indexRestored,
+  };
+}
+
+/** Put paths back from the baseline; the ones git cannot put back (someone else's file now stands in the way) are returned, left as found. */
+function restoreFromBaseline(repoRoot: string, baseline: RepoSnapshot, paths: readonly string[]): string[] {
+  const restore = (batch: readonly string[]): void => {
+    git(repoRoot, ['restore', `--source=${baseline.worktree_tree}`, '--worktree', '--', ...batch.map((path) => `:(literal)${path}`)]);
+  };
+  if (paths.length === 0) return [];
+  try {
+    restore(paths);
+    return [];
+  } catch {
+    return paths.filter((path) => {
+      try {
+        restore([path]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  }
+}
+
+/** Remove a file, then each folder above it that it leaves empty (up to the repository root). */
+function removeWithEmptyParents(repoRoot: string, path: string): void {
+  rmSync(join(repoRoot, path), { force: true, recursive: true });
+  for (let dir = dirname(path); dir !== '.' && dir !== ''; dir = dirname(dir)) {
+    try {
+      if (readdirSync(join(repoRoot, dir)).length > 0) return;
+      rmdirSync(join(repoRoot, dir));
+    } catch {
+      return;
+    }
+  }
 }
 
 /** The run's own work-tree changes with git's status letter (A added, M modified, D deleted, T type changed). */

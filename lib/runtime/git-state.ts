@@ -8,12 +8,12 @@
  * repository, so a recorded state can be restored byte for byte after a crash. The engine's own
  * files (run-paths.ts) are left out of both trees. Git is run with execFile, never a shell.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
 import { git, GitError } from '../tools/run-git.ts';
-import { cleanExcludes, engineFiles, type RunPaths } from './run-paths.ts';
+import { cleanExcludes, engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
 
 export { git, GitError };
 
@@ -46,8 +46,14 @@ export function gitDir(repoRoot: string): string {
   return isAbsolute(dir) ? dir : join(repoRoot, dir);
 }
 
-/** Take a snapshot of the repository's state. */
-export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
+/** Work-tree files over this size are left out of snapshots unread (hashing a 4 GB file would stall the run) and refused by the diff gate. */
+export const MAX_WORKTREE_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Take a snapshot of the repository's state. Files too large to hash (MAX_WORKTREE_FILE_BYTES)
+ * are left out, and listed in `report.oversize` when a report is given.
+ */
+export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { oversize: string[] }): RepoSnapshot {
   const head = gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
   const ref = gitMaybe(repoRoot, ['symbolic-ref', '-q', 'HEAD']);
   const indexTree = git(repoRoot, ['write-tree']).trim();
@@ -62,8 +68,9 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
       // No index yet (a new repository): start empty.
     }
     const env = { GIT_INDEX_FILE: index };
-    clearEntryFlags(repoRoot, env);
-    addAll(repoRoot, addExcludes(repoRoot, paths), env);
+    const oversize = inspectEntries(repoRoot, env, paths);
+    if (report) report.oversize = oversize;
+    addAll(repoRoot, [...addExcludes(repoRoot, paths), ...oversize.map((path) => `:(exclude,literal)${path}`)], env);
     const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
     return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree };
   } finally {
@@ -78,7 +85,8 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths): RepoSnapshot {
 function addAll(repoRoot: string, excludes: string[], env: NodeJS.ProcessEnv): void {
   for (let tries = 0; ; tries++) {
     try {
-      git(repoRoot, ['add', '-A', '--', '.', ...excludes], env);
+      // Names git refuses on Windows or macOS (GIT~1, .GIT/x) must still be snapshotted, so the diff gate sees them.
+      git(repoRoot, ['-c', 'core.protectNTFS=false', '-c', 'core.protectHFS=false', 'add', '-A', '--', '.', ...excludes], env);
       return;
     } catch (error) {
       const nested = error instanceof GitError ? /'(.+?)\/?' does not have a commit checked out/.exec(error.stderr)?.[1] : undefined;
@@ -89,18 +97,28 @@ function addAll(repoRoot: string, excludes: string[], env: NodeJS.ProcessEnv): v
 }
 
 /**
- * assume-unchanged and skip-worktree entries make `git add` skip a file (or fail): in the
- * snapshot's copy of the index they are cleared, so a file hidden that way is still seen.
+ * One look at the scratch index and the work tree, before `git add`: assume-unchanged and
+ * skip-worktree entries would make `git add` skip a file (or fail), so their flags are cleared
+ * in the copy; and untracked or modified files over the size limit are returned, unread.
  */
-function clearEntryFlags(repoRoot: string, env: NodeJS.ProcessEnv): void {
-  const entries = git(repoRoot, ['ls-files', '-v', '-z'], env).split('\0').filter(Boolean);
-  // Tags: a lower-case letter is assume-unchanged; S (or s) is skip-worktree. update-index applies one such flag per call.
+function inspectEntries(repoRoot: string, env: NodeJS.ProcessEnv, paths: RunPaths): string[] {
+  const entries = git(repoRoot, ['ls-files', '-v', '-z', '--cached', '--others', '--modified', '--exclude-standard', '--', '.', ...excludePathspecs(paths)], env).split('\0').filter(Boolean);
+  // Tags: a lower-case letter is assume-unchanged; S (or s) is skip-worktree; ? untracked; C modified. One such flag per update-index call.
   const clear = (flag: string, test: RegExp): void => {
-    const paths = entries.filter((entry) => test.test(entry)).map((entry) => entry.slice(2));
-    if (paths.length > 0) git(repoRoot, ['update-index', '-q', flag, '-z', '--stdin'], env, `${paths.join('\0')}\0`);
+    const flagged = entries.filter((entry) => test.test(entry)).map((entry) => entry.slice(2));
+    if (flagged.length > 0) git(repoRoot, ['update-index', '-q', flag, '-z', '--stdin'], env, `${[...new Set(flagged)].join('\0')}\0`);
   };
   clear('--no-assume-unchanged', /^[a-z] /);
   clear('--no-skip-worktree', /^[Ss] /);
+  const candidates = new Set(entries.filter((entry) => /^[?C] /.test(entry)).map((entry) => entry.slice(2)));
+  return [...candidates].filter((path) => {
+    try {
+      const stat = lstatSync(join(repoRoot, path));
+      return stat.isFile() && stat.size > MAX_WORKTREE_FILE_BYTES;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -161,7 +179,7 @@ export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
  */
 export function restoreFiles(repoRoot: string, target: RepoSnapshot, paths: RunPaths): void {
   // A flagged entry would keep read-tree from writing its file back.
-  clearEntryFlags(repoRoot, {});
+  inspectEntries(repoRoot, {}, paths);
   git(repoRoot, ['read-tree', '--reset', '-u', target.worktree_tree]);
   cleanUntracked(repoRoot, paths);
   git(repoRoot, ['read-tree', target.index_tree]);

@@ -59,11 +59,9 @@ function ownPaths(paths: RunPaths): string[] {
 export function engineFiles(paths: RunPaths): Array<{ path: string; pathspec: string }> {
   return [
     ...ownPaths(paths).map((path) => ({ path, pathspec: `:(exclude,literal)${path}` })),
-    // The lock, its breaker's lock and the lock's temporary files (`<lock>.<pid>.<hex>`), and no other name:
-    // a broader pattern would hide a file a step writes beside it.
+    // The lock file itself and no other name: a pattern would hide a file a step writes beside it.
+    // (Its breaker's lock and its temporary files exist only while a lock is taken or broken, between runs.)
     { path: paths.lock, pathspec: `:(exclude,literal)${paths.lock}` },
-    { path: `${paths.lock}.break`, pathspec: `:(exclude,literal)${paths.lock}.break` },
-    { path: `${paths.lock}.0`, pathspec: `:(exclude,glob)${paths.lock}.[0-9]*.*` },
     { path: paths.killSwitch, pathspec: `:(exclude,literal)${paths.killSwitch}` },
   ];
 }
@@ -75,5 +73,5 @@ export function excludePathspecs(paths: RunPaths): string[] {
 
 /** gitignore-style patterns for `git clean -e`, which takes no pathspec magic. */
 export function cleanExcludes(paths: RunPaths): string[] {
-  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}`, `/${paths.lock}.break`, `/${paths.lock}.[0-9]*.*`, `/${paths.killSwitch}`];
+  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}`, `/${paths.killSwitch}`];
 }

@@ -449,7 +449,7 @@ function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Re
 
 /** Spec §5.6.3: the work tree must be clean (the engine's own files do not count). */
 function requireCleanRepo(repoRoot: string, paths: RunPaths): void {
-  const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ...excludePathspecs(paths)]);
+  const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--', '.', ...excludePathspecs(paths)]);
   const entries = status.split('\0').filter(Boolean);
   if (entries.length > 0) {
     const shown = entries.slice(0, 10).join(', ');

@@ -58,7 +58,7 @@ export async function executeBuild(params: Record<string, unknown>, context: Too
     writeFileSync(packetFile, packet, { mode: 0o444 });
     const values: Record<string, string> = { instruction: AGENT_INSTRUCTION, prompt: AGENT_INSTRUCTION, packet_file: packetFile, worktree: tree.worktree };
     const [name, ...rest] = command.map((part) => substitute(part, values)) as [string, ...string[]];
-    const { program, args, sandboxed } = confine(name, rest, { writable: [tree.worktree], readOnly: [packetFile, tree.objects], cwd: tree.worktree }, context.sandbox);
+    const { program, args, sandboxed } = confine(name, rest, { writable: [tree.worktree, ...(context.sandbox.writable ?? [])], readOnly: [packetFile, tree.objects], cwd: tree.worktree }, context.sandbox);
     const result = await runProcess(program, args, { cwd: tree.worktree, timeoutMs: timeoutSeconds * 1000, signal: context.signal, envPolicy: context.child_env, env: sandboxed ? { TMPDIR: '/tmp' } : {}, stdin: packet });
     const output = stripAnsi(`${result.stdout}\n${result.stderr}`).trim().slice(-TAIL_CHARS);
     if (result.aborted) throw new Error(`the coding agent (${name}) was stopped: the step was cancelled`);

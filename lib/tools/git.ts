@@ -34,7 +34,7 @@ export interface ChangedFile {
 
 /** Changed, added, deleted and untracked files against HEAD, the engine's files left out. */
 export function changedFiles(context: ToolContext): ChangedFile[] {
-  const out = git(context.repo_root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', '.', ...context.exclude_pathspecs]);
+  const out = git(context.repo_root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=all', '--', '.', ...context.exclude_pathspecs]);
   return out
     .split('\0')
     .filter(Boolean)
@@ -127,13 +127,16 @@ export function commit(params: Record<string, unknown>, context: ToolContext): {
   const paths = checkedPaths(params.paths, context);
   if (paths.length === 0) throw new Error('commit: paths is empty; there is nothing to commit');
   if (params.branch !== undefined) switchTo(branchName(params.branch, context), context);
+  // Stage exactly these paths as they are now, then commit the index as checked (a pathspec on
+  // `git commit` would take the work tree's content, which could change after the check).
+  git(context.repo_root, ['add', '--all', '--', ...paths.map((path) => `:(literal)${path}`)]);
   const staged = git(context.repo_root, ['diff', '--cached', '--name-only', '-z', '--no-renames']).split('\0').filter(Boolean);
   const extra = staged.filter((path) => !paths.includes(path));
   if (extra.length > 0) throw new Error(`commit: the index holds files outside the commit's paths: ${extra.join(', ')}; only the listed artifacts may be committed`);
   requireReviewedBlobs(context.repo_root, params.expected_blobs);
   const identity = committer(context.repo_root);
   const author = typeof params.author === 'string' && params.author.trim() !== '' ? params.author.trim() : `${identity.name} <${identity.email}>`;
-  git(context.repo_root, ['commit', '--quiet', '--no-verify', `--author=${author}`, '-m', message, '--', ...paths], {
+  git(context.repo_root, ['commit', '--quiet', '--no-verify', `--author=${author}`, '-m', message], {
     GIT_COMMITTER_NAME: identity.name,
     GIT_COMMITTER_EMAIL: identity.email,
   });

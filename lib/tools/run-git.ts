@@ -33,8 +33,13 @@ const SAFE_CONFIG: readonly string[] = [
   'commit.gpgSign=false',
   'tag.gpgSign=false',
   'protocol.allow=never',
+  // A submodule's own config (drivers, fsmonitor) would be read by git running inside it.
+  'diff.ignoreSubmodules=all',
+  'submodule.recurse=false',
+  'status.submoduleSummary=false',
 ].flatMap((setting) => ['-c', setting]);
 
+const GIT_TIMEOUT_MS = 10 * 60 * 1000;
 const DRIVER_KEY = /^(filter|diff|merge)\..+\.(clean|smudge|process|textconv|command|driver)$/i;
 const overridesCache = new Map<string, { stamps: Array<[string, string]>; env: Record<string, string> }>();
 
@@ -46,6 +51,9 @@ function exec(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv, inp
     ...(input === undefined ? {} : { input }),
     env: { ...childEnvironment(), ...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_OPTIONAL_LOCKS: '0' },
     maxBuffer: 256 * 1024 * 1024,
+    // A bound on any one call: git blocks this process while it runs, so no step timeout could stop it.
+    timeout: GIT_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
   });
 }
 
@@ -96,7 +104,8 @@ function driverOverrides(repoRoot: string): Record<string, string> {
 
 function standardConfigFiles(repoRoot: string): string[] {
   const home = process.env.HOME ?? '';
-  return [join(repoRoot, '.git', 'config'), join(repoRoot, '.git', 'config.worktree'), join(home, '.gitconfig'), join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'git', 'config')];
+  // HEAD too: an includeIf "onbranch:" section applies or not with the branch.
+  return [join(repoRoot, '.git', 'config'), join(repoRoot, '.git', 'config.worktree'), join(repoRoot, '.git', 'HEAD'), join(home, '.gitconfig'), join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'git', 'config')];
 }
 
 /** Where an include points: `~/` from HOME, a relative path from the including file's folder. */
@@ -108,7 +117,8 @@ function includeTarget(value: string, from: string): string {
 function fileStamp(path: string): string {
   try {
     const stat = statSync(path);
-    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    // ctime, not mtime: a process can set a file's mtime back, never its ctime.
+    return `${stat.ino}:${stat.size}:${stat.ctimeMs}`;
   } catch {
     return 'absent';
   }

@@ -27,7 +27,7 @@ export interface SandboxSettings {
 export const DEFAULT_SANDBOX: Readonly<SandboxSettings> = Object.freeze({ mode: 'auto' });
 
 export interface Confinement {
-  /** Folders the child may write (they must exist). */
+  /** Folders the child may write (missing ones are skipped); the agent's include `SandboxSettings.writable`, the tests' do not. */
   writable: readonly string[];
   /** Folders or files inside those that stay read-only (missing ones are skipped). */
   readOnly: readonly string[];
@@ -100,7 +100,7 @@ export function confine(program: string, args: readonly string[], confinement: C
   const binds = [
     ...programBind,
     ...existing(settings.readable ?? []).flatMap((path) => ['--ro-bind', path, path]),
-    ...existing([...confinement.writable, ...(settings.writable ?? [])]).flatMap((path) => ['--bind', path, path]),
+    ...existing(confinement.writable).flatMap((path) => ['--bind', path, path]),
     ...existing(confinement.readOnly).flatMap((path) => ['--ro-bind', path, path]),
   ];
   const wrapped = [

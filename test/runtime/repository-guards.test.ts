@@ -2,7 +2,7 @@
 // protected, the diff gate covers git's HEAD, refs and config and the engine's own state, nothing a
 // step injects into git's config runs, and no child sees a key the host did not pass.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
@@ -13,6 +13,7 @@ import { readJournal } from '../../lib/runtime/journal.ts';
 import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
 import { childEnvironment } from '../../lib/tools/child-env.ts';
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
+import { add, commit, diffStat } from '../../lib/tools/git.ts';
 import { runTests } from '../../lib/tools/test-runner.ts';
 import { sandboxAvailability } from '../../lib/tools/sandbox.ts';
 import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
@@ -308,8 +309,10 @@ it('a file named like the run lock but not it (.lifeos_run_lockfile) is seen by 
   await inRepo(async (repo) => {
     mkdirSync(join(repo, 'logs/mission_journals/run'), { recursive: true });
     writeFileSync(join(repo, 'logs/mission_journals/run/journal.jsonl'), 'real\n');
-    const script = 'mv logs logs-old; mkdir -p logs/mission_journals; echo forged > logs/mission_journals/FORGED.jsonl; echo x > .git/HEAD; mv .git git-old; echo tests ran > src-file.txt';
-    const context = toolContext(repo);
+    const agentState = mkdtempSync(join(tmpdir(), 'lifeos-agent-state-'));
+    const script = 'mv logs logs-old; mkdir -p logs/mission_journals; echo forged > logs/mission_journals/FORGED.jsonl; echo x > .git/HEAD; mv .git git-old; echo x > "$AGENT_STATE/plugin.js"; echo tests ran > src-file.txt';
+    // The agent's own writable folders are the agent's: the tests do not get them.
+    const context = toolContext(repo, [], { sandbox: { mode: 'auto', writable: [agentState] }, child_env: { set: { AGENT_STATE: agentState } } });
     const result = await runTests({ command: ['sh', '-c', script], retries: 0, on_fail: 'report' }, context);
     assert.is(result.sandboxed, true);
     assert.is(readFileSync(join(repo, 'logs/mission_journals/run/journal.jsonl'), 'utf8'), 'real\n');
@@ -318,6 +321,103 @@ it('a file named like the run lock but not it (.lifeos_run_lockfile) is seen by 
     assert.not.ok(existsSync(join(repo, 'git-old')));
     assert.match(readFileSync(join(repo, '.git/HEAD'), 'utf8'), /^ref: refs\/heads\/main/);
     assert.is(readFileSync(join(repo, 'src-file.txt'), 'utf8'), 'tests ran\n', 'the work tree itself is writable');
+    assert.not.ok(existsSync(join(agentState, 'plugin.js')));
+    rmSync(agentState, { recursive: true, force: true });
+  });
+});
+
+it('an included config file rewritten in place with its mtime set back is still read again: its driver never runs', async () => {
+  await inRepo(
+    async (repo) => {
+      const marker = join(tmpdir(), `lifeos-mtime-${process.pid}-${Date.now()}`);
+      git(repo, 'config', 'include.path', '../project.gitconfig');
+      const file = join(repo, 'project.gitconfig');
+      const driver = `[filter "x"]\n\tclean = sh -c 'touch ${marker}; cat'\n`;
+      writeFileSync(file, '#'.repeat(driver.length - 1) + '\n');
+      git(repo, 'commit', '-qam', 'pad');
+      git(repo, 'status');
+      const { mtime } = statSync(file);
+      try {
+        const result = await run(repo, (root) => {
+          writeFileSync(join(root, 'project.gitconfig'), driver);
+          utimesSync(join(root, 'project.gitconfig'), mtime, mtime);
+          writeFileSync(join(root, '.gitattributes'), '* filter=x\n');
+        });
+        assert.is(result.status, 'completed');
+        assert.not.ok(existsSync(marker), 'the driver ran');
+      } finally {
+        rmSync(marker, { force: true });
+      }
+    },
+    { 'project.gitconfig': '# shared\n' },
+  );
+});
+
+it('names git refuses on other systems (GIT~1), a file turned into a folder beside a foreign change, and a 65 MB file: no crash, each refused or kept as it should', async () => {
+  await inRepo(async (repo) => {
+    const result = await run(repo, (root) => writeFileSync(join(root, 'GIT~1'), 'x'), {}, { allowed_paths: ['docs/**'] });
+    assert.is(result.status, 'escalated');
+    assert.match(result.escalation?.reason ?? '', /GIT~1 matches none of the allowed patterns/);
+    assert.not.ok(existsSync(join(repo, 'GIT~1')));
+  });
+  await inRepo(
+    async (repo) => {
+      const text = `mission: file_to_folder
+version: "1.0"
+inputs: []
+outputs: []
+envelope: { allowed_paths: ["**"] }
+steps:
+  - { id: w1, kind: runtime, operation: host_step, params: {} }
+  - { id: think, kind: runtime, operation: think, params: {} }
+  - { id: w2, kind: runtime, operation: write_file, params: { path: docs/b.md, text: b } }
+`;
+      const toFolder = hostHandler((root) => {
+        rmSync(join(root, 'd'));
+        mkdirSync(join(root, 'd'));
+        writeFileSync(join(root, 'd/f'), 'f');
+      });
+      const person: OperationHandler = { type: 'think', description: 'someone writes meanwhile (test)', writes: false, compensation: 'none', idempotent: true, execute: (_p, c) => (writeFileSync(join(c.repo_root, 'theirs.txt'), 'mine\n'), {}) };
+      const handlers = [toFolder, person, writeFileHandler];
+      const result = await runMission(mission(text, handlers), { repoRoot: repo, handlers, fsync: false, store: false });
+      assert.is(result.status, 'escalated');
+      assert.is(readFileSync(join(repo, 'theirs.txt'), 'utf8'), 'mine\n', 'the foreign file stays');
+      assert.is(readFileSync(join(repo, 'd'), 'utf8'), 'file d\n', "the run's change is undone");
+    },
+    { 'README.md': 'hello\n', d: 'file d\n' },
+  );
+  await inRepo(async (repo) => {
+    const started = performance.now();
+    const result = await run(repo, (root) => {
+      writeFileSync(join(root, 'big.bin'), '');
+      truncateSync(join(root, 'big.bin'), 65 * 1024 * 1024);
+    });
+    assert.is(result.status, 'escalated');
+    assert.match(result.escalation?.reason ?? '', /big\.bin is over 67108864 bytes and is refused unread/);
+    assert.not.ok(existsSync(join(repo, 'big.bin')));
+    assert.ok(performance.now() - started < 60_000);
+  });
+});
+
+it("a secret in a file's name is refused too", async () => {
+  await inRepo(async (repo) => {
+    const key = 'sk-or-v1-issue13-in-a-name';
+    const result = await run(repo, (root) => writeFileSync(join(root, `${key}.txt`), ''), { agent: { apiKey: key } });
+    assert.is(result.status, 'escalated');
+    assert.match(result.escalation?.reason ?? '', /holds a secret/);
+  });
+});
+
+it('the steward commits the bytes the review saw: a file changed after staging is refused, not committed', async () => {
+  await inRepo(async (repo) => {
+    const context = toolContext(repo, [{ allowed_paths: ['**'] }]);
+    writeFileSync(join(repo, 'app.js'), 'reviewed\n');
+    const reviewed = diffStat({}, context).blobs;
+    add({ paths: ['app.js'] }, context);
+    writeFileSync(join(repo, 'app.js'), 'EVIL unreviewed\n');
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    assert.throws(() => commit({ message: 'm', paths: ['app.js'], expected_blobs: reviewed }, context), /the staged content is not what the output review saw: app\.js/);
+    assert.is(git(repo, 'rev-parse', 'HEAD').trim(), head);
   });
 });
 
