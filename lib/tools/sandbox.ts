@@ -85,7 +85,7 @@ export function confine(program: string, args: readonly string[], confinement: C
   if (settings.mode === 'off') return { program, args: [...args], sandboxed: false };
   const availability = sandboxAvailability();
   if (!availability.ok) {
-    if (settings.mode === 'required') throw new Error(`sandbox: required, but ${availability.reason}`);
+    requireSandbox(settings);
     if (!warned) {
       warned = true;
       process.emitWarning(`builders and tests run without a sandbox: ${availability.reason}`, 'LifeosSandboxWarning');
