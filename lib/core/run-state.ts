@@ -39,6 +39,8 @@ export interface RecordedSnapshot {
   ref: string | null;
   index_tree: string;
   worktree_tree: string;
+  /** Every branch's tip (absent in journals written before branches were recorded). */
+  branches?: Record<string, string>;
 }
 
 export interface InFlightOperation {

@@ -255,8 +255,10 @@ export class RunEngine {
     // The walk starts at the first step; skipped steps move it along their recorded states.
     this.lastStateHash = stateHash(attempt.baseline);
     this.lastState = attempt.baseline as RepoSnapshot;
-    // Mission files inside the repository are governance surfaces: no step may write them.
-    this.env = { ...this.env, protectedPaths: [...this.env.protectedPaths, ...missionFilesOf(this.journal.entries)] };
+    // Mission files inside the repository are governance surfaces: no step may write them. And an
+    // attempt goes on in the mode it started in: a replay run recovered or resumed stays replay,
+    // whatever key the environment holds now.
+    this.env = { ...this.env, protectedPaths: [...this.env.protectedPaths, ...missionFilesOf(this.journal.entries)], mode: journaledMode(this.journal.entries, attempt.started_seq) ?? this.env.mode };
     this.missionTimer = setTimeout(() => this.missionTimeout.abort(), this.plan.timeout_seconds * 1000);
     try {
       this.checkKillSwitch('before the mission');
@@ -829,6 +831,12 @@ export class RunEngine {
 /** The envelopes in force for the run: each operation's chain (mission, nested missions, step), hashed. */
 export function envelopePolicyHash(plan: ExecutionPlan): Sha256 {
   return hashCanonical(Object.fromEntries(envelopeChains(plan)));
+}
+
+/** The LLM mode the attempt started at `startedSeq` was journaled with. */
+function journaledMode(entries: readonly JournalEntry[], startedSeq: number): EngineEnvironment['mode'] | undefined {
+  const mode = entries.find((entry) => entry.seq === startedSeq)?.data.mode;
+  return mode === 'live' || mode === 'record' || mode === 'replay' ? mode : undefined;
 }
 
 /** The repository-relative mission files the run was started from (run_started `mission_files`). */

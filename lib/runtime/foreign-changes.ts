@@ -12,7 +12,7 @@ import { changedEntries, git, restoreRefs, stateHash, type RepoSnapshot } from '
 export interface ForeignChanges {
   /** Work-tree paths that differ from the state the run left. */
   paths: Array<{ path: string; deleted: boolean }>;
-  /** HEAD or the branch it names moved. */
+  /** HEAD, the branch it names, or any branch moved (or was made or deleted). */
   refs_moved: boolean;
   /** The index differs. */
   index_changed: boolean;
@@ -23,7 +23,7 @@ export function foreignChanges(repoRoot: string, left: RepoSnapshot, found: Repo
   if (stateHash(left) === stateHash(found)) return null;
   return {
     paths: changedEntries(repoRoot, left, found),
-    refs_moved: left.head !== found.head || left.ref !== found.ref,
+    refs_moved: left.head !== found.head || left.ref !== found.ref || JSON.stringify(left.branches ?? null) !== JSON.stringify(found.branches ?? null),
     index_changed: left.index_tree !== found.index_tree,
   };
 }

@@ -24,6 +24,12 @@ export interface RepoSnapshot {
   ref: string | null;
   index_tree: string;
   worktree_tree: string;
+  /**
+   * Every branch (`refs/heads/...`) and the commit it points at: a rollback puts back a branch
+   * a run created or moved (the steward's `lifeos/<task>`), so no stray branch blocks a re-run.
+   * Absent in snapshots journaled before branches were recorded.
+   */
+  branches?: Record<string, string>;
 }
 
 function gitMaybe(repoRoot: string, args: readonly string[]): string | null {
@@ -54,8 +60,10 @@ export const MAX_WORKTREE_FILE_BYTES = 64 * 1024 * 1024;
  * are left out, and listed in `report.oversize` when a report is given.
  */
 export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { oversize: string[] }): RepoSnapshot {
-  const head = gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
   const ref = gitMaybe(repoRoot, ['symbolic-ref', '-q', 'HEAD']);
+  const branches = branchTips(repoRoot);
+  // On a branch, HEAD is that branch's tip (none yet: unborn); detached, git is asked.
+  const head = ref ? (branches[ref] ?? null) : gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
   const indexTree = git(repoRoot, ['write-tree']).trim();
   const scratch = mkdtempSync(join(tmpdir(), 'lifeos-index-'));
   try {
@@ -72,7 +80,7 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { overs
     if (report) report.oversize = oversize;
     addAll(repoRoot, [...addExcludes(repoRoot, paths), ...oversize.map((path) => `:(exclude,literal)${path}`)], env);
     const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
-    return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree };
+    return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree, branches };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -161,7 +169,20 @@ export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSna
   return entries;
 }
 
-/** Put HEAD (and the branch it names) back where the snapshot had them. */
+/** Branch name (`refs/heads/...`) -> commit. */
+export function branchTips(repoRoot: string): Record<string, string> {
+  const tips: Record<string, string> = {};
+  for (const line of git(repoRoot, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads']).split('\n')) {
+    const space = line.lastIndexOf(' ');
+    if (space > 0) tips[line.slice(0, space)] = line.slice(space + 1);
+  }
+  return tips;
+}
+
+/**
+ * Put HEAD (and the branch it names) back where the snapshot had them, and, when it recorded
+ * them, every branch: one the snapshot did not have is deleted, a moved one is set back.
+ */
 export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
   if (target.ref) {
     git(repoRoot, ['symbolic-ref', 'HEAD', target.ref]);
@@ -169,6 +190,12 @@ export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
     else if (gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', target.ref])) git(repoRoot, ['update-ref', '-d', target.ref]);
   } else if (target.head) {
     git(repoRoot, ['update-ref', '--no-deref', 'HEAD', target.head]);
+  }
+  // After HEAD is back: a branch it pointed at can then be deleted.
+  if (target.branches) {
+    const now = branchTips(repoRoot);
+    for (const [name, tip] of Object.entries(target.branches)) if (now[name] !== tip) git(repoRoot, ['update-ref', name, tip]);
+    for (const name of Object.keys(now)) if (!(name in target.branches) && name !== target.ref) git(repoRoot, ['update-ref', '-d', name]);
   }
 }
 

@@ -206,6 +206,12 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
   const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
   requireHandlers(plan.steps, context.env.handlers);
   const { repoRoot } = context.env;
+  // A crashed run is recovered first: its rollback may move HEAD, and the run id is computed from
+  // HEAD. When recovery completes this very run (same mission and inputs), that is the result.
+  if (probeRunLock(join(repoRoot, context.paths.lock)).state === 'dead') {
+    const finished = (await recoverAll(context)).find((report) => report.result.status === 'completed' && startedWith(report.result.journalPath, plan));
+    if (finished) return finished.result;
+  }
   const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();
   // The surfaces as they are now; a mismatch with the baseline halts the run once it starts.
   const governance = verifyGovernanceBaseline({ repoRoot, governanceSurfaces: context.env.governanceSurfaces, exclude: engineFiles(context.paths).map((f) => f.path) });
@@ -415,6 +421,12 @@ function openRun(context: Setup, runId: Sha256): OpenRun {
 
 function journalOptions(context: Setup): { fsync: boolean; now: () => Date } {
   return { fsync: context.options.fsync ?? true, now: context.env.now };
+}
+
+/** Whether the run of that journal was started with this plan's mission and inputs. */
+function startedWith(journalPath: string, plan: ExecutionPlan): boolean {
+  const started = readJournal(journalPath).entries.find((entry) => entry.type === 'run_started');
+  return started?.data.mission_hash === plan.mission_hash && started.data.inputs_hash === plan.inputs_hash;
 }
 
 /** The mission and, when it came from a file, that file. */

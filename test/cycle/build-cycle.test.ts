@@ -1,7 +1,8 @@
 // The autonomous build cycle end to end, in replay mode, on real git repositories: the hello
 // repository of examples/hello-cycle, the scripted model on 127.0.0.1 to record each scenario,
 // then a replay in a fresh copy (asserted on), real `node --test` runs, real SIGKILL.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { resumeMission, runMission, type RunOptions } from '../../lib/runtime/ru
 import { git as gitIn, repoFingerprint } from '../git-repo.ts';
 import { repoRoot } from '../helpers.ts';
 
+const execFileAsync = promisify(execFile);
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
 const TASK = inputs.task_spec as string;
 
@@ -180,5 +182,31 @@ for (const [type, when] of [
     for (const run of execFileSync('ls', [journals], { encoding: 'utf8' }).trim().split('\n')) assert.ok(verifyJournal(join(journals, run, 'journal.jsonl')).ok);
   });
 }
+
+it('issue 14, finding 10: `run` again after a crash recovers the crashed run first and returns it, rather than a second attempt under a stale id', async () => {
+  const repo = withCommittedFixtures();
+  assert.is(crashRun('run', repo, 'steward/commit', 'operation_started'), '', 'the process was killed');
+  const crashed = execFileSync('ls', [join(repo, 'logs/mission_journals')], { encoding: 'utf8' }).trim();
+  const result = await runMission('autonomous_build_cycle', options(repo));
+  assert.is(result.status, 'completed', JSON.stringify(result.error));
+  assert.is(result.runId, `sha256:${crashed}`);
+  assert.is(git(repo, 'symbolic-ref', '--short', 'HEAD'), 'lifeos/add-greet');
+  assert.is(git(repo, 'rev-list', '--count', 'main..HEAD'), '1');
+  assert.is(status(repo), '');
+});
+
+it('issue 14, finding 9: a replay run recovered with a key and a live endpoint at hand stays in replay: no request', async () => {
+  const repo = withCommittedFixtures();
+  assert.is(crashRun('run', repo, 'review_design/synthesize', 'operation_started'), '', 'the process was killed');
+  const model = await startScriptedModel('happy');
+  try {
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fixtures/processes/cycle-crash.ts'), 'recover', repo, 'live', model.url], { cwd: repoRoot, encoding: 'utf8' });
+    const reports = JSON.parse(stdout) as Array<{ action: string; status: MissionResult['status'] }>;
+    assert.equal(reports.map((r) => [r.action, r.status]), [['resumed', 'completed']]);
+    assert.equal(model.calls, [], 'the live endpoint was never called');
+  } finally {
+    await model.close();
+  }
+});
 
 it.run();
