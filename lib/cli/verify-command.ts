@@ -1,17 +1,24 @@
 /**
- * `lifeos-mission verify <journal|bundle>...`: check the hash chain of mission journals and
- * completion bundles (spec §5.8), offline. A journal beside completion bundles is also checked
- * against the entry count and head hash they recorded, so a truncated tail is caught.
+ * `lifeos-mission verify <run folder|journal|bundle|folder of runs>...`: check mission journals and
+ * their completion bundles (spec §5.8), offline: each journal's hash chain, and each finished
+ * attempt's bundle field by field against the journal (runtime/verify-run.ts). A path that does
+ * not exist is a usage error, never "ok".
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyBundle } from '../runtime/bundle.ts';
-import { verifyJournal } from '../runtime/journal.ts';
+import { JOURNAL_FILE } from '../runtime/journal.ts';
+import { runFoldersIn, verifyRunFolder, type RunVerification } from '../runtime/verify-run.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 
-export const VERIFY_USAGE = `Usage: lifeos-mission verify <journal.jsonl|bundle.N.json>... [options]
+export const VERIFY_USAGE = `Usage: lifeos-mission verify <path>... [options]
 
-Verifies each journal's hash chain (parse_error, hash_mismatch, chain_break, sequence_gap,
-torn_tail, each with its line) and, for a bundle, its copy of the journal and recorded head.
+Each path is a run folder, its journal.jsonl or one of its bundle.N.json, or a folder of run
+folders (logs/mission_journals). For every run: the journal's hash chain (parse_error,
+hash_mismatch, chain_break, sequence_gap, torn_tail, each with its line), and every finished
+attempt's completion bundle, each field compared with the journal (bundle_missing,
+bundle_mismatch naming the field). A bundle with no journal beside it is checked on its own.
 
 Options:
   --format text|json   output format (default: text)
@@ -27,16 +34,26 @@ export function verifyCommand(args: string[], io: CliIO): number {
     return EXIT.ok;
   }
   const format = parseFormat(values.format, ['text', 'json']);
-  if (positionals.length === 0) throw new UsageError('name at least one journal or bundle');
-  const reports = positionals.map((path) => ({ path, ...(path.endsWith('.json') ? verifyBundle(path) : verifyJournal(path)) }));
+  if (positionals.length === 0) throw new UsageError('name at least one run folder, journal or bundle');
+  const reports = positionals.flatMap((path) => verifyPath(path));
   if (format === 'json') io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   else {
     for (const report of reports) {
       if (report.ok) io.stdout.write(`${report.path}: ok, ${report.entries} entries, head ${report.headHash}\n`);
       for (const error of report.errors) io.stdout.write(`${report.path}:${error.line}: ${error.kind}: ${error.message}\n`);
     }
+    if (reports.length > 1) io.stdout.write(`${reports.length} runs: ${reports.filter((r) => r.ok).length} ok, ${reports.filter((r) => !r.ok).length} failed\n`);
   }
   return reports.every((report) => report.ok) ? EXIT.ok : EXIT.failed;
+}
+
+function verifyPath(path: string): RunVerification[] {
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file or folder`);
+  const folders = runFoldersIn(path);
+  if (path.endsWith('.json') && !existsSync(join(folders[0] ?? '', JOURNAL_FILE))) return [{ path, ...verifyBundle(path) }];
+  if (folders.length === 0) throw new UsageError(`${path}: no mission journal (${JOURNAL_FILE}) in it or in its folders`);
+  // A file is reported under its own name; a folder under each run folder's.
+  return statSync(path).isDirectory() ? folders.map((folder) => verifyRunFolder(folder)) : [{ ...verifyRunFolder(folders[0] as string), path }];
 }
 
 /** Loaded lazily by main.ts. */

@@ -25,7 +25,8 @@ export interface JournalEntry<T extends string = string> {
   entry_hash: Sha256;
 }
 
-export type JournalErrorKind = 'parse_error' | 'hash_mismatch' | 'chain_break' | 'sequence_gap' | 'torn_tail';
+/** The chain's own kinds, and (from a run folder's check) a finished attempt's bundle that is missing or does not match its journal. */
+export type JournalErrorKind = 'parse_error' | 'hash_mismatch' | 'chain_break' | 'sequence_gap' | 'torn_tail' | 'bundle_missing' | 'bundle_mismatch';
 
 export interface JournalError {
   /** 1-based line of the journal (for a truncation: the line where the missing entry belongs). */

@@ -12,6 +12,7 @@ import type { RunEngine } from './engine.ts';
 import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { OpenRun } from './recovery.ts';
 import type { RunPaths } from './run-paths.ts';
+import type { StateStore } from './store/state-store.ts';
 
 export interface HumanDecision {
   /** The request decided; omitted: the one the run waits for. */
@@ -49,6 +50,42 @@ export function requireUnchanged(repoRoot: string, paths: RunPaths, run: OpenRun
   const changed = changedPaths(repoRoot, paused, now);
   const what = changed.length > 0 ? `changed: ${changed.slice(0, 10).join(', ')}${changed.length > 10 ? ` and ${changed.length - 10} more` : ''}` : 'HEAD, the branch or the index moved';
   throw new RunPreconditionFailed(`cannot ${doing}: the repository changed since run ${run.journal.runId} paused (${what}); put it back as it was, or start the mission again`);
+}
+
+/**
+ * Every decision the paused attempt would act on, checked before it goes on: its content hash
+ * recomputed from the request and the state the run paused in, and, with a state store, the
+ * queue's own record of it (same request, decision and decider). A `human_decided` entry
+ * appended by hand (even with a correct chain) fails one or the other. Returns the problems.
+ */
+export function unboundDecisions(run: OpenRun, store: StateStore | undefined): string[] {
+  const attempt = run.state.attempts[run.state.attempts.length - 1];
+  if (!attempt) return [];
+  const entries = run.journal.entries.filter((entry) => entry.seq > attempt.started_seq);
+  const problems: string[] = [];
+  // A store that failed during the attempt may lack a real decision: then only the hash is checked.
+  const queue = entries.some((entry) => entry.type === 'store_failed') ? undefined : store;
+  for (const decided of entries.filter((entry) => entry.type === 'human_decided')) {
+    const requestId = String(decided.data.request_id);
+    const paused = [...entries].reverse().find((entry) => entry.type === 'run_paused' && entry.seq < decided.seq && entry.data.request_id === requestId);
+    if (!paused) {
+      problems.push(`the decision on ${requestId} (line ${decided.seq}) follows no pause on that request`);
+      continue;
+    }
+    let expected: Sha256 | undefined;
+    try {
+      expected = contentHash(run, requestId, stateHash(paused.data.state as RepoSnapshot));
+    } catch {
+      expected = undefined;
+    }
+    if (decided.data.content_hash !== expected) problems.push(`the decision on ${requestId} (line ${decided.seq}) is bound to ${String(decided.data.content_hash)}, but the request and the state it paused in hash to ${String(expected)}`);
+    const queued = queue?.findEscalation(requestId);
+    if (queue && (!queued || queued.resolution !== decided.data.decision || queued.resolved_by !== decided.data.by)) {
+      const found = queued ? `${String(queued.resolution)} by ${String(queued.resolved_by)}` : 'no such item';
+      problems.push(`the decision on ${requestId} (line ${decided.seq}: ${String(decided.data.decision)} by ${String(decided.data.by)}) has no matching decision in the queue (${found})`);
+    }
+  }
+  return problems;
 }
 
 /** Record a decision on the request the run waits for, bound to its content. */

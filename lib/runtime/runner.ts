@@ -31,7 +31,7 @@ import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
 import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
-import { pausedAttempt, recordDecision, requireUnchanged, type HumanDecision } from './decisions.ts';
+import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { engineFiles, excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { builtinPacketSchemas } from './packet-schemas.ts';
@@ -286,6 +286,12 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
       for (const decision of options.decisions ?? []) recordDecision(engine, run, decision);
+      const forged = unboundDecisions(run, context.env.store);
+      if (forged.length > 0) {
+        const reason = `a recorded decision does not match what was decided: ${forged.join('; ')}`;
+        const escalation = await engine.escalate(null, reason, 'critical', { problems: forged });
+        return await engine.end('halted', reason, null, escalation);
+      }
       engine.record('run_resumed', { request_id: attempt.paused.request_id });
       return await engine.drive();
     } finally {

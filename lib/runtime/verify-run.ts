@@ -1,0 +1,133 @@
+/**
+ * Verifying a run's evidence as an auditor would (spec §5.7, §5.8): the journal's hash chain,
+ * and every completion bundle checked field by field against the journal it closes. A bundle is
+ * derived from the journal (status, outputs, final state, receipts, escalations, the journal
+ * copy, its count and head), so each field is recomputed from the journal and compared: an
+ * edited field is reported by name. A finished attempt whose bundle is missing or unreadable is
+ * a failure, never a silent downgrade; a bundle's copy of the call log must be what the call log
+ * on disk begins with.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { canonicalJson, type Sha256 } from '../core/canonical.ts';
+import { parseJournalText, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
+import { foldJournal } from '../core/run-state.ts';
+import { BUNDLE_VERSION, bundlePath } from './bundle.ts';
+import { JOURNAL_FILE, readJournal } from './journal.ts';
+
+export interface RunVerification extends JournalVerification {
+  /** The run folder (or file) verified. */
+  path: string;
+}
+
+/** The fields a bundle has; any other is an error (a field added by hand). */
+const BUNDLE_FIELDS = ['bundle_version', 'run_id', 'run_id_audit', 'mission', 'attempt', 'status', 'baseline_commit', 'result_commit', 'final_state', 'final_state_hash', 'outputs', 'escalations', 'receipts', 'journal', 'agent_calls'];
+
+/** The run folders a path names: a run folder, a folder of run folders, a journal or a bundle. Empty when it holds none. */
+export function runFoldersIn(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [dirname(path)];
+  if (existsSync(join(path, JOURNAL_FILE))) return [path];
+  return readdirSync(path)
+    .sort()
+    .map((name) => join(path, name))
+    .filter((folder) => existsSync(join(folder, JOURNAL_FILE)));
+}
+
+/** Verify one run folder: its journal, and each finished attempt's bundle against it. */
+export function verifyRunFolder(folder: string): RunVerification {
+  const journalPath = join(folder, JOURNAL_FILE);
+  const name = basename(folder);
+  const runId = /^[0-9a-f]{64}$/.test(name) ? (`sha256:${name}` as Sha256) : undefined;
+  const { entries, verification } = readJournal(journalPath, runId);
+  const errors: JournalError[] = [...verification.errors];
+  const finished = entries.filter((entry) => entry.type === 'run_finished');
+  const bundles = existsSync(folder) ? readdirSync(folder).filter((file) => /^bundle\.\d+\.json$/.test(file)) : [];
+  finished.forEach((end, index) => {
+    const attempt = index + 1;
+    const file = bundlePath(folder, attempt);
+    if (!existsSync(file)) errors.push({ line: end.seq, kind: 'bundle_missing', message: `attempt ${attempt} finished (line ${end.seq}) but ${basename(file)} is missing` });
+    else errors.push(...checkBundle(file, attempt, entries, end, journalPath));
+  });
+  for (const file of bundles) {
+    const attempt = Number(/^bundle\.(\d+)\.json$/.exec(file)?.[1]);
+    if (attempt > finished.length) errors.push({ line: entries.length, kind: 'bundle_mismatch', message: `${file}: the journal has no finished attempt ${attempt} (it has ${finished.length})` });
+  }
+  return { ...verification, path: folder, ok: errors.length === 0, errors: errors.sort((a, b) => a.line - b.line) };
+}
+
+/** Every field of one bundle recomputed from the journal and compared. */
+function checkBundle(file: string, attempt: number, entries: readonly JournalEntry[], end: JournalEntry, journalPath: string): JournalError[] {
+  const label = basename(file);
+  const error = (message: string): JournalError => ({ line: end.seq, kind: 'bundle_mismatch', message: `${label}: ${message}` });
+  let bundle: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    bundle = parsed as Record<string, unknown>;
+  } catch (cause) {
+    return [{ line: end.seq, kind: 'parse_error', message: `${label}: not a bundle: ${(cause as Error).message}` }];
+  }
+  const closed = entries.filter((entry) => entry.seq <= end.seq);
+  const state = foldJournal(closed);
+  const started = [...closed].reverse().find((entry) => entry.type === 'run_started');
+  const baseline = (started?.data.baseline as { head?: string | null } | undefined)?.head ?? null;
+  const final = end.data.final_state as { head?: string | null } | undefined;
+  const expected: Record<string, unknown> = {
+    bundle_version: BUNDLE_VERSION,
+    run_id: end.run_id,
+    run_id_audit: state.run_id_audit ?? '',
+    mission: state.mission,
+    attempt,
+    status: end.data.status,
+    baseline_commit: baseline,
+    result_commit: final?.head && final.head !== baseline ? final.head : null,
+    final_state: end.data.final_state,
+    final_state_hash: end.data.final_state_hash,
+    outputs: end.data.outputs ?? null,
+    escalations: state.escalations,
+    receipts: closed.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
+  };
+  const problems: JournalError[] = [];
+  for (const field of BUNDLE_FIELDS) if (!(field in bundle)) problems.push(error(`field ${field} is missing`));
+  for (const field of Object.keys(bundle)) if (!BUNDLE_FIELDS.includes(field)) problems.push(error(`field ${field} is not a bundle field`));
+  for (const [field, value] of Object.entries(expected)) {
+    if (field in bundle && !same(bundle[field], value)) problems.push(error(`field ${field} differs from the journal (${show(bundle[field])} in the bundle, ${show(value)} in the journal)`));
+  }
+  const copy = bundle.journal as { file?: unknown; entry_count?: unknown; head_hash?: unknown; entries?: unknown } | undefined;
+  if (copy && typeof copy === 'object') {
+    if (copy.entry_count !== end.seq) problems.push(error(`field journal.entry_count is ${show(copy.entry_count)}; the attempt ends at entry ${end.seq}`));
+    if (copy.head_hash !== end.entry_hash) problems.push(error(`field journal.head_hash is ${show(copy.head_hash)}; the journal's entry ${end.seq} is ${end.entry_hash}`));
+    if (!same(copy.entries, closed)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
+    if (bundle.agent_calls) problems.push(...checkCallLog(bundle.agent_calls, copy.file, journalPath).map((message) => error(message)));
+  }
+  return problems;
+}
+
+/** The bundle's copy of the call log must be what the call log on disk begins with (it may have grown since, never shrunk or changed). */
+function checkCallLog(calls: unknown, journalFile: unknown, journalPath: string): string[] {
+  const { file, entries } = calls as { file?: unknown; entries?: unknown };
+  if (typeof file !== 'string' || !Array.isArray(entries)) return ['field agent_calls is not { file, entries }'];
+  // Both paths are relative to the repository: the journal's own path tells where that is.
+  const root = typeof journalFile === 'string' && journalPath.endsWith(journalFile) ? journalPath.slice(0, journalPath.length - journalFile.length) : undefined;
+  if (root === undefined) return [`field journal.file (${show(journalFile)}) is not this journal's path, so the call log cannot be found`];
+  const path = join(root, file);
+  if (!existsSync(path)) return [`the call log ${file} the bundle holds a copy of is missing`];
+  const onDisk = parseJournalText(readFileSync(path, 'utf8'));
+  const problems = onDisk.verification.errors.map((e) => `call log ${file}:${e.line}: ${e.kind}: ${e.message}`);
+  if (onDisk.entries.length < entries.length) problems.push(`the call log ${file} has ${onDisk.entries.length} entries, fewer than the ${entries.length} the bundle holds: it was truncated`);
+  else if (!same(onDisk.entries.slice(0, entries.length), entries)) problems.push(`the call log ${file} does not begin with the entries the bundle holds: it was changed`);
+  return problems;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
+  }
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
