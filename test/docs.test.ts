@@ -61,6 +61,15 @@ docs('the Python verifier in docs/journal-format.md agrees with verifyJournal an
   const bad = spawnSync('python3', [scriptPath, result.journalPath], { encoding: 'utf8' });
   assert.is(bad.status, 1);
   assert.match(bad.stderr, /line \d+: hash mismatch/);
+  // The strict form: both verifiers refuse a CR line end and a number written another way.
+  const text = readFileSync(result.journalPath, 'utf8').replace('"kind":"human"', '"kind":"runtime"');
+  for (const [what, tampered] of [['CRLF', text.replace('\n', '\r\n')], ['2.0', text.replace('"seq":2,', '"seq":2.0,')]] as const) {
+    writeFileSync(result.journalPath, tampered);
+    const python = spawnSync('python3', [scriptPath, result.journalPath], { encoding: 'utf8' });
+    assert.is(python.status, 1, what);
+    assert.match(python.stderr, /not in canonical form/, what);
+    assert.not.ok(verifyJournal(result.journalPath).ok, what);
+  }
 });
 
 docs.run();

@@ -84,6 +84,12 @@ export function sealEntry(
   };
 }
 
+/** The line a journal holds for an entry: its canonical JSON without `entry_hash`, then `entry_hash` last (no newline). */
+export function entryLine(entry: JournalEntry): string {
+  const { entry_hash: hash, ...rest } = entry;
+  return `${canonicalJson(rest).slice(0, -1)},"entry_hash":"${hash}"}`;
+}
+
 /** The hash an entry should carry: sha256 of its canonical JSON without `entry_hash`. */
 export function entryHash(entry: Record<string, unknown>): Sha256 {
   const { entry_hash: _ignored, ...rest } = entry;
@@ -135,7 +141,7 @@ export function parseJournalText(text: string, options: JournalCheckOptions = {}
     }
     entries.push(entry as unknown as JournalEntry);
     hashes.push(entry.entry_hash);
-    const problem = checkEntry(entry, previous, runId);
+    const problem = checkEntry(entry, previous, runId, text);
     if (problem) errors.push({ line, ...problem });
     if (runId === null && isSha256(entry.run_id)) runId = entry.run_id;
     previous = { seq: typeof entry.seq === 'number' ? entry.seq : NaN, hash: entry.entry_hash };
@@ -159,18 +165,26 @@ function checkEntry(
   entry: Record<string, unknown>,
   previous: { seq: number; hash: unknown } | undefined,
   runId: Sha256 | null,
+  line: string,
 ): Omit<JournalError, 'line'> | undefined {
   if (!isSha256(entry.entry_hash) || !isSha256(entry.prev_entry_hash) || !isSha256(entry.run_id) || !Number.isSafeInteger(entry.seq)) {
     return { kind: 'parse_error', message: 'entry lacks seq, run_id, prev_entry_hash or entry_hash' };
   }
-  let actual: Sha256;
+  let body: string;
   try {
-    actual = entryHash(entry);
+    const { entry_hash: _ignored, ...rest } = entry;
+    body = canonicalJson(rest);
   } catch (error) {
     return { kind: 'parse_error', message: (error as Error).message };
   }
+  const actual = sha256(body);
   if (actual !== entry.entry_hash) {
     return { kind: 'hash_mismatch', message: `entry ${String(entry.seq)}: content hashes to ${actual}, but the entry says ${entry.entry_hash}` };
+  }
+  // Strict form: exactly the bytes the writer writes (canonical JSON, entry_hash last, LF), so
+  // this verifier and any other one (the Python one in docs/journal-format.md) never disagree.
+  if (line !== `${body.slice(0, -1)},"entry_hash":"${entry.entry_hash}"}`) {
+    return { kind: 'parse_error', message: `entry ${String(entry.seq)} is not written in the journal's canonical form (canonical JSON with entry_hash last, LF line ends${line.endsWith('\r') ? '; this line ends with CR' : ''})` };
   }
   const expectedSeq = previous ? previous.seq + 1 : 1;
   if (entry.seq !== expectedSeq) {

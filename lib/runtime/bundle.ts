@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { verifyJournalText, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { entryLine, verifyJournalText, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 import type { RecordedSnapshot, RunStatus } from '../core/run-state.ts';
 
 export const BUNDLE_VERSION = 'lifeos-mission/bundle/v1';
@@ -64,7 +64,12 @@ export function verifyBundle(path: string): JournalVerification {
   if (!journal || !Array.isArray(journal.entries)) {
     return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: 'the bundle has no journal.entries' }] };
   }
-  const text = journal.entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+  let text: string;
+  try {
+    text = journal.entries.map((entry) => `${entryLine(entry)}\n`).join('');
+  } catch (error) {
+    return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: `the bundle's journal copy is not journal entries: ${(error as Error).message}` }] };
+  }
   return verifyJournalText(text, {
     ...(bundle.run_id ? { runId: bundle.run_id } : {}),
     anchors: [{ entry_count: journal.entry_count, head_hash: journal.head_hash, source: 'the bundle header' }],

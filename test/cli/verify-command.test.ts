@@ -103,6 +103,22 @@ const fileTampers: Array<[string, (run: string, repo: string) => void, RegExp]> 
     /entries were removed from its end[\s\S]*|no finished attempt 1[\s\S]*entries were removed/,
   ],
   [
+    'a line ending in CRLF',
+    (run) => {
+      const text = readFileSync(join(run, 'journal.jsonl'), 'utf8');
+      writeFileSync(join(run, 'journal.jsonl'), text.replace('\n', '\r\n'));
+    },
+    /journal\.jsonl|:1: parse_error: entry 1 is not written in the journal's canonical form .*ends with CR/,
+  ],
+  [
+    'a number written 5.0 where the writer wrote 5 (the same to JSON.parse, not to another verifier)',
+    (run) => {
+      const text = readFileSync(join(run, 'journal.jsonl'), 'utf8');
+      writeFileSync(join(run, 'journal.jsonl'), text.replace('"seq":5,', '"seq":5.0,'));
+    },
+    /:5: parse_error: entry 5 is not written in the journal's canonical form/,
+  ],
+  [
     'the call log cut short',
     (_run, repo) => {
       const dir = join(repo, 'logs/agent_calls');
