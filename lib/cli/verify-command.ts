@@ -24,7 +24,8 @@ Options:
   --format text|json   output format (default: text)
   -h, --help           show this help
 
-Exit codes: 0 all verify, 1 a journal or bundle does not verify, 2 usage error.
+Exit codes: 0 all verify, 1 a journal or bundle does not verify, 2 usage error (a path that
+does not exist, or holds no journal, included).
 `;
 
 export function verifyCommand(args: string[], io: CliIO): number {

@@ -5,7 +5,7 @@
  * Nothing here rewrites an entry; a torn tail left by a crash is moved aside as evidence by
  * recovery, and recorded in the journal, never silently dropped.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { parseJournalText, sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
@@ -112,6 +112,8 @@ export function readJournal(path: string, runId?: Sha256): { entries: JournalEnt
  * from the folder name and the completion bundles beside it anchor its length and head hash.
  */
 export function verifyJournal(path: string): JournalVerification {
+  // An auditor must never be told "ok" about a journal that is not there.
+  if (!existsSync(path)) return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: `${path}: no such file` }] };
   const folder = basename(dirname(path));
   const runId = /^[0-9a-f]{64}$/.test(folder) ? (`sha256:${folder}` as Sha256) : undefined;
   return readJournal(path, runId).verification;

@@ -40,6 +40,12 @@ test('a journal written by the engine verifies; the first entry links to the gen
   assert.is(result.headHash, JSON.parse(lines(path)[4] as string).entry_hash);
 });
 
+test('issue 14, finding 1: verifyJournal of a path that does not exist is not ok (never "ok, 0 entries")', () => {
+  const result = verifyJournal(join(tmpdir(), `lifeos-no-journal-${process.pid}`, 'journal.jsonl'));
+  assert.is(result.ok, false);
+  assert.match(result.errors[0]?.message ?? '', 'no such file');
+});
+
 test('reopening continues the chain without rewriting a byte', () => {
   const path = journalWith(RUN, 3);
   const before = readFileSync(path, 'utf8');
