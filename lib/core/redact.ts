@@ -9,9 +9,14 @@ export const REDACTED = '[REDACTED]';
 
 export type Redact = <T>(value: T) => T;
 
-/** A redactor for these secrets (shorter than 8 characters are ignored: too likely to be ordinary text). */
+/** The secret values worth looking for: set, at least 8 characters (shorter ones are too likely to be ordinary text), each once, longest first. */
+export function secretValues(secrets: ReadonlyArray<string | undefined>): string[] {
+  return [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8))].sort((a, b) => b.length - a.length);
+}
+
+/** A redactor for these secrets (see secretValues). */
 export function redactor(secrets: ReadonlyArray<string | undefined>): Redact {
-  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8))].sort((a, b) => b.length - a.length);
+  const values = secretValues(secrets);
   const text = (s: string): string => {
     let out = s;
     for (const secret of values) if (out.includes(secret)) out = out.split(secret).join(REDACTED);

@@ -11,9 +11,9 @@ import { readPlainFile } from './plain-file.ts';
 /** The largest file a snapshot reads: a larger one is refused unread by the diff gate (runtime/git-state.ts). */
 const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
 
-/** The paths among `paths` (repository-relative) whose name or content holds one of `secrets`. */
+/** The paths among `paths` (repository-relative) whose name or content holds one of `secrets` (core/redact.ts secretValues). */
 export function filesHoldingSecrets(repoRoot: string, paths: readonly string[], secrets: readonly string[]): string[] {
-  const needles = secrets.filter((secret) => secret.length >= 8).map((secret) => Buffer.from(secret));
+  const needles = secrets.map((secret) => Buffer.from(secret));
   if (needles.length === 0) return [];
   return paths.filter((path) => {
     if (needles.some((needle) => Buffer.from(path).includes(needle))) return true;

@@ -7,11 +7,11 @@
  */
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { changedEntries, git, restoreRefs, stateHash, type RepoSnapshot } from './git-state.ts';
+import { changedEntries, git, restoreRefs, stateHash, type ChangedEntry, type RepoSnapshot } from './git-state.ts';
 
 export interface ForeignChanges {
   /** Work-tree paths that differ from the state the run left. */
-  paths: Array<{ path: string; deleted: boolean }>;
+  paths: ChangedEntry[];
   /** HEAD, the branch it names, or any branch moved (or was made or deleted). */
   refs_moved: boolean;
   /** The index differs. */
@@ -54,7 +54,7 @@ export interface OwnUndo {
  */
 export function undoOwnChanges(repoRoot: string, baseline: RepoSnapshot, left: RepoSnapshot, foreign: ForeignChanges): OwnUndo {
   const theirs = new Set(foreign.paths.map((c) => c.path));
-  const own = ownEntries(repoRoot, baseline, left);
+  const own = changedEntries(repoRoot, baseline, left);
   const undo = own.filter((entry) => !theirs.has(entry.path));
   // Added paths first: a file the run turned into a folder (d -> d/f) can only come back once d/f and d are gone.
   for (const entry of undo) if (entry.status === 'A') removeWithEmptyParents(repoRoot, entry.path);
@@ -103,13 +103,4 @@ function removeWithEmptyParents(repoRoot: string, path: string): void {
       return;
     }
   }
-}
-
-/** The run's own work-tree changes with git's status letter (A added, M modified, D deleted, T type changed). */
-function ownEntries(repoRoot: string, baseline: RepoSnapshot, left: RepoSnapshot): Array<{ path: string; status: string }> {
-  if (baseline.worktree_tree === left.worktree_tree) return [];
-  const fields = git(repoRoot, ['diff-tree', '-r', '--name-status', '-z', '--no-renames', baseline.worktree_tree, left.worktree_tree]).split('\0').filter(Boolean);
-  const entries: Array<{ path: string; status: string }> = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) entries.push({ status: fields[i] as string, path: fields[i + 1] as string });
-  return entries;
 }

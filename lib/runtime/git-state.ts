@@ -12,7 +12,7 @@ import { copyFileSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
-import { git, GitError } from '../tools/run-git.ts';
+import { git, GitError, gitMaybe, gitPath } from '../tools/run-git.ts';
 import { cleanExcludes, engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
 
 export { git, GitError };
@@ -30,15 +30,6 @@ export interface RepoSnapshot {
    * Absent in snapshots journaled before branches were recorded.
    */
   branches?: Record<string, string>;
-}
-
-function gitMaybe(repoRoot: string, args: readonly string[]): string | null {
-  try {
-    return git(repoRoot, args).trim() || null;
-  } catch (error) {
-    if (error instanceof GitError) return null;
-    throw error;
-  }
 }
 
 /** The repository's top-level folder, or a GitError if `path` is not in a work tree. */
@@ -69,14 +60,16 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { overs
   try {
     const index = join(scratch, 'index');
     // Start from a copy of the real index, so git can reuse its cached file stats.
-    const realIndex = git(repoRoot, ['rev-parse', '--git-path', 'index']).trim();
     try {
-      copyFileSync(isAbsolute(realIndex) ? realIndex : join(repoRoot, realIndex), index);
+      copyFileSync(gitPath(repoRoot, 'index'), index);
     } catch {
       // No index yet (a new repository): start empty.
     }
     const env = { GIT_INDEX_FILE: index };
-    const oversize = inspectEntries(repoRoot, env, paths);
+    // One listing serves both: flags cleared in the copy, files too large to hash left out.
+    const entries = listEntries(repoRoot, env, paths);
+    clearEntryFlags(repoRoot, env, entries);
+    const oversize = oversizeFiles(repoRoot, entries);
     if (report) report.oversize = oversize;
     addAll(repoRoot, [...addExcludes(repoRoot, paths), ...oversize.map((path) => `:(exclude,literal)${path}`)], env);
     const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
@@ -104,20 +97,27 @@ function addAll(repoRoot: string, excludes: string[], env: NodeJS.ProcessEnv): v
   }
 }
 
+/** The index's entries with ls-files' tags (`H a`, `h a`, `S a`, `? b`, `C c`), untracked and modified files included. */
+function listEntries(repoRoot: string, env: NodeJS.ProcessEnv, paths: RunPaths): string[] {
+  return git(repoRoot, ['ls-files', '-v', '-z', '--cached', '--others', '--modified', '--exclude-standard', '--', '.', ...excludePathspecs(paths)], env).split('\0').filter(Boolean);
+}
+
 /**
- * One look at the scratch index and the work tree, before `git add`: assume-unchanged and
- * skip-worktree entries would make `git add` skip a file (or fail), so their flags are cleared
- * in the copy; and untracked or modified files over the size limit are returned, unread.
+ * assume-unchanged and skip-worktree entries would make `git add` skip a file (or fail), and
+ * `read-tree` leave it unwritten: their flags are cleared. Tags: a lower-case letter is
+ * assume-unchanged, S (or s) skip-worktree; update-index applies one such flag per call.
  */
-function inspectEntries(repoRoot: string, env: NodeJS.ProcessEnv, paths: RunPaths): string[] {
-  const entries = git(repoRoot, ['ls-files', '-v', '-z', '--cached', '--others', '--modified', '--exclude-standard', '--', '.', ...excludePathspecs(paths)], env).split('\0').filter(Boolean);
-  // Tags: a lower-case letter is assume-unchanged; S (or s) is skip-worktree; ? untracked; C modified. One such flag per update-index call.
+function clearEntryFlags(repoRoot: string, env: NodeJS.ProcessEnv, entries: readonly string[]): void {
   const clear = (flag: string, test: RegExp): void => {
     const flagged = entries.filter((entry) => test.test(entry)).map((entry) => entry.slice(2));
     if (flagged.length > 0) git(repoRoot, ['update-index', '-q', flag, '-z', '--stdin'], env, `${[...new Set(flagged)].join('\0')}\0`);
   };
   clear('--no-assume-unchanged', /^[a-z] /);
   clear('--no-skip-worktree', /^[Ss] /);
+}
+
+/** Untracked (`?`) or modified (`C`) files over the size limit, found by lstat, never read. */
+function oversizeFiles(repoRoot: string, entries: readonly string[]): string[] {
   const candidates = new Set(entries.filter((entry) => /^[?C] /.test(entry)).map((entry) => entry.slice(2)));
   return [...candidates].filter((path) => {
     try {
@@ -157,15 +157,22 @@ export function changedPaths(repoRoot: string, from: RepoSnapshot, to: RepoSnaps
   return changedEntries(repoRoot, from, to).map((entry) => entry.path);
 }
 
+/** A path that differs between two snapshots, with git's status letter (A added, M modified, D deleted, T type changed). */
+export interface ChangedEntry {
+  path: string;
+  deleted: boolean;
+  status: string;
+}
+
 /**
  * The paths that differ between two snapshots' work trees (or, with `tree: 'index_tree'`, their
- * indexes), each marked deleted or not (a rename is a delete and an add).
+ * indexes); a rename is a delete and an add.
  */
-export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot, tree: 'worktree_tree' | 'index_tree' = 'worktree_tree'): Array<{ path: string; deleted: boolean }> {
+export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSnapshot, tree: 'worktree_tree' | 'index_tree' = 'worktree_tree'): ChangedEntry[] {
   if (from[tree] === to[tree]) return [];
   const fields = git(repoRoot, ['diff-tree', '-r', '--name-status', '-z', '--no-renames', from[tree], to[tree]]).split('\0').filter(Boolean);
-  const entries: Array<{ path: string; deleted: boolean }> = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) entries.push({ path: fields[i + 1] as string, deleted: fields[i] === 'D' });
+  const entries: ChangedEntry[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) entries.push({ path: fields[i + 1] as string, deleted: fields[i] === 'D', status: fields[i] as string });
   return entries;
 }
 
@@ -205,8 +212,7 @@ export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
  * left alone), then the index is reset to the recorded index tree.
  */
 export function restoreFiles(repoRoot: string, target: RepoSnapshot, paths: RunPaths): void {
-  // A flagged entry would keep read-tree from writing its file back.
-  inspectEntries(repoRoot, {}, paths);
+  clearEntryFlags(repoRoot, {}, listEntries(repoRoot, {}, paths));
   git(repoRoot, ['read-tree', '--reset', '-u', target.worktree_tree]);
   cleanUntracked(repoRoot, paths);
   git(repoRoot, ['read-tree', target.index_tree]);

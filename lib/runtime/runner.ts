@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentClientOptions } from '../agents/client.ts';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
-import { redactor } from '../core/redact.ts';
+import { redactor, secretValues } from '../core/redact.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan.ts';
 import { createRegistry, type Registry } from '../core/registry.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
@@ -144,7 +144,7 @@ function setup(options: EngineOptions): Setup {
   } catch (error) {
     throw new RunPreconditionFailed(`${(error as Error).message}; builders and tests must not run unconfined here`);
   }
-  const secrets = [options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  const secrets = secretValues([options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])]);
   const redact = redactor(secrets);
   const llmCall = llmCallHandler({
     callsDir: join(repoRoot, paths.agentCalls),

@@ -16,9 +16,9 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { readPlainFile } from '../governance/plain-file.ts';
-import { git } from './run-git.ts';
+import { git, gitMaybe, gitPath } from './run-git.ts';
 
 /** The largest file an agent may leave (bigger ones are refused, never read). */
 export const MAX_AGENT_FILE_BYTES = 16 * 1024 * 1024;
@@ -54,7 +54,7 @@ export interface RefusedEntry {
  * uncommitted and untracked, not ignored files, the engine's own files left out).
  */
 export function prepareAgentTree(repoRoot: string, scratch: string, excludePathspecs: readonly string[]): AgentTree {
-  const objects = absoluteGitPath(repoRoot, 'objects');
+  const objects = gitPath(repoRoot, 'objects');
   const baseTree = currentTree(repoRoot, scratch, excludePathspecs);
   const worktree = join(scratch, 'worktree');
   const inspectDir = join(scratch, 'inspect.git');
@@ -64,9 +64,9 @@ export function prepareAgentTree(repoRoot: string, scratch: string, excludePaths
     writeFileSync(join(dir, 'objects', 'info', 'alternates'), `${objects}\n`);
   }
   // The target's own ignore list too: a file it ignores through .git/info/exclude is not taken from the agent.
-  const exclude = absoluteGitPath(repoRoot, 'info/exclude');
+  const exclude = gitPath(repoRoot, 'info/exclude');
   if (existsSync(exclude)) copyFileSync(exclude, join(inspectDir, 'info', 'exclude'));
-  const head = tryGit(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const head = gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
   const base = git(worktree, ['commit-tree', baseTree, ...(head ? ['-p', head] : []), '-m', 'lifeos: build base'], BASE_IDENTITY).trim();
   git(worktree, ['update-ref', 'HEAD', base]);
   git(worktree, ['read-tree', '--reset', '-u', 'HEAD']);
@@ -133,21 +133,8 @@ function blobId(data: Buffer): string {
 /** The target repository's current state as a tree (objects written to its own store), via a scratch index. */
 function currentTree(repoRoot: string, scratch: string, excludePathspecs: readonly string[]): string {
   const env = { GIT_INDEX_FILE: join(scratch, 'base.index') };
-  if (tryGit(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD^{tree}'])) git(repoRoot, ['read-tree', 'HEAD'], env);
+  if (gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD^{tree}'])) git(repoRoot, ['read-tree', 'HEAD'], env);
   const files = git(repoRoot, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate', '--', '.', ...excludePathspecs]);
   if (files !== '') git(repoRoot, ['update-index', '--add', '--remove', '-z', '--stdin'], env, files);
   return git(repoRoot, ['write-tree'], env).trim();
-}
-
-function absoluteGitPath(repoRoot: string, name: string): string {
-  const path = git(repoRoot, ['rev-parse', '--git-path', name]).trim();
-  return isAbsolute(path) ? path : join(repoRoot, path);
-}
-
-function tryGit(repoRoot: string, args: readonly string[]): string | null {
-  try {
-    return git(repoRoot, args).trim() || null;
-  } catch {
-    return null;
-  }
 }

@@ -58,7 +58,6 @@ function exec(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv, inp
 }
 
 /** Run git in `repoRoot`; `env` adds variables (GIT_INDEX_FILE, identities), `input` is its standard input. */
-/** Run git in `repoRoot`; `env` adds variables (GIT_INDEX_FILE, identities), `input` is its standard input. */
 export function git(repoRoot: string, args: readonly string[], env?: NodeJS.ProcessEnv, input?: string): string {
   try {
     return exec(repoRoot, [...SAFE_CONFIG, ...args], { ...driverOverrides(repoRoot), ...env }, input);
@@ -66,6 +65,22 @@ export function git(repoRoot: string, args: readonly string[], env?: NodeJS.Proc
     const stderr = (error as { stderr?: string }).stderr;
     throw new GitError(args, typeof stderr === 'string' ? stderr : (error as Error).message);
   }
+}
+
+/** git's trimmed output, or null when it is empty or git fails (a ref that does not exist, an unborn HEAD). */
+export function gitMaybe(repoRoot: string, args: readonly string[]): string | null {
+  try {
+    return git(repoRoot, args).trim() || null;
+  } catch (error) {
+    if (error instanceof GitError) return null;
+    throw error;
+  }
+}
+
+/** A path inside the repository's git folder (`index`, `objects`, `info/exclude`), absolute. */
+export function gitPath(repoRoot: string, name: string): string {
+  const path = git(repoRoot, ['rev-parse', '--git-path', name]).trim();
+  return isAbsolute(path) ? path : join(repoRoot, path);
 }
 
 /**

@@ -3,7 +3,7 @@
 // then a replay in a fresh copy (asserted on), real `node --test` runs, real SIGKILL.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -185,14 +185,18 @@ for (const [type, when] of [
 
 it('issue 14, finding 10: `run` again after a crash recovers the crashed run first and returns it, rather than a second attempt under a stale id', async () => {
   const repo = withCommittedFixtures();
-  assert.is(crashRun('run', repo, 'steward/commit', 'operation_started'), '', 'the process was killed');
-  const crashed = execFileSync('ls', [join(repo, 'logs/mission_journals')], { encoding: 'utf8' }).trim();
-  const result = await runMission('autonomous_build_cycle', options(repo));
-  assert.is(result.status, 'completed', JSON.stringify(result.error));
-  assert.is(result.runId, `sha256:${crashed}`);
-  assert.is(git(repo, 'symbolic-ref', '--short', 'HEAD'), 'lifeos/add-greet');
-  assert.is(git(repo, 'rev-list', '--count', 'main..HEAD'), '1');
-  assert.is(status(repo), '');
+  try {
+    assert.is(crashRun('run', repo, 'steward/commit', 'operation_started'), '', 'the process was killed');
+    const crashed = execFileSync('ls', [join(repo, 'logs/mission_journals')], { encoding: 'utf8' }).trim();
+    const result = await runMission('autonomous_build_cycle', options(repo));
+    assert.is(result.status, 'completed', JSON.stringify(result.error));
+    assert.is(result.runId, `sha256:${crashed}`);
+    assert.is(git(repo, 'symbolic-ref', '--short', 'HEAD'), 'lifeos/add-greet');
+    assert.is(git(repo, 'rev-list', '--count', 'main..HEAD'), '1');
+    assert.is(status(repo), '');
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
 });
 
 it('issue 14, finding 9: a replay run recovered with a key and a live endpoint at hand stays in replay: no request', async () => {
@@ -206,6 +210,7 @@ it('issue 14, finding 9: a replay run recovered with a key and a live endpoint a
     assert.equal(model.calls, [], 'the live endpoint was never called');
   } finally {
     await model.close();
+    rmSync(repo, { recursive: true, force: true });
   }
 });
 

@@ -3,7 +3,7 @@
 // `recover`: every time the repository is either completed on its feature branch or back at its
 // pre-run state with no stray branch, and the cycle can then be run to completion.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -21,10 +21,13 @@ const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
 const git = (repo: string, ...args: string[]): string => gitIn(repo, ...args).trim();
 const status = (repo: string): string => git(repo, 'status', '--porcelain', '--', '.', ':!logs', ':!.lifeos');
 
-/** Run the cycle in a child; SIGKILL it `delayMs` after steward/commit starts. True if it was killed. */
-function killDuringCommit(repo: string, delayMs: number): Promise<boolean> {
+/**
+ * Run the cycle in a child; SIGKILL it `delayMs` after steward/commit starts. True if it was
+ * killed. The child's temporary folders go under `tmp` (it cannot remove them itself when killed).
+ */
+function killDuringCommit(repo: string, tmp: string, delayMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fixtures/processes/cycle-crash.ts'), 'announce', repo, 'steward/commit'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fixtures/processes/cycle-crash.ts'), 'announce', repo, 'steward/commit'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -43,11 +46,13 @@ const it = suite('SIGKILL during the steward commit (issue 14)');
 it('at every 5 ms of the first 150 ms: recover, then the cycle completes; never a stray branch', async () => {
   const outcomes: string[] = [];
   for (let delay = 0; delay < 150; delay += 5) {
-    const repo = createHelloRepo(mkdtempSync(join(tmpdir(), 'hello-crash-')), { initRepository, withFixtures: false });
+    const scratch = mkdtempSync(join(tmpdir(), 'hello-crash-'));
+    const repo = createHelloRepo(join(scratch, 'repo'), { initRepository, withFixtures: false });
+    mkdirSync(join(scratch, 'tmp'));
     try {
       cpSync(FIXTURES, join(repo, 'logs/agent_calls/cache'), { recursive: true });
       const before = repoFingerprint(repo);
-      const killed = await killDuringCommit(repo, delay);
+      const killed = await killDuringCommit(repo, join(scratch, 'tmp'), delay);
       const reports = await recoverRuns({ repoRoot: repo, mode: 'replay', fsync: false, store: false });
       const recovered = reports[0]?.result.status ?? 'none';
       let final = recovered;
@@ -67,7 +72,7 @@ it('at every 5 ms of the first 150 ms: recover, then the cycle completes; never 
       for (const run of readdirSync(journals)) assert.ok(verifyJournal(join(journals, run, 'journal.jsonl')).ok, `${delay} ms: journal ${run}`);
       outcomes.push(`${delay}: ${final}`);
     } finally {
-      rmSync(repo, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     }
   }
   console.log(`  ${outcomes.join("; ")}`);

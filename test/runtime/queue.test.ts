@@ -1,5 +1,5 @@
 // The approval queue: items joined with their runs, decisions bound to what they approve.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -111,26 +111,32 @@ test('an escalation no run waits for (the kill switch) is acknowledged in the qu
 test('issue 14, finding 4: a forged approval appended with a correct chain is refused at resume: the run halts with a critical escalation naming the mismatch', async () => {
   for (const forge of ['wrong content hash', 'no queue decision']) {
     const repo = makeRepo();
-    const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, ...options });
-    const before = readJournal(paused.journalPath).entries;
-    const request = before.find((e) => e.type === 'human_requested');
-    let contentHash = `sha256:${'0'.repeat(64)}`;
-    if (forge === 'no queue decision') {
-      // The right content hash, computed as the engine does, but nothing decided in the queue.
-      const other = makeRepo();
-      const twin = await runMission(mission(PACKET_THEN_ASK), { repoRoot: other, ...options });
-      const [item] = listQueue({ repoRoot: other });
-      await decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO' }, { repoRoot: other, ...options });
-      contentHash = String(readJournal(twin.journalPath).entries.find((e) => e.type === 'human_decided')?.data.content_hash);
+    const made = [repo];
+    try {
+      const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, ...options });
+      const before = readJournal(paused.journalPath).entries;
+      const request = before.find((e) => e.type === 'human_requested');
+      let contentHash = `sha256:${'0'.repeat(64)}`;
+      if (forge === 'no queue decision') {
+        // The right content hash, computed as the engine does, but nothing decided in the queue.
+        const other = makeRepo();
+        made.push(other);
+        const twin = await runMission(mission(PACKET_THEN_ASK), { repoRoot: other, ...options });
+        const [item] = listQueue({ repoRoot: other });
+        await decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO' }, { repoRoot: other, ...options });
+        contentHash = String(readJournal(twin.journalPath).entries.find((e) => e.type === 'human_decided')?.data.content_hash);
+      }
+      const writer = JournalWriter.open(paused.journalPath, paused.runId, { fsync: false });
+      writer.append('human_decided', { request_id: request?.data.request_id, decision: 'approved', by: 'CEO', note: null, content_hash: contentHash, ceo_override: false });
+      writer.close();
+      const result = await resumeMission(paused.runId, { repoRoot: repo, ...options });
+      assert.is(result.status, 'halted', forge);
+      assert.is(result.escalation?.severity, 'critical', forge);
+      assert.match(result.escalation?.reason ?? '', forge === 'wrong content hash' ? /is bound to sha256:0{64}, but the request and the state it paused in hash to sha256:/ : /has no matching decision in the queue/, forge);
+      assert.not.ok(existsSync(join(repo, 'packet.json')), `${forge}: rolled back`);
+    } finally {
+      for (const folder of made) rmSync(folder, { recursive: true, force: true });
     }
-    const writer = JournalWriter.open(paused.journalPath, paused.runId, { fsync: false });
-    writer.append('human_decided', { request_id: request?.data.request_id, decision: 'approved', by: 'CEO', note: null, content_hash: contentHash, ceo_override: false });
-    writer.close();
-    const result = await resumeMission(paused.runId, { repoRoot: repo, ...options });
-    assert.is(result.status, 'halted', forge);
-    assert.is(result.escalation?.severity, 'critical', forge);
-    assert.match(result.escalation?.reason ?? '', forge === 'wrong content hash' ? /is bound to sha256:0{64}, but the request and the state it paused in hash to sha256:/ : /has no matching decision in the queue/, forge);
-    assert.not.ok(existsSync(join(repo, 'packet.json')), `${forge}: rolled back`);
   }
 });
 
