@@ -8,7 +8,7 @@
  * repository, so a recorded state can be restored byte for byte after a crash. The engine's own
  * files (run-paths.ts) are left out of both trees. Git is run with execFile, never a shell.
  */
-import { copyFileSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdtempSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
@@ -59,9 +59,14 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { overs
   const scratch = mkdtempSync(join(tmpdir(), 'lifeos-index-'));
   try {
     const index = join(scratch, 'index');
-    // Start from a copy of the real index, so git can reuse its cached file stats.
+    // Start from a copy of the real index, so git can reuse its cached file stats. The copy keeps
+    // the index's mtime: git's racy-entry check compares entries with it, and a fresh mtime would
+    // make a same-size edit within the second of the last index write look unchanged.
     try {
-      copyFileSync(gitPath(repoRoot, 'index'), index);
+      const real = gitPath(repoRoot, 'index');
+      copyFileSync(real, index);
+      const { atime, mtime } = statSync(real);
+      utimesSync(index, atime, mtime);
     } catch {
       // No index yet (a new repository): start empty.
     }
