@@ -77,7 +77,8 @@ export { defineOperation, type ExecutionContext, type Operation, type OperationC
 export { BUILTIN_HANDLERS } from './operations/registry.ts';
 export { JournalCorrupt, readJournal, verifyJournal } from './runtime/journal.ts';
 export { verifyBundle, type CompletionBundle } from './runtime/bundle.ts';
-export { genesisHash, verifyJournalText, type JournalEntry, type JournalError, type JournalErrorKind, type JournalVerification } from './core/journal-chain.ts';
+export { genesisHash, type JournalEntry, type JournalError, type JournalErrorKind, type JournalVerification } from './core/journal-chain.ts';
+export { verifyJournalText } from './core/journal-check.ts';
 export { foldJournal, type OperationReceipt, type RunState, type RunStatus } from './core/run-state.ts';
 export { stepRecords, type CompensationStatus, type StepRecord, type StepStatus } from './core/step-records.ts';
 export { DEFAULT_RUN_PATHS, type RunPaths } from './runtime/run-paths.ts';

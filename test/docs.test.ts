@@ -14,6 +14,7 @@ import { RUN_USAGE } from '../lib/cli/run-command.ts';
 import { STATUS_USAGE } from '../lib/cli/status-command.ts';
 import { STORE_USAGE } from '../lib/cli/store-command.ts';
 import { VALIDATE_USAGE } from '../lib/cli/validate-command.ts';
+import { KEYGEN_USAGE } from '../lib/cli/keygen-command.ts';
 import { VERIFY_USAGE } from '../lib/cli/verify-command.ts';
 import { DIAGNOSTIC_CODES } from '../lib/core/diagnostics.ts';
 import { verifyJournal } from '../lib/runtime/journal.ts';
@@ -40,7 +41,7 @@ docs('every error code reported from mission text has an invalid fixture named a
 
 docs('the CLI reference has a section for every command and lists every flag its usage text names', () => {
   const cliDoc = readFileSync(join(repoRoot, 'docs/cli.md'), 'utf8');
-  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, queue: QUEUE_USAGE, status: STATUS_USAGE, store: STORE_USAGE, baseline: BASELINE_USAGE, verify: VERIFY_USAGE, init: INIT_USAGE };
+  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, queue: QUEUE_USAGE, status: STATUS_USAGE, store: STORE_USAGE, baseline: BASELINE_USAGE, verify: VERIFY_USAGE, keygen: KEYGEN_USAGE, init: INIT_USAGE };
   for (const [command, usage] of Object.entries(usages)) {
     assert.ok(cliDoc.includes(`\n## ${command}\n`), `section for ${command}`);
     for (const flag of usage.match(/--[a-z][a-z-]*/g) ?? []) assert.ok(cliDoc.includes(`\`${flag}`), `${command} ${flag}`);

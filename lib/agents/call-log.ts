@@ -7,7 +7,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { parseJournalText, sealEntry, type JournalEntry } from '../core/journal-chain.ts';
+import { sealEntry, type JournalEntry } from '../core/journal-chain.ts';
+import { parseJournalText } from '../core/journal-check.ts';
 
 export interface CallLogEntry {
   call_id_deterministic: Sha256;

@@ -27,6 +27,7 @@ export const ENGINE_ARGS = {
   'sandbox-readable': { type: 'string', multiple: true },
   'child-env': { type: 'string', multiple: true },
   surface: { type: 'string', multiple: true },
+  'signing-key': { type: 'string' },
   format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -52,6 +53,8 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
                        by default they get PATH, HOME, locale and terminal, never keys)
   --surface PATTERN    a governance surface pattern besides the built-in ones, e.g. 'missions/**'
                        (repeatable; the baseline must list what it matches)
+  --signing-key FILE   sign the anchor log with this Ed25519 key (\`lifeos-mission keygen\`;
+                       default: $LIFEOS_SIGNING_KEY, else unsigned)
   --format text|json   output format (default: text, with progress lines)
   -h, --help           show this help`;
 
@@ -68,6 +71,7 @@ export interface EngineArgValues {
   'sandbox-readable'?: string[];
   'child-env'?: string[];
   surface?: string[];
+  'signing-key'?: string;
 }
 
 export async function engineOptions(values: EngineArgValues, io: CliIO): Promise<Required<Pick<EngineOptions, 'repoRoot' | 'handlers' | 'registry' | 'fsync'>> & EngineOptions> {
@@ -82,6 +86,7 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
     ...sandboxOptions(values),
     ...(values['child-env'] ? { childEnv: { allow: values['child-env'] } } : {}),
     ...(values.surface ? { governanceSurfaces: values.surface } : {}),
+    ...(values['signing-key'] ? { signingKey: resolve(values['signing-key']) } : {}),
     handlers,
     registry: registryWithMissionDirs(values.missions, io, base),
     fsync: values['no-fsync'] !== true,

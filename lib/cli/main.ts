@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
   store: async () => (await import('./store-command.ts')).command,
   baseline: async () => (await import('./baseline-command.ts')).command,
   verify: async () => (await import('./verify-command.ts')).command,
+  keygen: async () => (await import('./keygen-command.ts')).command,
   init: async () => (await import('./init-command.ts')).command,
 };
 
@@ -34,7 +35,8 @@ Commands:
   status                             run lock, kill switch, open escalations, last runs
   store rebuild                      re-derive the state store's runs and steps from the journals
   baseline --check|--write           compare governance surfaces with the approved baseline, or record it
-  verify <journal|bundle>...         check the hash chain of mission journals and bundles
+  verify <runs|journal|bundle>...    check journals, bundles and the anchor log, offline
+  keygen                             create the Ed25519 key that signs the anchor log
   init                               scaffold role prompts, model mapping, envelope policy, backlog, baseline
 
 Run \`lifeos-mission <command> --help\` for a command's options.

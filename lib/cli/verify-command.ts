@@ -1,14 +1,17 @@
 /**
- * `lifeos-mission verify <run folder|journal|bundle|folder of runs>...`: check mission journals and
- * their completion bundles (spec §5.8), offline: each journal's hash chain, and each finished
- * attempt's bundle field by field against the journal (runtime/verify-run.ts). A path that does
- * not exist is a usage error, never "ok".
+ * `lifeos-mission verify <run folder|journal|bundle|folder of runs>...`: check mission journals, their
+ * completion bundles and the anchor log (spec §5.8), offline: each journal's hash chain, each
+ * finished attempt's bundle field by field against the journal (runtime/verify-run.ts), and the
+ * anchors and their signatures (runtime/verify-anchors.ts). A path that does not exist is a
+ * usage error, never "ok".
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyBundle } from '../runtime/bundle.ts';
 import { JOURNAL_FILE } from '../runtime/journal.ts';
+import { loadPublicKey, type PublicKey } from '../runtime/signing.ts';
+import { defaultAnchorLog, loadAnchorContext, orphanAnchorErrors, type AnchorContext } from '../runtime/verify-anchors.ts';
 import { runFoldersIn, verifyRunFolder, type RunVerification } from '../runtime/verify-run.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 
@@ -16,45 +19,82 @@ export const VERIFY_USAGE = `Usage: lifeos-mission verify <path>... [options]
 
 Each path is a run folder, its journal.jsonl or one of its bundle.N.json, or a folder of run
 folders (logs/mission_journals). For every run: the journal's hash chain (parse_error,
-hash_mismatch, chain_break, sequence_gap, torn_tail, each with its line), and every finished
+hash_mismatch, chain_break, sequence_gap, torn_tail, each with its line), every finished
 attempt's completion bundle, each field compared with the journal (bundle_missing,
-bundle_mismatch naming the field). A bundle with no journal beside it is checked on its own.
+bundle_mismatch naming the field), and the anchor log outside the run folders: every finished
+attempt anchored, every anchored head and bundle unchanged (anchor_missing, anchor_mismatch).
+With --public-key, every anchor must be signed by that key (signature_invalid). A bundle with
+no journal beside it is checked on its own.
 
 Options:
-  --format text|json   output format (default: text)
-  -h, --help           show this help
+  --anchors <file>      the anchor log (default: anchors.jsonl beside the folder of runs,
+                        i.e. logs/anchors.jsonl)
+  --public-key <file>   the public key of the signing key (\`lifeos-mission keygen\` wrote it
+                        beside the private key); get it from its owner, not from the repository
+  --format text|json    output format (default: text)
+  -h, --help            show this help
 
-Exit codes: 0 all verify, 1 a journal or bundle does not verify, 2 usage error (a path that
-does not exist, or holds no journal, included).
+Exit codes: 0 all verify, 1 a journal, bundle or anchor does not verify, 2 usage error (a path
+that does not exist, or holds no journal, included).
 `;
 
 export function verifyCommand(args: string[], io: CliIO): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string' }, anchors: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     io.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
   const format = parseFormat(values.format, ['text', 'json']);
   if (positionals.length === 0) throw new UsageError('name at least one run folder, journal or bundle');
-  const reports = positionals.flatMap((path) => verifyPath(path));
+  const publicKey = values['public-key'] === undefined ? undefined : readPublicKey(values['public-key']);
+  const contexts = new Map<string, AnchorContext>();
+  const anchorsFor = (folder: string): AnchorContext => {
+    const path = resolve(values.anchors ?? defaultAnchorLog(folder));
+    let context = contexts.get(path);
+    if (!context) contexts.set(path, (context = loadAnchorContext(path, publicKey)));
+    return context;
+  };
+  const runs = positionals.flatMap((path) => verifyPath(path, anchorsFor));
+  const logs = [...contexts.values()].filter((context) => context.present || !context.report.ok).map((context) => ({ ...context.report, ok: context.report.errors.length === 0, errors: [...context.report.errors].sort((a, b) => a.line - b.line) }));
+  const reports = [...runs, ...logs];
   if (format === 'json') io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   else {
     for (const report of reports) {
       if (report.ok) io.stdout.write(`${report.path}: ok, ${report.entries} entries, head ${report.headHash}\n`);
       for (const error of report.errors) io.stdout.write(`${report.path}:${error.line}: ${error.kind}: ${error.message}\n`);
     }
-    if (reports.length > 1) io.stdout.write(`${reports.length} runs: ${reports.filter((r) => r.ok).length} ok, ${reports.filter((r) => !r.ok).length} failed\n`);
+    if (runs.length > 1) io.stdout.write(`${runs.length} runs: ${runs.filter((r) => r.ok).length} ok, ${runs.filter((r) => !r.ok).length} failed\n`);
   }
   return reports.every((report) => report.ok) ? EXIT.ok : EXIT.failed;
 }
 
-function verifyPath(path: string): RunVerification[] {
+function verifyPath(path: string, anchorsFor: (folder: string) => AnchorContext): RunVerification[] {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file or folder`);
   const folders = runFoldersIn(path);
   if (path.endsWith('.json') && !existsSync(join(folders[0] ?? '', JOURNAL_FILE))) return [{ path, ...verifyBundle(path) }];
   if (folders.length === 0) throw new UsageError(`${path}: no mission journal (${JOURNAL_FILE}) in it or in its folders`);
+  const context = anchorsFor(folders[0] as string);
   // A file is reported under its own name; a folder under each run folder's.
-  return statSync(path).isDirectory() ? folders.map((folder) => verifyRunFolder(folder)) : [{ ...verifyRunFolder(folders[0] as string), path }];
+  if (!statSync(path).isDirectory()) return [{ ...verifyRunFolder(folders[0] as string, context), path }];
+  const reports = folders.map((folder) => verifyRunFolder(folder, anchorsFor(folder)));
+  // A whole folder of runs: an anchor whose run folder is gone means a run was removed.
+  if (folders.length > 1 || folders[0] !== path) {
+    const ids = new Set(folders.map((folder) => `sha256:${basename(folder)}`));
+    context.report.errors.push(...orphanAnchorErrors(context, ids));
+  }
+  return reports;
+}
+
+function readPublicKey(path: string): PublicKey {
+  try {
+    return loadPublicKey(path);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** Loaded lazily by main.ts. */

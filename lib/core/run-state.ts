@@ -5,7 +5,7 @@
  * completed steps, recovery uses it to choose its action (spec §5.6.4), and the state store
  * derives step records (Appendix A.7) from it.
  */
-import type { Sha256 } from './canonical.ts';
+import { hashCanonical, type Sha256 } from './canonical.ts';
 import type { CompensationType } from './compensation.ts';
 import type { JournalEntry } from './journal-chain.ts';
 
@@ -208,6 +208,11 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
     default:
       break;
   }
+}
+
+/** What a human decision is bound to: the request as journaled and the hash of the state the run paused in. */
+export function decisionContentHash(request: Record<string, unknown>, pausedStateHash: Sha256): Sha256 {
+  return hashCanonical({ request, state_hash: pausedStateHash });
 }
 
 /** The attempt in progress (started, not finished), if any. */

@@ -4,11 +4,13 @@
  * receipts, the final state and its hash, the escalations, and the journal's entry count and
  * head hash, which later anchor `verify` against a truncated or rewritten tail.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { entryLine, verifyJournalText, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { entryLine, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { verifyJournalText } from '../core/journal-check.ts';
 import type { RecordedSnapshot, RunStatus } from '../core/run-state.ts';
+import { readLines } from './journal-lines.ts';
 
 export const BUNDLE_VERSION = 'lifeos-mission/bundle/v1';
 
@@ -39,17 +41,72 @@ export function bundlePath(runDir: string, attempt: number): string {
   return join(runDir, `bundle.${attempt}.json`);
 }
 
-/** Written to a temporary file and renamed into place: a crash leaves no bundle or a whole one. */
-export function writeBundle(path: string, bundle: CompletionBundle): void {
+/** A bundle's fields other than the two copies, which are streamed from their files. */
+export type BundleHeader = Omit<CompletionBundle, 'journal' | 'agent_calls'>;
+
+/** Where the copies come from: the journal (its first `entry_count` lines) and the call log (all of it), as repository-relative and absolute paths. */
+export interface BundleSources {
+  journal: { file: string; path: string; entry_count: number; head_hash: Sha256 };
+  agentCalls: { file: string; path: string } | null;
+}
+
+/**
+ * Write a bundle: the header, then the journal and the call log copied line by line from their
+ * files (each line is already one entry's JSON), so a long run's bundle never holds its journal
+ * in memory. Written to a temporary file and renamed into place: a crash leaves no bundle or a
+ * whole one.
+ */
+export function writeBundle(path: string, header: BundleHeader, sources: BundleSources): void {
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, 'w');
   try {
-    writeFileSync(fd, `${JSON.stringify(bundle, null, 1)}\n`);
+    const out = (text: string | Uint8Array): void => writeAll(fd, typeof text === 'string' ? Buffer.from(text) : text);
+    out(`${JSON.stringify(header, null, 1).slice(0, -2)},\n "journal": `);
+    const { journal, agentCalls } = sources;
+    out(`{"file":${JSON.stringify(journal.file)},"entry_count":${journal.entry_count},"head_hash":${JSON.stringify(journal.head_hash)},"entries":[\n`);
+    const copied = copyLines(journal.path, journal.entry_count, out);
+    if (copied !== journal.entry_count) throw new Error(`${journal.path} has ${copied} entries, not the ${journal.entry_count} the run wrote`);
+    out(']},\n "agent_calls": ');
+    if (agentCalls) {
+      out(`{"file":${JSON.stringify(agentCalls.file)},"entries":[\n`);
+      copyLines(agentCalls.path, Number.POSITIVE_INFINITY, out, parsesAsObject);
+      out(']}');
+    } else out('null');
+    out('\n}\n');
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(temporary, path);
+}
+
+/** Copy up to `limit` whole lines (those `accept` accepts) as JSON array items; returns how many were copied. */
+function copyLines(file: string, limit: number, out: (bytes: Uint8Array) => void, accept: (line: Buffer) => boolean = () => true): number {
+  let copied = 0;
+  readLines(file, (bytes, start, end) => {
+    if (copied >= limit || !accept(bytes.subarray(start, end))) return;
+    out(Buffer.from(copied === 0 ? '' : ',\n'));
+    out(bytes.subarray(start, end));
+    copied++;
+  });
+  if (copied > 0) out(Buffer.from('\n'));
+  return copied;
+}
+
+// The call log is not verified before it is copied: a line that is not an entry (a crash's
+// leftovers) is left out, as verify's reading of the call log leaves it out.
+function parsesAsObject(line: Buffer): boolean {
+  try {
+    const value = JSON.parse(line.toString('utf8')) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += writeSync(fd, bytes, written);
 }
 
 /** Verify a bundle: its journal copy chains, and its recorded count and head hash match it. */

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJournalText } from '../core/journal-chain.ts';
+import { parseJournalText } from '../core/journal-check.ts';
 import { foldJournal } from '../core/run-state.ts';
 import { bundlePath } from './bundle.ts';
 import { JOURNAL_FILE, readJournal } from './journal.ts';

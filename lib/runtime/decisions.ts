@@ -5,9 +5,9 @@
  * records the hash of that content; the run goes on only while the content is unchanged, and
  * a message names what changed otherwise.
  */
-import { hashCanonical, type Sha256 } from '../core/canonical.ts';
+import type { Sha256 } from '../core/canonical.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
-import type { AttemptState } from '../core/run-state.ts';
+import { decisionContentHash, type AttemptState } from '../core/run-state.ts';
 import type { RunEngine } from './engine.ts';
 import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { OpenRun } from './recovery.ts';
@@ -35,9 +35,9 @@ export function pausedAttempt(run: OpenRun): AttemptState & { paused: NonNullabl
 /** The hash an approval binds to: the request as journaled and the repository state it paused in. */
 export function contentHash(run: OpenRun, requestId: string, state: Sha256): Sha256 {
   const request = run.state.human_requests.get(requestId);
-  const entry = request && run.journal.entries.find((e) => e.seq === request.seq);
+  const entry = request && run.journal.opened.find((e) => e.seq === request.seq);
   if (!entry) throw new RunPreconditionFailed(`run ${run.journal.runId} has no request ${requestId}`);
-  return hashCanonical({ request: entry.data, state_hash: state });
+  return decisionContentHash(entry.data, state);
 }
 
 /**
@@ -61,7 +61,7 @@ export function requireUnchanged(repoRoot: string, paths: RunPaths, run: OpenRun
 export function unboundDecisions(run: OpenRun, store: StateStore | undefined): string[] {
   const attempt = run.state.attempts[run.state.attempts.length - 1];
   if (!attempt) return [];
-  const entries = run.journal.entries.filter((entry) => entry.seq > attempt.started_seq);
+  const entries = run.journal.opened.filter((entry) => entry.seq > attempt.started_seq);
   const problems: string[] = [];
   // A store that failed during the attempt may lack a real decision: then only the hash is checked.
   const queue = entries.some((entry) => entry.type === 'store_failed') ? undefined : store;

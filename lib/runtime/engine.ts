@@ -9,10 +9,10 @@
  * Used by runMission (a fresh attempt), resumeMission (after a human decision) and recovery
  * (after a crash); they differ only in the journal they continue.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson, hashCanonical, type Sha256 } from '../core/canonical.ts';
-import { parseJournalText, type JournalEntry } from '../core/journal-chain.ts';
+import type { JournalEntry } from '../core/journal-chain.ts';
 import { planNodes, type ExecutionPlan, type PlanHumanNode, type PlanMissionNode, type PlanNode, type PlanOperationNode } from '../core/plan.ts';
 import { resolveValue } from '../core/resolve.ts';
 import type { Redact } from '../core/redact.ts';
@@ -20,7 +20,7 @@ import { missionId, runRows, type EscalationRecord } from '../core/store-rows.ts
 import type { Envelope } from '../core/types.ts';
 import { BudgetExceeded, EnvelopeViolation, GovernanceMismatch } from '../core/governance-errors.ts';
 import { EscalationRequired, KillSwitchActive, OperationFailed } from '../core/run-errors.ts';
-import { applyEntry, openAttempt, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
+import { applyEntry, openAttempt, type AttemptState, type InFlightOperation, type OperationReceipt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { callLogPath } from '../agents/call-log.ts';
 import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { diffGateViolations, envelopeChains, missionBudget, reportedCost, toolOrRoleProblem } from '../governance/step-guards.ts';
@@ -29,7 +29,9 @@ import { filesHoldingSecrets } from '../governance/secret-scan.ts';
 import type { OperationContext, OperationHandler, PacketTransform } from '../operations/handler.ts';
 import type { ChildEnvPolicy } from '../tools/child-env.ts';
 import type { SandboxSettings } from '../tools/sandbox.ts';
-import { bundlePath, writeBundle, BUNDLE_VERSION, type CompletionBundle } from './bundle.ts';
+import { appendAnchor, fileHash, type AnchorFields } from './anchor-log.ts';
+import { bundlePath, writeBundle, BUNDLE_VERSION, type BundleHeader } from './bundle.ts';
+import type { SigningKey } from './signing.ts';
 import { compensate } from './compensation.ts';
 import { spentOnDay } from './daily-spend.ts';
 import { describeForeign, foreignChanges, undoOwnChanges } from './foreign-changes.ts';
@@ -84,6 +86,10 @@ export interface EngineEnvironment {
   sandbox: SandboxSettings;
   /** What child processes may see of the host's environment. */
   childEnv: ChildEnvPolicy;
+  /** Signs the anchor log's entries (LIFEOS_SIGNING_KEY); none: anchors are unsigned. */
+  signingKey: SigningKey | undefined;
+  /** fsync journal and anchor appends. */
+  fsync: boolean;
   now: () => Date;
 }
 
@@ -162,6 +168,8 @@ export class RunEngine {
   /** Governance hashes in force, from the check at the start of drive(). */
   private governance: { baseline_hash: Sha256 | null; surfaces_hash: Sha256; envelope_policy_hash: Sha256 } | undefined;
   private storeDirty = false;
+  // Every entry of the run, for the store's rows (runRows folds them all at each save).
+  private readonly entries: JournalEntry[];
   private storeSavedAt = 0;
   /** State hash after the last write: the pre- and post-state of a read-only operation. */
   private lastStateHash: Sha256 | undefined;
@@ -194,6 +202,7 @@ export class RunEngine {
     this.enginePaths = engineFiles(env.paths).map((file) => file.path);
     this.runSignal = env.signal ? AbortSignal.any([env.signal, this.missionTimeout.signal]) : this.missionTimeout.signal;
     this.envelopes = envelopeChains(plan);
+    this.entries = [...journal.opened];
   }
 
   get runId(): Sha256 {
@@ -203,6 +212,7 @@ export class RunEngine {
   /** Append an entry, fold it into the run state, index it in the store, tell the host. */
   record(type: string, data: Record<string, unknown>): JournalEntry {
     const entry = this.journal.append(type, this.env.redact(data));
+    this.entries.push(entry);
     applyEntry(this.state, entry);
     this.index(entry);
     try {
@@ -237,7 +247,7 @@ export class RunEngine {
       }
       if (INDEXED.has(entry.type)) this.storeDirty = true;
       if (this.storeDirty && (SAVED_AT_ONCE.has(entry.type) || performance.now() - this.storeSavedAt >= STORE_INTERVAL_MS)) {
-        const rows = runRows(this.journal.entries, (n) => relativeTo(this.env.repoRoot, bundlePath(dirname(this.journal.path), n)));
+        const rows = runRows(this.entries, (n) => relativeTo(this.env.repoRoot, bundlePath(dirname(this.journal.path), n)));
         const last = rows[rows.length - 1];
         if (last) store.saveRun(last);
         this.storeDirty = false;
@@ -258,14 +268,14 @@ export class RunEngine {
     // Mission files inside the repository are governance surfaces: no step may write them. And an
     // attempt goes on in the mode it started in: a replay run recovered or resumed stays replay,
     // whatever key the environment holds now.
-    this.env = { ...this.env, protectedPaths: [...this.env.protectedPaths, ...missionFilesOf(this.journal.entries)], mode: journaledMode(this.journal.entries, attempt.started_seq) ?? this.env.mode };
+    this.env = { ...this.env, protectedPaths: [...this.env.protectedPaths, ...missionFilesOf(this.entries)], mode: journaledMode(this.entries, attempt.started_seq) ?? this.env.mode };
     this.missionTimer = setTimeout(() => this.missionTimeout.abort(), this.plan.timeout_seconds * 1000);
     try {
       this.checkKillSwitch('before the mission');
       this.checkGovernance();
       this.policy = builderPolicy(this.env.repoRoot);
       this.settled = captureProtected(this.env.repoRoot, this.env.paths);
-      this.spentUsd = this.journal.entries.filter((e) => e.type === 'operation_finished' && e.seq > attempt.started_seq).reduce((sum, e) => sum + reportedCost(e.data.output), 0);
+      this.spentUsd = this.entries.filter((e) => e.type === 'operation_finished' && e.seq > attempt.started_seq).reduce((sum, e) => sum + reportedCost(e.data.output), 0);
       if (this.env.dailyBudgetUsd !== undefined) this.spentTodayUsd = spentOnDay(this.env.repoRoot, this.env.paths, this.env.now().toISOString().slice(0, 10));
       for (const [index, condition] of this.plan.preconditions.entries()) {
         if (resolveValue(condition, this.output) !== true) {
@@ -674,6 +684,7 @@ export class RunEngine {
     if (error instanceof HumanPause) {
       const state = snapshotRepo(this.env.repoRoot, this.env.paths);
       this.record('run_paused', { status: 'awaiting_human', request_id: error.requestId, node: error.node, state });
+      this.anchor('paused', null);
       return {
         ...this.baseResult('awaiting_human', null),
         bundlePath: null,
@@ -793,21 +804,14 @@ export class RunEngine {
     };
   }
 
-  /** The run's agent call log, for the bundle. */
-  private agentCalls(): CompletionBundle['agent_calls'] {
-    const path = callLogPath(join(this.env.repoRoot, this.env.paths.agentCalls), this.runId);
-    const entries = readCallLog(path);
-    return entries ? { file: relativeTo(this.env.repoRoot, path), entries } : null;
-  }
-
   /** Write the completion bundle of a finished attempt. */
   finish(status: RunStatus, final: RepoSnapshot, outputs: Record<string, unknown> | null): MissionResult {
     const attempt = this.state.attempts[this.state.attempts.length - 1];
     if (!attempt) throw new Error('no attempt to finish');
     const commit = final.head !== attempt.baseline.head ? final.head : null;
     const path = bundlePath(dirname(this.journal.path), attempt.attempt);
-    const entries = this.journal.entries;
-    writeBundle(path, this.env.redact({
+    const callLog = callLogPath(join(this.env.repoRoot, this.env.paths.agentCalls), this.runId);
+    const header: BundleHeader = {
       bundle_version: BUNDLE_VERSION,
       run_id: this.runId,
       run_id_audit: this.state.run_id_audit ?? '',
@@ -820,11 +824,22 @@ export class RunEngine {
       final_state_hash: stateHash(final),
       outputs,
       escalations: this.state.escalations,
-      receipts: entries.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
-      journal: { file: relativeTo(this.env.repoRoot, this.journal.path), entry_count: this.journal.count, head_hash: this.journal.headHash as Sha256, entries },
-      agent_calls: this.agentCalls(),
-    }));
+      receipts: this.entries.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
+    };
+    // Journal entries and call-log entries were redacted before they were sealed.
+    writeBundle(path, this.env.redact(header), {
+      journal: { file: relativeTo(this.env.repoRoot, this.journal.path), path: this.journal.path, entry_count: this.journal.count, head_hash: this.journal.headHash as Sha256 },
+      agentCalls: existsSync(callLog) ? { file: relativeTo(this.env.repoRoot, callLog), path: callLog } : null,
+    });
+    this.anchor('finished', fileHash(path));
     return { ...this.baseResult(status, outputs), bundlePath: path, commit };
+  }
+
+  /** Anchor the journal's head outside the run folder (anchor-log.ts), signed when a key is set. */
+  private anchor(moment: AnchorFields['moment'], bundleHash: Sha256 | null): void {
+    const attempt = this.state.attempts[this.state.attempts.length - 1] as AttemptState;
+    const fields: AnchorFields = { run_id: this.runId, attempt: attempt.attempt, moment, entry_count: this.journal.count, head_hash: this.journal.headHash as Sha256, bundle_hash: bundleHash };
+    appendAnchor(join(this.env.repoRoot, this.env.paths.anchors), fields, this.env.signingKey, { fsync: this.env.fsync, now: this.env.now });
   }
 }
 
@@ -843,10 +858,6 @@ function journaledMode(entries: readonly JournalEntry[], startedSeq: number): En
 function missionFilesOf(entries: readonly JournalEntry[]): string[] {
   const started = entries.findLast((entry) => entry.type === 'run_started');
   return Object.keys((started?.data.mission_files as Record<string, string> | undefined) ?? {});
-}
-
-function readCallLog(path: string): JournalEntry[] | null {
-  return existsSync(path) ? parseJournalText(readFileSync(path, 'utf8')).entries : null;
 }
 
 function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {

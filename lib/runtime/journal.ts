@@ -8,7 +8,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { parseJournalText, sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { JournalChecker, type JournalCheckOptions } from '../core/journal-check.ts';
+import { readLines } from './journal-lines.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
@@ -38,23 +40,26 @@ export interface JournalWriterOptions {
 
 /**
  * Appends entries to one journal. Opening an existing journal reads and verifies it first, so
- * the chain always continues from a verified head.
+ * the chain always continues from a verified head. The writer holds only the head (seq and
+ * hash), so writing a journal of any length takes constant memory.
  */
 export class JournalWriter {
   private fd: number | undefined;
-  private last: JournalEntry | undefined;
+  private last: Pick<JournalEntry, 'seq' | 'entry_hash'> | undefined;
   private readonly fsync: boolean;
   private readonly now: () => Date;
 
   private constructor(
     readonly path: string,
     readonly runId: Sha256,
-    readonly entries: JournalEntry[],
+    /** The entries the journal held when it was opened (what a resumed run folds). */
+    readonly opened: readonly JournalEntry[],
     options: JournalWriterOptions,
   ) {
     this.fsync = options.fsync ?? true;
     this.now = options.now ?? (() => new Date());
-    this.last = entries[entries.length - 1];
+    const last = opened[opened.length - 1];
+    this.last = last && { seq: last.seq, entry_hash: last.entry_hash };
   }
 
   /** Open (creating if needed) the journal at `path`; throws JournalCorrupt if it does not verify. */
@@ -85,7 +90,6 @@ export class JournalWriter {
     while (written < bytes.length) written += writeSync(this.fd, bytes, written);
     if (this.fsync) fsyncSync(this.fd);
     this.last = entry;
-    this.entries.push(entry);
     return entry;
   }
 
@@ -95,16 +99,20 @@ export class JournalWriter {
   }
 }
 
-/** Read a journal: its parsed entries (those that parse) and its verification. Missing = empty. */
-export function readJournal(path: string, runId?: Sha256): { entries: JournalEntry[]; verification: JournalVerification } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    text = '';
-  }
-  return parseJournalText(text, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)) });
+/**
+ * Read a journal line by line: its parsed entries (those that parse and that `keep` asks for)
+ * and its verification, anchored by the bundles beside it. Missing = empty.
+ */
+export function readJournal(path: string, runId?: Sha256, keep?: JournalCheckOptions['keep']): { entries: JournalEntry[]; verification: JournalVerification } {
+  return checkLines(path, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)), ...(keep ? { keep } : {}) });
+}
+
+/** Verify a JSON-lines file of journal entries with `options`, streaming. */
+export function checkLines(path: string, options: JournalCheckOptions): { entries: JournalEntry[]; verification: JournalVerification } {
+  const checker = new JournalChecker(options);
+  const { tornTail } = readLines(path, (bytes, start, end, utf8) => checker.line(bytes, start, end, utf8));
+  if (tornTail) checker.tornTail();
+  return { entries: checker.entries, verification: checker.finish() };
 }
 
 /**
@@ -116,7 +124,7 @@ export function verifyJournal(path: string): JournalVerification {
   if (!existsSync(path)) return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: `${path}: no such file` }] };
   const folder = basename(dirname(path));
   const runId = /^[0-9a-f]{64}$/.test(folder) ? (`sha256:${folder}` as Sha256) : undefined;
-  return readJournal(path, runId).verification;
+  return readJournal(path, runId, () => false).verification;
 }
 
 /** `{ entry_count, head_hash }` of every completion bundle in a run folder. */

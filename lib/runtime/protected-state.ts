@@ -37,7 +37,7 @@ export function captureProtected(repoRoot: string, paths: RunPaths): ProtectedCa
   for (const part of GIT_PARTS) walk(join(git, part), `.git/${part}`, capture, true);
   walk(join(repoRoot, paths.lock), paths.lock, capture, true);
   // Append-only and possibly large: size and mtime tell a change.
-  for (const folder of [paths.journals, paths.agentCalls, paths.failedMissions, paths.killSwitchActivations, paths.store]) walk(join(repoRoot, folder), folder, capture, false);
+  for (const folder of [paths.journals, paths.anchors, paths.agentCalls, paths.failedMissions, paths.killSwitchActivations, paths.store]) walk(join(repoRoot, folder), folder, capture, false);
   return capture;
 }
 

@@ -12,10 +12,11 @@
  *                              escalated, and the run rolled back to its baseline
  */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ExecutionPlan } from '../core/plan.ts';
 import { openAttempt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { missingHandlers } from '../operations/registry.ts';
+import { anchoredAttempts, readAnchorLog } from './anchor-log.ts';
 import { bundlePath } from './bundle.ts';
 import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
 import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
@@ -83,35 +84,44 @@ export async function recoverRun(env: EngineEnvironment, run: OpenRun): Promise<
   return report('resumed', detail, await engine.drive());
 }
 
-/** The last attempt finished, but the process died before its completion bundle was written. */
-export function bundleMissing(state: RunState, runFolder: string): boolean {
+/**
+ * The last attempt finished, but the process died before its completion bundle was written or
+ * (when `anchored` lists the anchor log's finished attempts) before it was anchored.
+ */
+export function evidenceMissing(state: RunState, runFolder: string, anchored?: ReadonlySet<string>): boolean {
   const last = state.attempts[state.attempts.length - 1];
-  return last?.finished !== undefined && !existsSync(bundlePath(runFolder, last.attempt));
+  if (last?.finished === undefined) return false;
+  return !existsSync(bundlePath(runFolder, last.attempt)) || (anchored !== undefined && !anchored.has(`${String(state.run_id)}:${last.attempt}`));
 }
 
-/** Whether a run's journal shows its process died: an attempt open and not paused, or a bundle missing. */
-export function needsRecovery(state: RunState, runFolder: string): boolean {
+/** Whether a run's journal shows its process died: an attempt open and not paused, or its evidence incomplete. */
+export function needsRecovery(state: RunState, runFolder: string, anchored?: ReadonlySet<string>): boolean {
   const attempt = openAttempt(state);
-  return attempt ? !attempt.paused : bundleMissing(state, runFolder);
+  return attempt ? !attempt.paused : evidenceMissing(state, runFolder, anchored);
+}
+
+/** The finished attempts the repository's anchor log anchors. */
+export function anchoredIn(env: Pick<EngineEnvironment, 'repoRoot' | 'paths'>): Set<string> {
+  return anchoredAttempts(readAnchorLog(join(env.repoRoot, env.paths.anchors)).anchors);
 }
 
 /** Recover a run (opened under the lock) if its journal shows its process died. */
 export async function recoverIfNeeded(env: EngineEnvironment, run: OpenRun): Promise<RecoveryReport | undefined> {
   const folder = dirname(run.journal.path);
-  if (!needsRecovery(run.state, folder)) return undefined;
+  if (!needsRecovery(run.state, folder, anchoredIn(env))) return undefined;
   return openAttempt(run.state) ? recoverRun(env, run) : writeMissingBundle(env, run);
 }
 
-/** Write the missing bundle of a finished attempt from its run_finished entry. */
+/** Write the missing bundle (and its anchor) of a finished attempt from its run_finished entry. */
 export function writeMissingBundle(env: EngineEnvironment, run: OpenRun): RecoveryReport {
   const last = run.state.attempts[run.state.attempts.length - 1];
-  const finished = last?.finished && run.journal.entries.find((entry) => entry.seq === last.finished?.seq);
+  const finished = last?.finished && run.journal.opened.find((entry) => entry.seq === last.finished?.seq);
   if (!finished) throw new Error(`run ${run.journal.runId} has no finished attempt`);
   const engine = new RunEngine(env, run.plan, run.journal, run.state, run.runDir);
   const data = finished.data;
   const error = data.error as MissionResult['error'] | undefined;
   const result = { ...engine.finish(data.status as RunStatus, data.final_state as RepoSnapshot, (data.outputs as Record<string, unknown> | undefined) ?? null), ...(error ? { error } : {}) };
-  return { runId: run.journal.runId, action: 'bundle_written', detail: `attempt ${last.attempt} ended ${String(data.status)} before its completion bundle was written; it was written now`, result };
+  return { runId: run.journal.runId, action: 'bundle_written', detail: `attempt ${last.attempt} ended ${String(data.status)} before its completion bundle was written and anchored; it was written now`, result };
 }
 
 async function escalateAndRollBack(

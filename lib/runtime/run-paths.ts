@@ -4,7 +4,7 @@
  * state hashes and the rollback, so the engine's own evidence never makes the repository dirty
  * and is never rolled back.
  */
-import { isAbsolute, normalize } from 'node:path';
+import { isAbsolute, normalize, posix } from 'node:path';
 
 export interface RunPaths {
   /** Journals: `<journals>/<run>/journal.jsonl`, completion bundles beside them. */
@@ -21,6 +21,8 @@ export interface RunPaths {
   store: string;
   /** The kill switch: any file system entry of this name halts autonomy. */
   killSwitch: string;
+  /** The anchor log (anchor-log.ts); by default `anchors.jsonl` beside the journals folder. */
+  anchors: string;
 }
 
 export const DEFAULT_RUN_PATHS: Readonly<RunPaths> = {
@@ -31,11 +33,14 @@ export const DEFAULT_RUN_PATHS: Readonly<RunPaths> = {
   lock: '.lifeos_run_lock',
   store: '.lifeos',
   killSwitch: 'STOP_AUTONOMY',
+  anchors: 'logs/anchors.jsonl',
 };
 
 /** Defaults with overrides; each path must be relative to the repository and stay inside it. */
 export function resolveRunPaths(overrides: Partial<RunPaths> = {}): RunPaths {
-  const paths = { ...DEFAULT_RUN_PATHS, ...overrides };
+  // The anchor log sits beside the journals, where verify looks for it, unless placed elsewhere.
+  const anchors = overrides.anchors ?? (overrides.journals ? posix.join(posix.dirname(overrides.journals), 'anchors.jsonl') : DEFAULT_RUN_PATHS.anchors);
+  const paths = { ...DEFAULT_RUN_PATHS, ...overrides, anchors };
   for (const [name, value] of Object.entries(paths)) {
     const normalised = normalize(value).replaceAll('\\', '/');
     if (isAbsolute(value) || normalised === '.' || normalised.startsWith('../') || normalised === '..') {
@@ -62,6 +67,7 @@ export function engineFiles(paths: RunPaths): Array<{ path: string; pathspec: st
     // The lock file itself and no other name: a pattern would hide a file a step writes beside it.
     // (Its breaker's lock and its temporary files exist only while a lock is taken or broken, between runs.)
     { path: paths.lock, pathspec: `:(exclude,literal)${paths.lock}` },
+    { path: paths.anchors, pathspec: `:(exclude,literal)${paths.anchors}` },
     { path: paths.killSwitch, pathspec: `:(exclude,literal)${paths.killSwitch}` },
   ];
 }
@@ -73,5 +79,5 @@ export function excludePathspecs(paths: RunPaths): string[] {
 
 /** gitignore-style patterns for `git clean -e`, which takes no pathspec magic. */
 export function cleanExcludes(paths: RunPaths): string[] {
-  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}`, `/${paths.killSwitch}`];
+  return [...ownPaths(paths).map((path) => `/${path}/`), `/${paths.lock}`, `/${paths.anchors}`, `/${paths.killSwitch}`];
 }

@@ -30,12 +30,13 @@ import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirNam
 import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
-import { bundleMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
+import { anchoredIn, evidenceMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { engineFiles, excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { builtinPacketSchemas } from './packet-schemas.ts';
 import { openStateStore } from './store/open-store.ts';
+import { loadSigningKey, SIGNING_KEY_ENV, type SigningKey } from './signing.ts';
 import type { StateStore, StoreBackend } from './store/state-store.ts';
 
 export type { HumanDecision };
@@ -96,6 +97,11 @@ export interface EngineOptions {
    * values (a key the agent needs). Nothing that looks like a credential is passed otherwise.
    */
   childEnv?: ChildEnvPolicy;
+  /**
+   * Private Ed25519 key (PEM file, outside the repository: `lifeos-mission keygen`) that signs
+   * the anchor log. Default: the file named by LIFEOS_SIGNING_KEY; unset, anchors are unsigned.
+   */
+  signingKey?: string;
 }
 
 export interface RunOptions extends EngineOptions {
@@ -177,12 +183,25 @@ function setup(options: EngineOptions): Setup {
       dailyBudgetUsd: options.dailyBudgetUsd,
       sandbox,
       childEnv: options.childEnv ?? {},
+      signingKey: signingKeyOf(options.signingKey),
+      fsync: options.fsync ?? true,
       now: options.now ?? (() => new Date()),
     },
     registry,
     paths,
     options,
   };
+}
+
+/** The key anchors are signed with: the option, else LIFEOS_SIGNING_KEY; none by default. */
+function signingKeyOf(path: string | undefined): SigningKey | undefined {
+  const file = path ?? process.env[SIGNING_KEY_ENV];
+  if (!file) return undefined;
+  try {
+    return loadSigningKey(file);
+  } catch (error) {
+    throw new RunPreconditionFailed(`${(error as Error).message}${path ? '' : ` (from ${SIGNING_KEY_ENV})`}`);
+  }
 }
 
 function sandboxSettings(value: EngineOptions['sandbox']): SandboxSettings {
@@ -226,7 +245,7 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
     const runFolder = join(repoRoot, context.paths.journals, runDirName(runId));
     const journal = JournalWriter.open(join(runFolder, JOURNAL_FILE), runId, journalOptions(context));
     try {
-      const state = foldJournal(journal.entries);
+      const state = foldJournal(journal.opened);
       if (openAttempt(state)) {
         throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
       }
@@ -274,7 +293,7 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
     const run = openRun(context, id);
     try {
       const attempt = openAttempt(run.state);
-      if (!attempt && bundleMissing(run.state, dirname(run.journal.path))) return writeMissingBundle(context.env, run).result;
+      if (!attempt && evidenceMissing(run.state, dirname(run.journal.path), anchoredIn(context.env))) return writeMissingBundle(context.env, run).result;
       if (!attempt) {
         const last = run.state.attempts[run.state.attempts.length - 1];
         throw new RunPreconditionFailed(`run ${id} is not paused or unfinished (it ended ${last?.finished?.status ?? 'before starting'}); start the mission again instead`);
@@ -340,10 +359,11 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
   const probe = probeRunLock(lockPath);
   if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
+  const anchored = anchoredIn(context.env);
   for (const folder of runFolders(context.env.repoRoot, context.paths)) {
     const id = `sha256:${folder}` as Sha256;
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
-    if (!needsRecovery(peeked, join(journals, folder))) continue;
+    if (!needsRecovery(peeked, join(journals, folder), anchored)) continue;
     // Checked again under the lock: it was recovered already if it was the dead holder's run.
     const report = await withLock(context, id, peeked.mission ?? 'unknown', () => recoverUnderLock(context, id), (recovered) => reports.push(recovered));
     if (report) reports.push(report);
@@ -415,7 +435,7 @@ function openRun(context: Setup, runId: Sha256): OpenRun {
   if (!existsSync(journalPath)) throw new RunPreconditionFailed(`no journal for run ${runId} at ${journalPath}`);
   const torn = quarantineTornTail(journalPath);
   const journal = JournalWriter.open(journalPath, runId, journalOptions(context));
-  const state = foldJournal(journal.entries);
+  const state = foldJournal(journal.opened);
   const planPath = join(folder, 'plan.json');
   const planText = readFileSync(planPath, 'utf8');
   if (state.plan_hash && sha256(planText) !== state.plan_hash) {

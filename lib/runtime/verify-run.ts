@@ -7,13 +7,16 @@
  * a failure, never a silent downgrade; a bundle's copy of the call log must be what the call log
  * on disk begins with.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { canonicalJson, type Sha256 } from '../core/canonical.ts';
-import { parseJournalText, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
-import { foldJournal } from '../core/run-state.ts';
+import { entryLine, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
+import { parseJournalText, verifyJournalText } from '../core/journal-check.ts';
 import { BUNDLE_VERSION, bundlePath } from './bundle.ts';
-import { JOURNAL_FILE, readJournal } from './journal.ts';
+import { JOURNAL_FILE, readAnchors } from './journal.ts';
+import { canonicalJsonOrNull, summariseRun, type AttemptEnd } from './run-summary.ts';
+import { anchoredHeads, runAnchorErrors, type AnchorContext } from './verify-anchors.ts';
 
 export interface RunVerification extends JournalVerification {
   /** The run folder (or file) verified. */
@@ -33,30 +36,33 @@ export function runFoldersIn(path: string): string[] {
     .filter((folder) => existsSync(join(folder, JOURNAL_FILE)));
 }
 
-/** Verify one run folder: its journal, and each finished attempt's bundle against it. */
-export function verifyRunFolder(folder: string): RunVerification {
+/**
+ * Verify one run folder: its journal (streamed: memory does not grow with its length), and each
+ * finished attempt's bundle against it.
+ */
+export function verifyRunFolder(folder: string, anchors?: AnchorContext): RunVerification {
   const journalPath = join(folder, JOURNAL_FILE);
   const name = basename(folder);
   const runId = /^[0-9a-f]{64}$/.test(name) ? (`sha256:${name}` as Sha256) : undefined;
-  const { entries, verification } = readJournal(journalPath, runId);
-  const errors: JournalError[] = [...verification.errors];
-  const finished = entries.filter((entry) => entry.type === 'run_finished');
   const bundles = existsSync(folder) ? readdirSync(folder).filter((file) => /^bundle\.\d+\.json$/.test(file)) : [];
-  finished.forEach((end, index) => {
-    const attempt = index + 1;
-    const file = bundlePath(folder, attempt);
-    if (!existsSync(file)) errors.push({ line: end.seq, kind: 'bundle_missing', message: `attempt ${attempt} finished (line ${end.seq}) but ${basename(file)} is missing` });
-    else errors.push(...checkBundle(file, attempt, entries, end, journalPath));
+  const ends = summariseRun(journalPath, { runId, withReceipts: bundles.length > 0, anchors: [...readAnchors(folder), ...(anchors ? anchoredHeads(anchors, runId) : [])] });
+  const errors: JournalError[] = [...ends.verification.errors, ...ends.errors];
+  if (anchors) errors.push(...runAnchorErrors(anchors, runId ?? ends.verification.runId ?? undefined, ends.attempts.map((a) => a.end), folder));
+  ends.attempts.forEach((attempt, index) => {
+    const file = bundlePath(folder, index + 1);
+    if (!existsSync(file)) errors.push({ line: attempt.end.seq, kind: 'bundle_missing', message: `attempt ${index + 1} finished (line ${attempt.end.seq}) but ${basename(file)} is missing` });
+    else errors.push(...checkBundle(file, index + 1, attempt, journalPath));
   });
   for (const file of bundles) {
     const attempt = Number(/^bundle\.(\d+)\.json$/.exec(file)?.[1]);
-    if (attempt > finished.length) errors.push({ line: entries.length, kind: 'bundle_mismatch', message: `${file}: the journal has no finished attempt ${attempt} (it has ${finished.length})` });
+    if (attempt > ends.attempts.length) errors.push({ line: ends.verification.entries, kind: 'bundle_mismatch', message: `${file}: the journal has no finished attempt ${attempt} (it has ${ends.attempts.length})` });
   }
-  return { ...verification, path: folder, ok: errors.length === 0, errors: errors.sort((a, b) => a.line - b.line) };
+  return { ...ends.verification, path: folder, ok: errors.length === 0, errors: errors.sort((a, b) => a.line - b.line) };
 }
 
 /** Every field of one bundle recomputed from the journal and compared. */
-function checkBundle(file: string, attempt: number, entries: readonly JournalEntry[], end: JournalEntry, journalPath: string): JournalError[] {
+function checkBundle(file: string, attempt: number, summary: AttemptEnd, journalPath: string): JournalError[] {
+  const { end } = summary;
   const label = basename(file);
   const error = (message: string): JournalError => ({ line: end.seq, kind: 'bundle_mismatch', message: `${label}: ${message}` });
   let bundle: Record<string, unknown>;
@@ -67,25 +73,20 @@ function checkBundle(file: string, attempt: number, entries: readonly JournalEnt
   } catch (cause) {
     return [{ line: end.seq, kind: 'parse_error', message: `${label}: not a bundle: ${(cause as Error).message}` }];
   }
-  const closed = entries.filter((entry) => entry.seq <= end.seq);
-  const state = foldJournal(closed);
-  const started = [...closed].reverse().find((entry) => entry.type === 'run_started');
-  const baseline = (started?.data.baseline as { head?: string | null } | undefined)?.head ?? null;
   const final = end.data.final_state as { head?: string | null } | undefined;
   const expected: Record<string, unknown> = {
     bundle_version: BUNDLE_VERSION,
     run_id: end.run_id,
-    run_id_audit: state.run_id_audit ?? '',
-    mission: state.mission,
+    run_id_audit: summary.runIdAudit,
+    mission: summary.mission,
     attempt,
     status: end.data.status,
-    baseline_commit: baseline,
-    result_commit: final?.head && final.head !== baseline ? final.head : null,
+    baseline_commit: summary.baseline,
+    result_commit: final?.head && final.head !== summary.baseline ? final.head : null,
     final_state: end.data.final_state,
     final_state_hash: end.data.final_state_hash,
     outputs: end.data.outputs ?? null,
-    escalations: state.escalations,
-    receipts: closed.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
+    escalations: summary.escalations,
   };
   const problems: JournalError[] = [];
   for (const field of BUNDLE_FIELDS) if (!(field in bundle)) problems.push(error(`field ${field} is missing`));
@@ -93,15 +94,39 @@ function checkBundle(file: string, attempt: number, entries: readonly JournalEnt
   for (const [field, value] of Object.entries(expected)) {
     if (field in bundle && !same(bundle[field], value)) problems.push(error(`field ${field} differs from the journal (${show(bundle[field])} in the bundle, ${show(value)} in the journal)`));
   }
+  if ('receipts' in bundle) problems.push(...checkReceipts(bundle.receipts, summary.receipts).map(error));
   const copy = bundle.journal as { file?: unknown; entry_count?: unknown; head_hash?: unknown; entries?: unknown } | undefined;
   if (copy && typeof copy === 'object') {
     if (copy.entry_count !== end.seq) problems.push(error(`field journal.entry_count is ${show(copy.entry_count)}; the attempt ends at entry ${end.seq}`));
     if (copy.head_hash !== end.entry_hash) problems.push(error(`field journal.head_hash is ${show(copy.head_hash)}; the journal's entry ${end.seq} is ${end.entry_hash}`));
-    if (!same(copy.entries, closed)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
+    if (!copyMatches(copy.entries, end)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
     if (bundle.agent_calls) problems.push(...checkCallLog(bundle.agent_calls, copy.file, journalPath).map((message) => error(message)));
   }
   return problems;
 }
+
+function checkReceipts(receipts: unknown, journal: AttemptEnd['receipts']): string[] {
+  if (!Array.isArray(receipts)) return ['field receipts is not a list'];
+  const hash = createHash('sha256');
+  for (const receipt of receipts) hash.update(`${canonicalJsonOrNull(receipt)}\n`);
+  if (receipts.length === journal.count && hash.digest('hex') === journal.hash) return [];
+  return [`field receipts differs from the journal (${receipts.length} receipts in the bundle, ${journal.count} in the journal${receipts.length === journal.count ? ', one or more changed' : ''})`];
+}
+
+/**
+ * The copy is the journal up to the attempt's end when it is a verifying chain of the same run
+ * that ends at the same entry hash: the chain binds every earlier entry to that hash.
+ */
+function copyMatches(entries: unknown, end: JournalEntry): boolean {
+  if (!Array.isArray(entries) || entries.length !== end.seq) return false;
+  try {
+    const text = entries.map((entry) => `${entryLine(entry as JournalEntry)}\n`).join('');
+    return verifyJournalText(text, { runId: end.run_id, anchors: [{ entry_count: end.seq, head_hash: end.entry_hash }] }).ok;
+  } catch {
+    return false;
+  }
+}
+
 
 /** The bundle's copy of the call log must be what the call log on disk begins with (it may have grown since, never shrunk or changed). */
 function checkCallLog(calls: unknown, journalFile: unknown, journalPath: string): string[] {

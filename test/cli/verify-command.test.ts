@@ -1,34 +1,74 @@
-// Issue 14: `lifeos-mission verify` as an auditor relies on it. One real run (the hello cycle,
-// replayed: a journal, a completion bundle, a call log), then one tampering per case on a fresh
-// copy, each asserted detected with the kind and the field or line named.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Issue 14: `lifeos-mission verify` as an auditor relies on it. Two real runs in one repository,
+// their anchors signed with a key made by `keygen`: the hello cycle (replayed: a journal, a
+// completion bundle, a call log) and a run paused at a human step. Then one tampering per case
+// on a fresh copy, each asserted detected with the kind and the field or line named.
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, FIXTURES, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
+import { sealEntry, type JournalEntry } from '../../lib/core/journal-chain.ts';
+import { ANCHOR_LOG_ID, signedPayload } from '../../lib/runtime/anchor-log.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
+import { JournalWriter } from '../../lib/runtime/journal.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
+import { generateSigningKey, loadSigningKey, signText } from '../../lib/runtime/signing.ts';
+import { mission, writeFileHandler } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lifeos-verify-'));
+const key = join(scratch, 'keys/signing-key.pem');
+const keygen = await cli('keygen', '--out', key);
 const source = createHelloRepo(join(scratch, 'source'), { initRepository });
 cpSync(FIXTURES, join(source, 'logs/agent_calls/cache'), { recursive: true });
-const original = await runMission('autonomous_build_cycle', { repoRoot: source, mode: 'replay', inputs: parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>, fsync: false, store: false });
-const runName = readdirSync(join(source, 'logs/mission_journals'))[0] as string;
+const original = await runMission('autonomous_build_cycle', { repoRoot: source, mode: 'replay', inputs: parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>, fsync: false, store: false, signingKey: key });
+const ASK = `mission: packet_then_ask
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: packet, kind: runtime, operation: write_file, params: {path: packet.json, text: '{"plan": "v1"}'}}
+  - {id: ask, kind: human, params: {question: "ship packet.json?", packet: "{{steps.packet.output}}"}}
+`;
+const paused = await runMission(mission(ASK), { repoRoot: source, handlers: [writeFileHandler], fsync: false, store: false, signingKey: key });
+const runName = original.runId.slice('sha256:'.length);
+const pausedName = paused.runId.slice('sha256:'.length);
 let copies = 0;
 
 type Json = Record<string, unknown>;
 
-/** A fresh copy of the repository after the run; `tamper` changes it; `verify` on the run folder. */
-async function verifyAfter(tamper: (run: string, repo: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+/** A fresh copy of the repository after the runs; `tamper` changes it; `verify` on the run folder (or `target`), with `args`. */
+async function verifyAfter(
+  tamper: (run: string, repo: string) => void,
+  args: string[] = [],
+  target: (run: string, repo: string) => string = (run) => run,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const repo = join(scratch, `copy-${++copies}`);
   cpSync(source, repo, { recursive: true });
   const run = join(repo, 'logs/mission_journals', runName);
   tamper(run, repo);
-  return cli('verify', run);
+  return cli('verify', target(run, repo), ...args);
 }
+
+const readEntries = (path: string): JournalEntry[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalEntry);
+
+/** Write entries as a journal whose chain is recomputed from the first entry: what a forger with write access does. */
+function writeChained(path: string, runId: JournalEntry['run_id'], entries: readonly JournalEntry[]): JournalEntry[] {
+  let previous: JournalEntry | undefined;
+  let text = '';
+  const sealed = entries.map((entry) => {
+    const { entry: next, line } = sealEntry({ run_id: runId, type: entry.type, at: entry.at, data: entry.data }, previous);
+    text += line;
+    return (previous = next);
+  });
+  writeFileSync(path, text);
+  return sealed;
+}
+
+const publicKey = `${key}.pub`;
 
 function editBundle(run: string, edit: (bundle: Json) => void): void {
   const path = join(run, 'bundle.1.json');
@@ -39,12 +79,30 @@ function editBundle(run: string, edit: (bundle: Json) => void): void {
 
 const it = suite('lifeos-mission verify (issue 14)');
 
-it('an untouched run verifies, as a run folder, a journal, a bundle, or the folder of runs', async () => {
+it('an untouched run verifies, as a run folder, a journal, a bundle, or the folder of runs, with and without the public key', async () => {
+  assert.is(keygen.code, 0, keygen.stderr);
   assert.is(original.status, 'completed');
+  assert.is(paused.status, 'awaiting_human');
   for (const path of [join(source, 'logs/mission_journals', runName), original.journalPath, original.bundlePath as string, join(source, 'logs/mission_journals')]) {
-    const result = await cli('verify', path);
-    assert.is(result.code, 0, `${path}: ${result.stdout}`);
+    for (const args of [[], ['--public-key', publicKey]]) {
+      const result = await cli('verify', path, ...args);
+      assert.is(result.code, 0, `${path} ${args.join(' ')}: ${result.stdout}`);
+    }
   }
+  const all = await cli('verify', join(source, 'logs/mission_journals'), '--public-key', publicKey);
+  assert.match(all.stdout, /2 runs: 2 ok, 0 failed/);
+  assert.match(all.stdout, /anchors\.jsonl: ok, 2 entries/);
+});
+
+it('keygen writes a 0600 private key and its public key, never overwrites one, and refuses a path inside a git repository', async () => {
+  assert.is(statSync(key).mode & 0o777, 0o600);
+  assert.match(keygen.stdout, /export LIFEOS_SIGNING_KEY=/);
+  const again = await cli('keygen', '--out', key);
+  assert.is(again.code, 2);
+  assert.match(again.stderr, /exists already/);
+  const inside = await cli('keygen', '--out', join(source, 'secrets/key.pem'));
+  assert.is(inside.code, 2);
+  assert.match(inside.stderr, /inside the git repository/);
 });
 
 it('a path that does not exist is a usage error (exit 2), never "ok, 0 entries"; a folder without journals too', async () => {
@@ -136,6 +194,167 @@ for (const [what, tamper, pattern] of fileTampers) {
     assert.match(result.stdout, pattern);
   });
 }
+
+const replaceLine = (path: string, index: number, edit: (line: string) => string): void => {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines[index] = edit(lines[index] as string);
+  writeFileSync(path, lines.join('\n'));
+};
+const journalOf = (run: string) => join(run, 'journal.jsonl');
+const anchorsOf = (repo: string) => join(repo, 'logs/anchors.jsonl');
+const pausedJournal = (repo: string) => join(repo, 'logs/mission_journals', pausedName, 'journal.jsonl');
+const callLogOf = (repo: string) => {
+  const dir = join(repo, 'logs/agent_calls');
+  return join(dir, readdirSync(dir).find((name) => name.endsWith('.jsonl')) as string);
+};
+
+/**
+ * The full rewrite: an entry of the finished run changed, its journal re-chained, its bundle
+ * rebuilt to match, its anchor rewritten and the anchor log re-chained. `sign` decides what the
+ * forged anchor carries.
+ */
+function fullRewrite(run: string, repo: string, sign: (anchor: Json, seq: number, prev: string) => Json | null): void {
+  const entries = readEntries(journalOf(run));
+  const step = entries.find((entry) => entry.type === 'step_started') as JournalEntry;
+  step.data = { ...step.data, note: 'forged' };
+  const sealed = writeChained(journalOf(run), original.runId, entries);
+  const bundlePath = join(run, 'bundle.1.json');
+  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+  bundle.journal = { ...(bundle.journal as Json), entries: sealed, head_hash: sealed[sealed.length - 1]?.entry_hash };
+  writeFileSync(bundlePath, `${JSON.stringify(bundle, null, 1)}\n`);
+  const anchors = readEntries(anchorsOf(repo));
+  let previous: JournalEntry | undefined;
+  let text = '';
+  for (const anchor of anchors) {
+    const data = { ...anchor.data } as Json;
+    if (data.run_id === original.runId) {
+      data.head_hash = sealed[sealed.length - 1]?.entry_hash;
+      data.bundle_hash = `sha256:${createHash('sha256').update(readFileSync(bundlePath)).digest('hex')}`;
+      const { signature: _old, ...fields } = data;
+      const seq = (previous?.seq ?? 0) + 1;
+      const prev = previous?.entry_hash ?? (anchor.prev_entry_hash as string);
+      const forged = sign(fields, seq, prev);
+      data.signature = forged === null ? null : forged ?? data.signature;
+    }
+    const { entry, line } = sealEntry({ run_id: ANCHOR_LOG_ID, type: anchor.type, at: anchor.at, data }, previous);
+    text += line;
+    previous = entry;
+  }
+  writeFileSync(anchorsOf(repo), text);
+}
+
+const forgerKey = join(scratch, 'forger/key.pem');
+generateSigningKey(forgerKey);
+const evidenceTampers: Array<[string, (run: string, repo: string) => void, RegExp, string[]?, ((run: string, repo: string) => string)?]> = [
+  // The journal.
+  ['an entry edited in the middle', (run) => replaceLine(journalOf(run), 4, (line) => line.replace('"data":{', '"data":{"added":1,')), /:5: hash_mismatch: entry 5: content hashes to/],
+  [
+    'an entry removed from the middle',
+    (run) => {
+      const lines = readFileSync(journalOf(run), 'utf8').split('\n');
+      lines.splice(6, 1);
+      writeFileSync(journalOf(run), lines.join('\n'));
+    },
+    /:7: sequence_gap: expected seq 7, found 8/,
+  ],
+  [
+    'two entries swapped',
+    (run) => {
+      const lines = readFileSync(journalOf(run), 'utf8').split('\n');
+      [lines[5], lines[6]] = [lines[6] as string, lines[5] as string];
+      writeFileSync(journalOf(run), lines.join('\n'));
+    },
+    /:6: sequence_gap: expected seq 6, found 7/,
+  ],
+  ['a line that is not valid UTF-8', (run) => writeFileSync(journalOf(run), Buffer.concat([readFileSync(journalOf(run)).subarray(0, 40), Buffer.from([0xff]), readFileSync(journalOf(run)).subarray(41)])), /:1: parse_error: not a journal entry: the line is not valid UTF-8/],
+  ['a duplicate key holding the same value (the same entry to JSON.parse)', (run) => replaceLine(journalOf(run), 2, (line) => line.replace('{"at":', '{"type":"x","at":')), /:3: (parse_error: entry 3 is not written in the journal's canonical form|hash_mismatch)/],
+  [
+    'an entry appended after the run finished, with a correct chain',
+    (run) => {
+      const writer = JournalWriter.open(journalOf(run), original.runId, { fsync: false });
+      writer.append('human_decided', { request_id: 'x', decision: 'approved', by: 'CEO', note: null, content_hash: null, ceo_override: true });
+      writer.close();
+    },
+    /unexpected_entry: a human_decided entry follows the end of attempt 1/,
+  ],
+  ["another run's journal put in its place", (run, repo) => cpSync(pausedJournal(repo), journalOf(run)), /:1: chain_break: entry belongs to run sha256:/],
+  // Decisions.
+  [
+    'a forged approval with a wrong content hash appended to the paused run, chain correct',
+    (_run, repo) => {
+      const request = readEntries(pausedJournal(repo)).find((entry) => entry.type === 'human_requested') as JournalEntry;
+      const writer = JournalWriter.open(pausedJournal(repo), paused.runId, { fsync: false });
+      writer.append('human_decided', { request_id: request.data.request_id, decision: 'approved', by: 'CEO', note: null, content_hash: `sha256:${'0'.repeat(64)}`, ceo_override: false });
+      writer.close();
+    },
+    /decision_mismatch: the decision on sha256:\w+ is bound to sha256:0{64}, but its request and the state the run paused in hash to/,
+    [],
+    (_run, repo) => join(repo, 'logs/mission_journals', pausedName),
+  ],
+  [
+    'a decision on a request that was never made',
+    (_run, repo) => {
+      const writer = JournalWriter.open(pausedJournal(repo), paused.runId, { fsync: false });
+      writer.append('human_decided', { request_id: `sha256:${'9'.repeat(64)}`, decision: 'approved', by: 'CEO', note: null, content_hash: null, ceo_override: false });
+      writer.close();
+    },
+    /decision_mismatch: the decision on sha256:9{64} follows no request and pause on it/,
+    [],
+    (_run, repo) => join(repo, 'logs/mission_journals', pausedName),
+  ],
+  // The call log.
+  ['a call log entry edited', (_run, repo) => replaceLine(callLogOf(repo), 1, (line) => line.replace('"status":"success"', '"status":"failure"')), /call log logs\/agent_calls\/[^:]+:2: hash_mismatch/],
+  ['the call log deleted', (_run, repo) => rmSync(callLogOf(repo)), /the call log logs\/agent_calls\/\S+ the bundle holds a copy of is missing/],
+  // The anchor log.
+  ['the anchor log deleted', (_run, repo) => rmSync(anchorsOf(repo)), /anchor_missing: attempt 1 finished \(line \d+\) but there is no anchor log at/],
+  ['an anchor edited in place', (_run, repo) => replaceLine(anchorsOf(repo), 0, (line) => line.replace('"attempt":1', '"attempt":2')), /anchors\.jsonl:1: hash_mismatch/, [], (_run, repo) => join(repo, 'logs/mission_journals')],
+  [
+    "the finished run's anchor removed and the anchor log re-chained",
+    (_run, repo) => {
+      const anchors = readEntries(anchorsOf(repo)).filter((anchor) => anchor.data.run_id !== original.runId || anchor.data.moment !== 'finished');
+      writeChained(anchorsOf(repo), ANCHOR_LOG_ID, anchors);
+    },
+    /anchor_missing: attempt 1 finished \(line \d+\) but anchors\.jsonl has no anchor for it/,
+  ],
+  ['the bundle re-formatted (the same JSON, other bytes)', (run) => writeFileSync(join(run, 'bundle.1.json'), JSON.stringify(JSON.parse(readFileSync(join(run, 'bundle.1.json'), 'utf8')))), /anchor_mismatch: bundle\.1\.json is not the bundle anchors\.jsonl line 1 anchored/],
+  ['a run folder removed while the anchor log names it', (_run, repo) => rmSync(join(repo, 'logs/mission_journals', pausedName), { recursive: true }), /anchors\.jsonl:\d+: anchor_mismatch: anchor \d+ names run sha256:\w+, whose run folder is missing/, [], (_run, repo) => join(repo, 'logs/mission_journals')],
+  [
+    'the journal cut back and its bundle deleted (evidence of the end removed consistently)',
+    (run) => {
+      const lines = readFileSync(journalOf(run), 'utf8').split('\n');
+      writeFileSync(journalOf(run), `${lines.slice(0, 10).join('\n')}\n`);
+      rmSync(join(run, 'bundle.1.json'));
+    },
+    /torn_tail: the journal ends after 10 entries, but \d+ were recorded \(anchors\.jsonl line 1\)/,
+  ],
+  // Signing: what only the key detects.
+  ['a full rewrite (journal, bundle, anchor re-chained), checked with the public key', (run, repo) => fullRewrite(run, repo, () => undefined as unknown as Json), /anchors\.jsonl:1: signature_invalid: anchor 1 .*the signature does not match/, ['--public-key', publicKey], (_run, repo) => join(repo, 'logs/mission_journals')],
+  [
+    "a full rewrite re-signed with the forger's own key",
+    (run, repo) => {
+      const forger = loadSigningKey(forgerKey);
+      fullRewrite(run, repo, (fields, seq, prev) => ({ key_id: forger.keyId, value: signText(forger, signedPayload(fields as never, seq, prev as never)) }));
+    },
+    /signature_invalid: anchor 1 .* is signed by key sha256:\w+, not by the given public key/,
+    ['--public-key', publicKey],
+    (_run, repo) => join(repo, 'logs/mission_journals'),
+  ],
+  ['a full rewrite with the signature stripped', (run, repo) => fullRewrite(run, repo, () => null), /anchor_missing: attempt 1 finished .* has no validly signed anchor[\s\S]*signature_invalid: anchor 1 .* is not signed/, ['--public-key', publicKey], (_run, repo) => join(repo, 'logs/mission_journals')],
+  ['the anchor log deleted, checked with the public key', (_run, repo) => rmSync(anchorsOf(repo)), /anchors\.jsonl:1: anchor_missing: .*no such file; with --public-key every finished run must be anchored there/, ['--public-key', publicKey], (_run, repo) => join(repo, 'logs/mission_journals')],
+  ['an untouched history checked against another public key', () => undefined, /signature_invalid: anchor 1 .* is signed by key sha256:\w+, not by the given public key/, ['--public-key', `${forgerKey}.pub`], (_run, repo) => join(repo, 'logs/mission_journals')],
+];
+for (const [what, tamper, pattern, args = [], target] of evidenceTampers) {
+  it(`${what}: detected`, async () => {
+    const result = await verifyAfter(tamper, args, target);
+    assert.is(result.code, 1, `${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, pattern);
+  });
+}
+
+it('the limit the docs name: a full rewrite by someone with write access verifies without the public key (and fails with it, above)', async () => {
+  const result = await verifyAfter((run, repo) => fullRewrite(run, repo, () => undefined as unknown as Json), [], (_run, repo) => join(repo, 'logs/mission_journals'));
+  assert.is(result.code, 0, result.stdout);
+});
 
 it.after(() => rmSync(scratch, { recursive: true, force: true }));
 

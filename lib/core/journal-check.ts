@@ -1,0 +1,206 @@
+/**
+ * Verifying a journal's hash chain (spec §5.8) one line at a time, in bounded memory: each line
+ * must be exactly the bytes the writer writes (lib/core/journal-chain.ts), carry the hash of its
+ * own content and follow the previous line. Files are fed to it by runtime/journal-lines.ts.
+ *
+ * The writer writes canonical lines, so the common case is a byte scan (journal-line-scan.ts)
+ * plus one sha256 per line; a line the scan does not accept takes the exact path (parse,
+ * re-serialise, compare), which also produces the precise message. Either way the verdict is
+ * the same: the scan only accepts lines the exact path would accept.
+ */
+import { isUtf8 } from 'node:buffer';
+import * as crypto from 'node:crypto';
+import { canonicalJson, isSha256, sha256, type Sha256 } from './canonical.ts';
+import { genesisHash, type JournalAnchor, type JournalEntry, type JournalError, type JournalVerification } from './journal-chain.ts';
+import { scanJournalLine } from './journal-line-scan.ts';
+
+export interface JournalCheckOptions {
+  runId?: Sha256;
+  /** What completion bundles or the anchor log recorded about the journal's end. */
+  anchors?: readonly JournalAnchor[];
+  /** Which entries to parse and hand back (default: all), asked of every line that parses. Verification does not need them. */
+  keep?: (type: string, line: number) => boolean;
+  /** Receives each kept entry instead of `entries` collecting it (so memory does not grow). */
+  onEntry?: (entry: JournalEntry) => void;
+}
+
+const UNKNOWN = 'unknown';
+const CLOSE = 0x7d;
+
+// Node >= 20.12 hashes a buffer in one call; older 20.x builds a Hash object per line.
+const hashHex: (data: Uint8Array) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) => (crypto as unknown as { hash: (algorithm: string, data: Uint8Array) => string }).hash('sha256', data)
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
+
+/** Checks lines in order; `finish()` gives the verification. Holds only the previous line's hash and the anchored hashes. */
+export class JournalChecker {
+  readonly entries: JournalEntry[] = [];
+  private readonly errors: JournalError[] = [];
+  private readonly anchors: readonly JournalAnchor[];
+  private readonly anchored = new Map<number, string>();
+  private readonly keep: (type: string, line: number) => boolean;
+  private readonly take: (entry: JournalEntry) => void;
+  private runId: Sha256 | null;
+  private previous: { seq: number; hash: string } | undefined;
+  private lines = 0;
+  private parsed = 0;
+  private head: string | undefined;
+  private scratch = Buffer.alloc(64 * 1024);
+
+  constructor(options: JournalCheckOptions = {}) {
+    this.runId = options.runId ?? null;
+    this.anchors = options.anchors ?? [];
+    for (const anchor of this.anchors) this.anchored.set(anchor.entry_count, UNKNOWN);
+    this.keep = options.keep ?? (() => true);
+    this.take = options.onEntry ?? ((entry) => this.entries.push(entry));
+  }
+
+  /** Check the line bytes[start, end) (without its LF); `utf8` tells that the bytes are known to be valid UTF-8. */
+  line(bytes: Uint8Array, start: number, end: number, utf8 = false): void {
+    const line = ++this.lines;
+    const scanned = (utf8 || isUtf8(bytes.subarray(start, end))) ? scanJournalLine(bytes, start, end) : undefined;
+    if (scanned) {
+      this.parsed++;
+      const actual = this.bodyHash(bytes, start, scanned.bodyEnd);
+      const problem = actual !== scanned.entryHash
+        ? { kind: 'hash_mismatch' as const, message: `entry ${scanned.seq}: content hashes to ${actual}, but the entry says ${scanned.entryHash}` }
+        : this.links(scanned.seq, scanned.runId, scanned.prevHash);
+      if (problem) this.errors.push({ line, ...problem });
+      if (this.keep(scanned.type, line)) this.take(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8')) as JournalEntry);
+      this.advance(scanned.seq, scanned.entryHash, scanned.runId);
+      return;
+    }
+    this.exactLine(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start), line);
+  }
+
+  /** The file ended without a newline after `bytes` bytes of an unfinished line. */
+  tornTail(): void {
+    this.errors.push({ line: this.lines + 1, kind: 'torn_tail', message: 'the last line is incomplete (no closing newline): the write was cut off' });
+  }
+
+  finish(): JournalVerification {
+    const errors = [...this.errors];
+    for (const anchor of this.anchors) {
+      const problem = this.checkAnchor(anchor);
+      if (problem) errors.push(problem);
+    }
+    const head = this.head;
+    return {
+      ok: errors.length === 0,
+      entries: this.parsed,
+      headHash: this.lines === 0 ? (this.runId ? genesisHash(this.runId) : null) : head !== undefined && isSha256(head) ? head : null,
+      runId: this.runId,
+      errors: errors.sort((a, b) => a.line - b.line),
+    };
+  }
+
+  private bodyHash(bytes: Uint8Array, start: number, bodyEnd: number): string {
+    const length = bodyEnd - start + 1;
+    if (this.scratch.length < length) this.scratch = Buffer.alloc(length * 2);
+    this.scratch.set(bytes.subarray(start, bodyEnd));
+    this.scratch[length - 1] = CLOSE;
+    return `sha256:${hashHex(this.scratch.subarray(0, length))}`;
+  }
+
+  /** The exact path: parse, re-serialise canonically, compare the bytes. */
+  private exactLine(raw: Buffer, line: number): void {
+    const text = raw.toString('utf8');
+    let entry: Record<string, unknown>;
+    try {
+      if (!isUtf8(raw)) throw new Error('the line is not valid UTF-8');
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+      entry = parsed as Record<string, unknown>;
+    } catch (error) {
+      this.errors.push({ line, kind: 'parse_error', message: `not a journal entry: ${(error as Error).message}` });
+      // Assume the unreadable line held the next entry, so the lines after it are still checked.
+      this.advance((this.previous?.seq ?? 0) + 1, UNKNOWN, undefined);
+      return;
+    }
+    this.parsed++;
+    if (this.keep(String(entry.type), line)) this.take(entry as unknown as JournalEntry);
+    const problem = this.exactForm(entry, text) ?? this.links(entry.seq, entry.run_id, entry.prev_entry_hash);
+    if (problem) this.errors.push({ line, ...problem });
+    this.advance(typeof entry.seq === 'number' ? entry.seq : NaN, typeof entry.entry_hash === 'string' ? entry.entry_hash : UNKNOWN, entry.run_id);
+  }
+
+  private exactForm(entry: Record<string, unknown>, line: string): Omit<JournalError, 'line'> | undefined {
+    if (!isSha256(entry.entry_hash) || !isSha256(entry.prev_entry_hash) || !isSha256(entry.run_id) || !Number.isSafeInteger(entry.seq)) {
+      return { kind: 'parse_error', message: 'entry lacks seq, run_id, prev_entry_hash or entry_hash' };
+    }
+    let body: string;
+    try {
+      const { entry_hash: _ignored, ...rest } = entry;
+      body = canonicalJson(rest);
+    } catch (error) {
+      return { kind: 'parse_error', message: (error as Error).message };
+    }
+    const actual = sha256(body);
+    if (actual !== entry.entry_hash) {
+      return { kind: 'hash_mismatch', message: `entry ${String(entry.seq)}: content hashes to ${actual}, but the entry says ${entry.entry_hash}` };
+    }
+    // Strict form: exactly the bytes the writer writes (canonical JSON, entry_hash last, LF), so
+    // this verifier and any other one (the Python one in docs/journal-format.md) never disagree.
+    if (line !== `${body.slice(0, -1)},"entry_hash":"${entry.entry_hash}"}`) {
+      return { kind: 'parse_error', message: `entry ${String(entry.seq)} is not written in the journal's canonical form (canonical JSON with entry_hash last, LF line ends${line.endsWith('\r') ? '; this line ends with CR' : ''})` };
+    }
+    return undefined;
+  }
+
+  /** The line follows the previous one: next seq, same run, prev_entry_hash = the previous entry_hash. */
+  private links(seq: unknown, runId: unknown, prev: unknown): Omit<JournalError, 'line'> | undefined {
+    const expectedSeq = this.previous ? this.previous.seq + 1 : 1;
+    if (seq !== expectedSeq) return { kind: 'sequence_gap', message: `expected seq ${expectedSeq}, found ${String(seq)}` };
+    if (this.runId !== null && runId !== this.runId) return { kind: 'chain_break', message: `entry belongs to run ${String(runId)}, not ${this.runId}` };
+    const expectedPrev = this.previous ? this.previous.hash : genesisHash(runId as Sha256);
+    if (expectedPrev !== UNKNOWN && prev !== expectedPrev) {
+      const what = this.previous ? 'the previous entry_hash' : 'the genesis hash of the run';
+      return { kind: 'chain_break', message: `prev_entry_hash ${String(prev)} is not ${what} (${expectedPrev})` };
+    }
+    return undefined;
+  }
+
+  private advance(seq: number, hash: string, runId: unknown): void {
+    if (this.runId === null && isSha256(runId)) this.runId = runId;
+    this.previous = { seq, hash };
+    this.head = hash === UNKNOWN ? undefined : hash;
+    if (this.anchored.has(this.lines)) this.anchored.set(this.lines, hash);
+  }
+
+  private checkAnchor(anchor: JournalAnchor): JournalError | undefined {
+    const from = anchor.source ? ` (${anchor.source})` : '';
+    if (this.lines < anchor.entry_count) {
+      return { line: this.lines + 1, kind: 'torn_tail', message: `the journal ends after ${this.lines} entries, but ${anchor.entry_count} were recorded${from}: entries were removed from its end` };
+    }
+    const recorded = this.anchored.get(anchor.entry_count);
+    if (anchor.entry_count > 0 && recorded !== anchor.head_hash) {
+      return { line: anchor.entry_count, kind: 'hash_mismatch', message: `entry ${anchor.entry_count} has hash ${recorded === UNKNOWN ? 'unknown (the line does not parse)' : String(recorded)}, but ${anchor.head_hash} was recorded${from}` };
+    }
+    return undefined;
+  }
+}
+
+/** Parse and verify journal text in one pass: the entries that parse, and the verification. */
+export function parseJournalText(text: string, options: JournalCheckOptions = {}): { entries: JournalEntry[]; verification: JournalVerification } {
+  const checker = new JournalChecker(options);
+  const bytes = Buffer.from(text, 'utf8');
+  let start = 0;
+  for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
+    checker.line(bytes, start, end, true);
+    start = end + 1;
+  }
+  if (start < bytes.length) checker.tornTail();
+  return { entries: checker.entries, verification: checker.finish() };
+}
+
+/**
+ * Verify journal text: every line parses, carries the hash of its own content, follows the
+ * previous line (`seq` + 1, `prev_entry_hash` = previous `entry_hash`, same `run_id`), and the
+ * file ends with a newline. Each line is checked against the previous line as written, so one
+ * tampered entry yields one error rather than a cascade. `anchors` make a truncated or
+ * rewritten tail detectable.
+ */
+export function verifyJournalText(text: string, options: JournalCheckOptions = {}): JournalVerification {
+  return parseJournalText(text, { ...options, keep: () => false }).verification;
+}
