@@ -6,7 +6,7 @@
  * usage error, never "ok".
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyBundle } from '../runtime/bundle.ts';
 import { JOURNAL_FILE } from '../runtime/journal.ts';
@@ -53,13 +53,15 @@ export function verifyCommand(args: string[], io: CliIO): number {
   const publicKey = values['public-key'] === undefined ? undefined : readPublicKey(values['public-key']);
   const contexts = new Map<string, AnchorContext>();
   const anchorsFor = (folder: string): AnchorContext => {
-    const path = resolve(values.anchors ?? defaultAnchorLog(folder));
+    const path = resolve(values.anchors ?? defaultAnchorLog(resolve(folder)));
     let context = contexts.get(path);
     if (!context) contexts.set(path, (context = loadAnchorContext(path, publicKey)));
     return context;
   };
   const runs = positionals.flatMap((path) => verifyPath(path, anchorsFor));
-  const logs = [...contexts.values()].filter((context) => context.present || !context.report.ok).map((context) => ({ ...context.report, ok: context.report.errors.length === 0, errors: [...context.report.errors].sort((a, b) => a.line - b.line) }));
+  const logs = [...contexts.values()]
+    .filter((context) => context.present || context.report.errors.length > 0)
+    .map((context) => ({ ...context.report, path: shown(context.path), ok: context.report.errors.length === 0, errors: [...context.report.errors].sort((a, b) => a.line - b.line) }));
   const reports = [...runs, ...logs];
   if (format === 'json') io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   else {
@@ -87,6 +89,12 @@ function verifyPath(path: string, anchorsFor: (folder: string) => AnchorContext)
     context.report.errors.push(...orphanAnchorErrors(context, ids));
   }
   return reports;
+}
+
+/** A path under the current folder as a relative one, like the paths the user typed. */
+function shown(path: string): string {
+  const local = relative(process.cwd(), path);
+  return local.startsWith('..') || isAbsolute(local) ? path : local;
 }
 
 function readPublicKey(path: string): PublicKey {

@@ -12,7 +12,7 @@ import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
 import { canonicalJson, isSha256, sha256, type Sha256 } from './canonical.ts';
 import { genesisHash, type JournalAnchor, type JournalEntry, type JournalError, type JournalVerification } from './journal-chain.ts';
-import { scanJournalLine } from './journal-line-scan.ts';
+import { scanJournalLine, type ScannedLine } from './journal-line-scan.ts';
 
 export interface JournalCheckOptions {
   runId?: Sha256;
@@ -26,6 +26,15 @@ export interface JournalCheckOptions {
 
 const UNKNOWN = 'unknown';
 const CLOSE = 0x7d;
+const LF = 0x0a;
+
+/** The scan of a run of whole lines: where each starts (and, last, where the run ends), and its scan. */
+export interface ScannedLines {
+  starts: number[];
+  scans: Array<ScannedLine | undefined>;
+  /** When another thread hashed the lines: 1 the hash matches, 2 it does not (for each line scanned). */
+  hashed?: Uint8Array;
+}
 
 // Node >= 20.12 hashes a buffer in one call; older 20.x builds a Hash object per line.
 const hashHex: (data: Uint8Array) => string =
@@ -33,7 +42,10 @@ const hashHex: (data: Uint8Array) => string =
     ? (data) => (crypto as unknown as { hash: (algorithm: string, data: Uint8Array) => string }).hash('sha256', data)
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
-/** Checks lines in order; `finish()` gives the verification. Holds only the previous line's hash and the anchored hashes. */
+/**
+ * Checks runs of whole lines in order (`scan`, then `apply`); `finish()` gives the verification.
+ * Holds only the previous line's hash and the anchored hashes, whatever the journal's length.
+ */
 export class JournalChecker {
   readonly entries: JournalEntry[] = [];
   private readonly errors: JournalError[] = [];
@@ -56,22 +68,66 @@ export class JournalChecker {
     this.take = options.onEntry ?? ((entry) => this.entries.push(entry));
   }
 
-  /** Check the line bytes[start, end) (without its LF); `utf8` tells that the bytes are known to be valid UTF-8. */
-  line(bytes: Uint8Array, start: number, end: number, utf8 = false): void {
-    const line = ++this.lines;
-    const scanned = (utf8 || isUtf8(bytes.subarray(start, end))) ? scanJournalLine(bytes, start, end) : undefined;
-    if (scanned) {
+  /**
+   * First half of checking the whole lines in bytes[from, to) (each ending in LF): the byte
+   * scan of each. `apply` does the rest, given the body hashes when another thread computed them
+   * meanwhile (runtime/line-hasher.ts).
+   */
+  scan(bytes: Uint8Array, from: number, to: number, utf8: boolean): ScannedLines {
+    const starts: number[] = [];
+    const scans: Array<ScannedLine | undefined> = [];
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let start = from; start < to; ) {
+      const end = buffer.indexOf(LF, start);
+      starts.push(start);
+      scans.push(utf8 || isUtf8(bytes.subarray(start, end)) ? scanJournalLine(bytes, start, end) : undefined);
+      start = end + 1;
+    }
+    starts.push(to);
+    return { starts, scans };
+  }
+
+  /**
+   * The lines another thread scanned and hashed (runtime/line-worker.ts), from its status byte
+   * per line: 0 not in the writer's form, 1 in it with a matching hash, 2 in it with another
+   * hash. Their fields are read off their fixed tail, or by the scan where the tail is unusual.
+   */
+  scanned(bytes: Uint8Array, from: number, to: number, statuses: Uint8Array): ScannedLines {
+    const starts: number[] = [];
+    const scans: Array<ScannedLine | undefined> = [];
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let start = from, index = 0; start < to; index++) {
+      const end = buffer.indexOf(LF, start);
+      starts.push(start);
+      scans.push(statuses[index] === 0 ? undefined : (tailFields(buffer, start, end) ?? scanJournalLine(bytes, start, end)));
+      start = end + 1;
+    }
+    starts.push(to);
+    return { starts, scans, hashed: statuses };
+  }
+
+  /** Second half: hashes, links, entries. */
+  apply(bytes: Uint8Array, lines: ScannedLines): void {
+    const { starts, scans, hashed } = lines;
+    for (let index = 0; index < scans.length; index++) {
+      const scanned = scans[index];
+      const start = starts[index] as number;
+      const end = (starts[index + 1] as number) - 1;
+      const line = ++this.lines;
+      if (!scanned) {
+        this.exactLine(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start), line);
+        continue;
+      }
       this.parsed++;
-      const actual = this.bodyHash(bytes, start, scanned.bodyEnd);
-      const problem = actual !== scanned.entryHash
-        ? { kind: 'hash_mismatch' as const, message: `entry ${scanned.seq}: content hashes to ${actual}, but the entry says ${scanned.entryHash}` }
+      // The scan checked the line ends in `"entry_hash":"sha256:<64 hex>"}`: its hex sits at end-66.
+      const matches = hashed ? hashed[index] === 1 : this.bodyHash(bytes, start, scanned.bodyEnd) === scanned.entryHash;
+      const problem = !matches
+        ? { kind: 'hash_mismatch' as const, message: `entry ${scanned.seq}: content hashes to ${this.bodyHash(bytes, start, scanned.bodyEnd)}, but the entry says ${scanned.entryHash}` }
         : this.links(scanned.seq, scanned.runId, scanned.prevHash);
       if (problem) this.errors.push({ line, ...problem });
       if (this.keep(scanned.type, line)) this.take(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8')) as JournalEntry);
       this.advance(scanned.seq, scanned.entryHash, scanned.runId);
-      return;
     }
-    this.exactLine(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start), line);
   }
 
   /** The file ended without a newline after `bytes` bytes of an unfinished line. */
@@ -181,16 +237,50 @@ export class JournalChecker {
   }
 }
 
+const TYPE_KEY = Buffer.from(',"type":"');
+const SEQ_KEY = Buffer.from(',"seq":');
+const RUN_KEY = Buffer.from(',"run_id":"');
+const PREV_KEY = Buffer.from(',"prev_entry_hash":"');
+
+/**
+ * The fields of a line already known to be in the writer's form, read off its tail, which for
+ * an entry of exactly the writer's keys is fixed: `…,"prev_entry_hash":"<71>","run_id":"<71>",
+ * "seq":<digits>,"type":"<type>","entry_hash":"<71>"}`. Undefined when the tail is anything else
+ * (the caller scans the line instead).
+ */
+function tailFields(bytes: Buffer, start: number, end: number): ScannedLine | undefined {
+  const bodyEnd = end - 88;
+  if (bodyEnd - start < 200 || bytes[bodyEnd - 1] !== 0x22) return undefined;
+  const typeStart = bytes.lastIndexOf(0x22, bodyEnd - 2) + 1;
+  if (!at(bytes, typeStart - TYPE_KEY.length, TYPE_KEY)) return undefined;
+  const seqEnd = typeStart - TYPE_KEY.length;
+  let seqStart = seqEnd;
+  while (seqStart > start && bytes[seqStart - 1] !== 0x3a) seqStart--;
+  if (seqStart === seqEnd || !at(bytes, seqStart - SEQ_KEY.length, SEQ_KEY)) return undefined;
+  const runEnd = seqStart - SEQ_KEY.length - 1;
+  const prevEnd = runEnd - 71 - RUN_KEY.length - 1;
+  if (bytes[runEnd] !== 0x22 || !at(bytes, runEnd - 71 - RUN_KEY.length, RUN_KEY) || bytes[prevEnd] !== 0x22 || !at(bytes, prevEnd - 71 - PREV_KEY.length, PREV_KEY)) return undefined;
+  return {
+    seq: Number(bytes.toString('latin1', seqStart, seqEnd)),
+    type: bytes.toString('utf8', typeStart, bodyEnd - 1),
+    runId: bytes.toString('latin1', runEnd - 71, runEnd),
+    prevHash: bytes.toString('latin1', prevEnd - 71, prevEnd),
+    entryHash: bytes.toString('latin1', end - 73, end - 2),
+    bodyEnd,
+  };
+}
+
+function at(bytes: Buffer, offset: number, expected: Buffer): boolean {
+  return offset >= 0 && bytes.compare(expected, 0, expected.length, offset, offset + expected.length) === 0;
+}
+
 /** Parse and verify journal text in one pass: the entries that parse, and the verification. */
 export function parseJournalText(text: string, options: JournalCheckOptions = {}): { entries: JournalEntry[]; verification: JournalVerification } {
   const checker = new JournalChecker(options);
   const bytes = Buffer.from(text, 'utf8');
-  let start = 0;
-  for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
-    checker.line(bytes, start, end, true);
-    start = end + 1;
-  }
-  if (start < bytes.length) checker.tornTail();
+  const whole = bytes.lastIndexOf(LF) + 1;
+  checker.apply(bytes, checker.scan(bytes, 0, whole, true));
+  if (whole < bytes.length) checker.tornTail();
   return { entries: checker.entries, verification: checker.finish() };
 }
 

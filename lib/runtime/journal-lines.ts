@@ -17,12 +17,12 @@ export interface LinesRead {
 }
 
 /**
- * Call `onLine(bytes, start, end, utf8)` for each LF-terminated line of the file, in order
- * (`end` excludes the LF). `utf8` is true when the line is known to be valid UTF-8 (each chunk of
- * whole lines is checked once; only a chunk that fails is checked line by line). The bytes are
- * only valid during the call. A missing file is an empty one.
+ * Call `onChunk(bytes, end, utf8)` with the file's content in order, a run of whole lines at a
+ * time: bytes[0, end) ends with LF. `utf8` is true when that run is valid UTF-8 (checked once per
+ * chunk). The bytes are only valid during the call (the caller may change them in place, as long
+ * as it puts them back). A missing file is an empty one.
  */
-export function readLines(path: string, onLine: (bytes: Buffer, start: number, end: number, utf8: boolean) => void): LinesRead {
+export function readChunks(path: string, onChunk: (bytes: Buffer, end: number, utf8: boolean) => void): LinesRead {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -43,19 +43,26 @@ export function readLines(path: string, onLine: (bytes: Buffer, start: number, e
       filled += read;
       const lastLf = buffer.lastIndexOf(LF, filled - 1);
       if (lastLf < from) continue;
-      const wholeUtf8 = isUtf8(buffer.subarray(0, lastLf + 1));
-      let start = 0;
-      for (let end = buffer.indexOf(LF, 0); end !== -1 && end <= lastLf; end = buffer.indexOf(LF, start)) {
-        onLine(buffer, start, end, wholeUtf8);
-        start = end + 1;
-      }
-      buffer.copy(buffer, 0, start, filled);
-      filled -= start;
+      const end = lastLf + 1;
+      onChunk(buffer, end, isUtf8(buffer.subarray(0, end)));
+      buffer.copy(buffer, 0, end, filled);
+      filled -= end;
     }
   } finally {
     closeSync(fd);
   }
   return { tornTail: filled > 0, bytes: total };
+}
+
+/** `readChunks`, one line at a time: `onLine(bytes, start, end, utf8)` with `end` at the line's LF. */
+export function readLines(path: string, onLine: (bytes: Buffer, start: number, end: number, utf8: boolean) => void): LinesRead {
+  return readChunks(path, (bytes, end, utf8) => {
+    let start = 0;
+    for (let lf = bytes.indexOf(LF, 0); lf !== -1 && lf < end; lf = bytes.indexOf(LF, start)) {
+      onLine(bytes, start, lf, utf8);
+      start = lf + 1;
+    }
+  });
 }
 
 function grow(buffer: Buffer): Buffer {

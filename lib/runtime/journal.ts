@@ -5,12 +5,13 @@
  * Nothing here rewrites an entry; a torn tail left by a crash is moved aside as evidence by
  * recovery, and recorded in the journal, never silently dropped.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 import { JournalChecker, type JournalCheckOptions } from '../core/journal-check.ts';
-import { readLines } from './journal-lines.ts';
+import { readChunks } from './journal-lines.ts';
+import { LineWorker, PARALLEL_MIN_BYTES } from './line-worker.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
@@ -107,12 +108,36 @@ export function readJournal(path: string, runId?: Sha256, keep?: JournalCheckOpt
   return checkLines(path, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)), ...(keep ? { keep } : {}) });
 }
 
-/** Verify a JSON-lines file of journal entries with `options`, streaming. */
+/**
+ * Verify a JSON-lines file of journal entries with `options`, streaming. A long file is checked
+ * on two threads, half of each chunk on each (line-worker.ts); the links are checked here, in order.
+ */
 export function checkLines(path: string, options: JournalCheckOptions): { entries: JournalEntry[]; verification: JournalVerification } {
   const checker = new JournalChecker(options);
-  const { tornTail } = readLines(path, (bytes, start, end, utf8) => checker.line(bytes, start, end, utf8));
-  if (tornTail) checker.tornTail();
+  const worker = sizeOf(path) >= PARALLEL_MIN_BYTES ? new LineWorker() : undefined;
+  try {
+    const { tornTail } = readChunks(path, (bytes, end, utf8) => {
+      // The second half of the chunk goes to the other thread (its lines must be known UTF-8).
+      const half = utf8 && worker ? bytes.indexOf(0x0a, end >> 1) + 1 : end;
+      const submitted = half < end && worker !== undefined && worker.submit(bytes, half, end);
+      checker.apply(bytes, checker.scan(bytes, 0, submitted ? half : end, utf8));
+      if (!submitted) return;
+      const statuses = worker.statuses();
+      checker.apply(bytes, statuses ? checker.scanned(bytes, half, end, statuses) : checker.scan(bytes, half, end, utf8));
+    });
+    if (tornTail) checker.tornTail();
+  } finally {
+    worker?.close();
+  }
   return { entries: checker.entries, verification: checker.finish() };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /**

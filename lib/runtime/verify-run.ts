@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { canonicalJson, type Sha256 } from '../core/canonical.ts';
 import { entryLine, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
 import { parseJournalText, verifyJournalText } from '../core/journal-check.ts';
@@ -41,7 +41,8 @@ export function runFoldersIn(path: string): string[] {
  * finished attempt's bundle against it.
  */
 export function verifyRunFolder(folder: string, anchors?: AnchorContext): RunVerification {
-  const journalPath = join(folder, JOURNAL_FILE);
+  // Absolute, so the repository root can be told from the bundle's repository-relative paths.
+  const journalPath = join(resolve(folder), JOURNAL_FILE);
   const name = basename(folder);
   const runId = /^[0-9a-f]{64}$/.test(name) ? (`sha256:${name}` as Sha256) : undefined;
   const bundles = existsSync(folder) ? readdirSync(folder).filter((file) => /^bundle\.\d+\.json$/.test(file)) : [];

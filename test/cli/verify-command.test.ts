@@ -94,6 +94,21 @@ it('an untouched run verifies, as a run folder, a journal, a bundle, or the fold
   assert.match(all.stdout, /anchors\.jsonl: ok, 2 entries/);
 });
 
+it('relative paths verify as absolute ones do: `verify .` inside a run folder, `verify logs/mission_journals` at the root', async () => {
+  const before = process.cwd();
+  try {
+    process.chdir(join(source, 'logs/mission_journals', runName));
+    const inside = await cli('verify', '.', '--public-key', publicKey);
+    assert.is(inside.code, 0, inside.stdout);
+    process.chdir(source);
+    const root = await cli('verify', 'logs/mission_journals');
+    assert.is(root.code, 0, root.stdout);
+    assert.match(root.stdout, /^logs\/anchors\.jsonl: ok/m);
+  } finally {
+    process.chdir(before);
+  }
+});
+
 it('keygen writes a 0600 private key and its public key, never overwrites one, and refuses a path inside a git repository', async () => {
   assert.is(statSync(key).mode & 0o777, 0o600);
   assert.match(keygen.stdout, /export LIFEOS_SIGNING_KEY=/);

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hashCanonical, type Sha256 } from '../../lib/core/canonical.ts';
+import { hashCanonical, sha256, type Sha256 } from '../../lib/core/canonical.ts';
+import { verifyJournalText } from '../../lib/core/journal-check.ts';
 import { entryHash, genesisHash } from '../../lib/core/journal-chain.ts';
 import { JournalCorrupt, JournalWriter, quarantineTornTail, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
 
@@ -149,6 +150,46 @@ test('a line that is not JSON is a parse_error; the chain resumes after it', () 
   list[1] = 'not json';
   save(path, list);
   assert.equal(errors(path), ['parse_error@2']);
+});
+
+test('a journal long enough to be checked on two threads (over 16 MB, several read chunks) gets exactly the verdict, line for line, of the one-thread check of the same text', () => {
+  const runId = hashCanonical({ test: 'long' });
+  const folder = join(mkdtempSync(join(tmpdir(), 'lifeos-journal-')), runDirName(runId));
+  try {
+    mkdirSync(folder);
+    const path = join(folder, 'journal.jsonl');
+    const writer = JournalWriter.open(path, runId, { fsync: false });
+    const text = 'x'.repeat(600);
+    for (let i = 0; i < 40_000; i++) writer.append(i % 7 === 0 ? 'operation_finished' : 'step', { index: i, text });
+    writer.close();
+    assert.ok(readFileSync(path).length > 16 * 1024 * 1024 + 4 * 1024 * 1024);
+    const pristine = verifyJournal(path);
+    assert.equal([pristine.ok, pristine.entries, pristine.errors], [true, 40_000, []]);
+    // Forged lines get their entry_hash recomputed over their new bytes, so only the form and the links decide.
+    const forge = (line: string, edit: (body: string) => string): string => {
+      const body = edit(`${line.replace(/,"entry_hash":"sha256:[0-9a-f]{64}"\}$/, '')}}`);
+      return `${body.slice(0, -1)},"entry_hash":"${sha256(body)}"}`;
+    };
+    const list = lines(path);
+    const edits: Array<[number, (line: string) => string]> = [
+      [5, (line) => line.replace('"index":', '"index":1')],
+      [9_001, (line) => forge(line, (body) => body.replace(/\}$/, ',"zz":1}'))],
+      [15_555, (line) => forge(line, (body) => body.replace(/"seq":(\d+)/, '"seq":$1.0'))],
+      [20_000, (line) => `${line}\r`],
+      [27_000, (line) => forge(line, (body) => body.replace('"type":"step"', '"type":"st\\u0065p"'))],
+      [33_333, (line) => line.replace('"text":"x', '"text":"\u00e9')],
+      [39_999, (line) => forge(line, (body) => body.replace('"at":"', '"at":"1'))],
+    ];
+    for (const [at, edit] of edits) list[at] = edit(list[at] as string);
+    list.splice(12_345, 1);
+    save(path, list);
+    const threads = verifyJournal(path);
+    const single = verifyJournalText(readFileSync(path, 'utf8'), { runId });
+    assert.ok(threads.errors.length >= edits.length);
+    assert.equal(threads, single);
+  } finally {
+    rmSync(join(folder, '..'), { recursive: true, force: true });
+  }
 });
 
 test.run();
