@@ -63,6 +63,16 @@ export const writeFileHandler: OperationHandler = {
   },
 };
 
+/** A write, then a human step that asks about it: a run that pauses with a change in the tree. */
+export const PACKET_THEN_ASK = `mission: packet_then_ask
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: packet, kind: runtime, operation: write_file, params: {path: packet.json, text: '{"plan": "v1"}'}}
+  - {id: ask, kind: human, params: {question: "ship packet.json?", packet: "{{steps.packet.output}}"}}
+`;
+
 export function mission(text: string, handlers: readonly OperationHandler[] = [writeFileHandler]): Mission {
   const loaded = loadMission(text, { filename: 'test.yaml', registry: createRegistry({ operations: handlers }) });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics, null, 2));

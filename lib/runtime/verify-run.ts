@@ -5,7 +5,8 @@
  * copy, its count and head), so each field is recomputed from the journal and compared: an
  * edited field is reported by name. A finished attempt whose bundle is missing or unreadable is
  * a failure, never a silent downgrade; a bundle's copy of the call log must be what the call log
- * on disk begins with.
+ * on disk begins with. The journal's own rules (run-summary.ts) and the anchor log
+ * (verify-anchors.ts) are checked in the same pass.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -16,7 +16,7 @@ import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { JournalWriter } from '../../lib/runtime/journal.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
 import { generateSigningKey, loadSigningKey, signText } from '../../lib/runtime/signing.ts';
-import { mission, writeFileHandler } from '../git-repo.ts';
+import { mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lifeos-verify-'));
@@ -25,15 +25,7 @@ const keygen = await cli('keygen', '--out', key);
 const source = createHelloRepo(join(scratch, 'source'), { initRepository });
 cpSync(FIXTURES, join(source, 'logs/agent_calls/cache'), { recursive: true });
 const original = await runMission('autonomous_build_cycle', { repoRoot: source, mode: 'replay', inputs: parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>, fsync: false, store: false, signingKey: key });
-const ASK = `mission: packet_then_ask
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: packet, kind: runtime, operation: write_file, params: {path: packet.json, text: '{"plan": "v1"}'}}
-  - {id: ask, kind: human, params: {question: "ship packet.json?", packet: "{{steps.packet.output}}"}}
-`;
-const paused = await runMission(mission(ASK), { repoRoot: source, handlers: [writeFileHandler], fsync: false, store: false, signingKey: key });
+const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: source, handlers: [writeFileHandler], fsync: false, store: false, signingKey: key });
 const runName = original.runId.slice('sha256:'.length);
 const pausedName = paused.runId.slice('sha256:'.length);
 let copies = 0;

@@ -7,17 +7,9 @@ import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
 import { JournalWriter, readJournal } from '../../lib/runtime/journal.ts';
 import { decideQueueItem, listQueue, pausedChanges, queueItem } from '../../lib/runtime/queue.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
-import { makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+import { makeRepo, mission, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
-const PACKET_THEN_ASK = `mission: packet_then_ask
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: packet, kind: runtime, operation: write_file, params: {path: packet.json, text: '{"plan": "v1"}'}}
-  - {id: ask, kind: human, params: {question: "ship packet.json?", packet: "{{steps.packet.output}}"}}
-`;
 
 const GATE = `mission: gated
 version: "1.0"
