@@ -3,7 +3,7 @@
  * (docs/journal-format.md, "Signing"). The private key must live outside every repository a run
  * writes: a key the repository's writers can read signs nothing they could not forge.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultKeyPath, generateSigningKey, SIGNING_KEY_ENV } from '../runtime/signing.ts';
@@ -60,9 +60,14 @@ export function keygenCommand(args: string[], io: CliIO): number {
   return EXIT.ok;
 }
 
-/** The nearest folder at or above `start` that holds `.git`, if any (the folder need not exist yet). */
+/**
+ * The nearest folder at or above `start` that holds `.git`, if any. The folder need not exist
+ * yet; the part that does is resolved through its symlinks, so a link cannot hide a repository.
+ */
 function enclosingRepository(start: string): string | undefined {
-  for (let folder = start; ; folder = dirname(folder)) {
+  let existing = start;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  for (let folder = realpathSync(existing); ; folder = dirname(folder)) {
     if (existsSync(join(folder, '.git'))) return folder;
     if (dirname(folder) === folder) return undefined;
   }

@@ -15,8 +15,12 @@ Recovers every run whose process died: a completed step is kept, an interrupted 
 restarted, an interrupted writing step undone (its pre-state was journaled) and restarted, an
 interrupted rollback finished; anything unclear is escalated and rolled back. Pass the same
 --handlers the runs were started with. Runs waiting for a human are left alone (see resume).
+A run whose journal has entries after its last anchor that no crashed process of it accounts
+for (no stale run lock of it) is refused, and nothing is written over them.
 
 Options:
+  --accept-unanchored RUN  recover run RUN (an id prefix) although its journal's tail is
+                       unaccounted for, after checking it with verify (repeatable)
 ${ENGINE_OPTIONS_HELP}
 
 Exit codes: 0 nothing to recover or every recovered run completed, 1 a recovered run did not
@@ -24,7 +28,7 @@ complete (it was rolled back or escalated; see its summary), 2 usage or environm
 `;
 
 export async function recoverCommand(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: ENGINE_ARGS });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...ENGINE_ARGS, 'accept-unanchored': { type: 'string', multiple: true } } });
   if (values.help) {
     io.stdout.write(RECOVER_USAGE);
     return EXIT.ok;
@@ -33,7 +37,7 @@ export async function recoverCommand(args: string[], io: CliIO): Promise<number>
   if (positionals.length > 0) throw new UsageError(`recover takes no arguments (got "${positionals.join(' ')}"); to continue one run, use resume <run-id>`);
   const options = await engineOptions(values, io);
   try {
-    const reports = await recoverRuns({ ...options, ...(format === 'text' ? { onEvent: progressPrinter((text) => io.stdout.write(text)) } : {}) });
+    const reports = await recoverRuns({ ...options, acceptUnanchored: values['accept-unanchored'] ?? [], ...(format === 'text' ? { onEvent: progressPrinter((text) => io.stdout.write(text)) } : {}) });
     if (format === 'json') io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     else if (reports.length === 0) io.stdout.write('nothing to recover: no run was interrupted\n');
     else for (const report of reports) io.stdout.write(recoveryText(report, process.cwd()));

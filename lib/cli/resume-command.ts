@@ -22,6 +22,8 @@ Options:
   --request ID         the request to decide (default: the one the run waits for)
   --by NAME            who decides (default: the OS user name), recorded in the journal
   --note TEXT          a note recorded with the decision
+  --accept-unanchored  go on although the journal has entries after its last anchor that no
+                       crashed process accounts for (check them with verify first)
 ${ENGINE_OPTIONS_HELP}
 
 Exit codes: 0 completed, 1 the run did not complete, 2 usage or environment error (the
@@ -32,7 +34,7 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...ENGINE_ARGS, approve: { type: 'boolean' }, reject: { type: 'boolean' }, request: { type: 'string' }, by: { type: 'string' }, note: { type: 'string' } },
+    options: { ...ENGINE_ARGS, approve: { type: 'boolean' }, reject: { type: 'boolean' }, request: { type: 'string' }, by: { type: 'string' }, note: { type: 'string' }, 'accept-unanchored': { type: 'boolean' } },
   });
   if (values.help) {
     io.stdout.write(RESUME_USAGE);
@@ -53,6 +55,7 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
     const result = await resumeMission(positionals[0] as string, {
       ...options,
       decisions,
+      ...(values['accept-unanchored'] ? { acceptUnanchored: [positionals[0] as string] } : {}),
       ...(format === 'text' ? { onEvent: progressPrinter((text) => io.stdout.write(text)) } : {}),
     });
     io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd()));

@@ -8,11 +8,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { verifyBundle } from '../runtime/bundle.ts';
 import { JOURNAL_FILE } from '../runtime/journal.ts';
 import { loadPublicKey, type PublicKey } from '../runtime/signing.ts';
 import { defaultAnchorLog, loadAnchorContext, orphanAnchorErrors, type AnchorContext } from '../runtime/verify-anchors.ts';
-import { runFoldersIn, verifyRunFolder, type RunVerification } from '../runtime/verify-run.ts';
+import { runFoldersIn, verifyLoneBundle, verifyRunFolder, type RunVerification } from '../runtime/verify-run.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 
 export const VERIFY_USAGE = `Usage: lifeos-mission verify <path>... [options]
@@ -77,7 +76,7 @@ export function verifyCommand(args: string[], io: CliIO): number {
 function verifyPath(path: string, anchorsFor: (folder: string) => AnchorContext): RunVerification[] {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file or folder`);
   const folders = runFoldersIn(path);
-  if (path.endsWith('.json') && !existsSync(join(folders[0] ?? '', JOURNAL_FILE))) return [{ path, ...verifyBundle(path) }];
+  if (path.endsWith('.json') && !existsSync(join(folders[0] ?? '', JOURNAL_FILE))) return [verifyLoneBundle(path, anchorsFor(folders[0] as string))];
   if (folders.length === 0) throw new UsageError(`${path}: no mission journal (${JOURNAL_FILE}) in it or in its folders`);
   const context = anchorsFor(folders[0] as string);
   // A file is reported under its own name; a folder under each run folder's.

@@ -25,16 +25,12 @@ export interface JournalCheckOptions {
 }
 
 const UNKNOWN = 'unknown';
+/** Errors kept per file: a file of garbage has one per line, and the first ones tell the story. */
+export const MAX_ERRORS = 1000;
 const CLOSE = 0x7d;
 const LF = 0x0a;
 
-/** The scan of a run of whole lines: where each starts (and, last, where the run ends), and its scan. */
-export interface ScannedLines {
-  starts: number[];
-  scans: Array<ScannedLine | undefined>;
-  /** When another thread hashed the lines: 1 the hash matches, 2 it does not (for each line scanned). */
-  hashed?: Uint8Array;
-}
+
 
 // Node >= 20.12 hashes a buffer in one call; older 20.x builds a Hash object per line.
 const hashHex: (data: Uint8Array) => string =
@@ -55,10 +51,10 @@ export class JournalChecker {
   private readonly take: (entry: JournalEntry) => void;
   private runId: Sha256 | null;
   private previous: { seq: number; hash: string } | undefined;
-  private lines = 0;
+  private lineCount = 0;
+  private unlisted = 0;
   private parsed = 0;
   private head: string | undefined;
-  private scratch = Buffer.alloc(64 * 1024);
 
   constructor(options: JournalCheckOptions = {}) {
     this.runId = options.runId ?? null;
@@ -69,74 +65,58 @@ export class JournalChecker {
   }
 
   /**
-   * First half of checking the whole lines in bytes[from, to) (each ending in LF): the byte
-   * scan of each. `apply` does the rest, given the body hashes when another thread computed them
-   * meanwhile (runtime/line-hasher.ts).
+   * Check the whole lines in bytes[from, to), each ending in LF; `utf8` tells they are known to
+   * be valid UTF-8. The bytes may be changed during the call and are put back before it returns.
    */
-  scan(bytes: Uint8Array, from: number, to: number, utf8: boolean): ScannedLines {
-    const starts: number[] = [];
-    const scans: Array<ScannedLine | undefined> = [];
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  lines(bytes: Buffer, from: number, to: number, utf8: boolean): void {
     for (let start = from; start < to; ) {
-      const end = buffer.indexOf(LF, start);
-      starts.push(start);
-      scans.push(utf8 || isUtf8(bytes.subarray(start, end)) ? scanJournalLine(bytes, start, end) : undefined);
+      const end = bytes.indexOf(LF, start);
+      this.line(bytes, start, end, utf8);
       start = end + 1;
     }
-    starts.push(to);
-    return { starts, scans };
   }
 
   /**
-   * The lines another thread scanned and hashed (runtime/line-worker.ts), from its status byte
-   * per line: 0 not in the writer's form, 1 in it with a matching hash, 2 in it with another
-   * hash. Their fields are read off their fixed tail, or by the scan where the tail is unusual.
+   * The same for lines another thread scanned and hashed (runtime/line-worker.ts), from its
+   * status byte per line: 0 not in the writer's form, 1 in it with a matching hash, 2 in it with
+   * another hash. Their fields are read off their fixed tail, or by the scan where it is unusual.
    */
-  scanned(bytes: Uint8Array, from: number, to: number, statuses: Uint8Array): ScannedLines {
-    const starts: number[] = [];
-    const scans: Array<ScannedLine | undefined> = [];
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  linesHashed(bytes: Buffer, from: number, to: number, statuses: Uint8Array): void {
     for (let start = from, index = 0; start < to; index++) {
-      const end = buffer.indexOf(LF, start);
-      starts.push(start);
-      scans.push(statuses[index] === 0 ? undefined : (tailFields(buffer, start, end) ?? scanJournalLine(bytes, start, end)));
+      const end = bytes.indexOf(LF, start);
+      const scanned = statuses[index] === 0 ? undefined : (tailFields(bytes, start, end) ?? scanJournalLine(bytes, start, end));
+      if (!scanned) this.exactLine(bytes.subarray(start, end));
+      else this.scannedLine(bytes, start, end, scanned, statuses[index] === 1 ? scanned.entryHash : this.bodyHash(bytes, start, scanned.bodyEnd));
       start = end + 1;
     }
-    starts.push(to);
-    return { starts, scans, hashed: statuses };
   }
 
-  /** Second half: hashes, links, entries. */
-  apply(bytes: Uint8Array, lines: ScannedLines): void {
-    const { starts, scans, hashed } = lines;
-    for (let index = 0; index < scans.length; index++) {
-      const scanned = scans[index];
-      const start = starts[index] as number;
-      const end = (starts[index + 1] as number) - 1;
-      const line = ++this.lines;
-      if (!scanned) {
-        this.exactLine(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start), line);
-        continue;
-      }
-      this.parsed++;
-      // The scan checked the line ends in `"entry_hash":"sha256:<64 hex>"}`: its hex sits at end-66.
-      const matches = hashed ? hashed[index] === 1 : this.bodyHash(bytes, start, scanned.bodyEnd) === scanned.entryHash;
-      const problem = !matches
-        ? { kind: 'hash_mismatch' as const, message: `entry ${scanned.seq}: content hashes to ${this.bodyHash(bytes, start, scanned.bodyEnd)}, but the entry says ${scanned.entryHash}` }
-        : this.links(scanned.seq, scanned.runId, scanned.prevHash);
-      if (problem) this.errors.push({ line, ...problem });
-      if (this.keep(scanned.type, line)) this.take(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8')) as JournalEntry);
-      this.advance(scanned.seq, scanned.entryHash, scanned.runId);
-    }
+  private line(bytes: Buffer, start: number, end: number, utf8: boolean): void {
+    const scanned = utf8 || isUtf8(bytes.subarray(start, end)) ? scanJournalLine(bytes, start, end) : undefined;
+    if (!scanned) this.exactLine(bytes.subarray(start, end));
+    else this.scannedLine(bytes, start, end, scanned, this.bodyHash(bytes, start, scanned.bodyEnd));
+  }
+
+  /** A line in the writer's form whose body hashes to `actual`. */
+  private scannedLine(bytes: Buffer, start: number, end: number, scanned: ScannedLine, actual: string): void {
+    const line = ++this.lineCount;
+    this.parsed++;
+    const problem = actual !== scanned.entryHash
+      ? { kind: 'hash_mismatch' as const, message: `entry ${scanned.seq}: content hashes to ${actual}, but the entry says ${scanned.entryHash}` }
+      : this.links(scanned.seq, scanned.runId, scanned.prevHash);
+    if (problem) this.report({ line, ...problem });
+    if (this.keep(scanned.type, line)) this.take(JSON.parse(bytes.toString('utf8', start, end)) as JournalEntry);
+    this.advance(scanned.seq, scanned.entryHash, scanned.runId);
   }
 
   /** The file ended without a newline after `bytes` bytes of an unfinished line. */
   tornTail(): void {
-    this.errors.push({ line: this.lines + 1, kind: 'torn_tail', message: 'the last line is incomplete (no closing newline): the write was cut off' });
+    this.report({ line: this.lineCount + 1, kind: 'torn_tail', message: 'the last line is incomplete (no closing newline): the write was cut off' });
   }
 
   finish(): JournalVerification {
     const errors = [...this.errors];
+    if (this.unlisted > 0) errors.push({ line: this.lineCount, kind: 'parse_error', message: `${this.unlisted} more problems not listed (the first ${MAX_ERRORS} are)` });
     for (const anchor of this.anchors) {
       const problem = this.checkAnchor(anchor);
       if (problem) errors.push(problem);
@@ -145,22 +125,31 @@ export class JournalChecker {
     return {
       ok: errors.length === 0,
       entries: this.parsed,
-      headHash: this.lines === 0 ? (this.runId ? genesisHash(this.runId) : null) : head !== undefined && isSha256(head) ? head : null,
+      headHash: this.lineCount === 0 ? (this.runId ? genesisHash(this.runId) : null) : head !== undefined && isSha256(head) ? head : null,
       runId: this.runId,
       errors: errors.sort((a, b) => a.line - b.line),
     };
   }
 
-  private bodyHash(bytes: Uint8Array, start: number, bodyEnd: number): string {
-    const length = bodyEnd - start + 1;
-    if (this.scratch.length < length) this.scratch = Buffer.alloc(length * 2);
-    this.scratch.set(bytes.subarray(start, bodyEnd));
-    this.scratch[length - 1] = CLOSE;
-    return `sha256:${hashHex(this.scratch.subarray(0, length))}`;
+  private report(error: JournalError): void {
+    if (this.errors.length < MAX_ERRORS) this.errors.push(error);
+    else this.unlisted++;
+  }
+
+  /** sha256 of the body: the line up to `,"entry_hash"`, closed by `}` (written over the comma for the call, then put back). */
+  private bodyHash(bytes: Buffer, start: number, bodyEnd: number): string {
+    const comma = bytes[bodyEnd] as number;
+    bytes[bodyEnd] = CLOSE;
+    try {
+      return `sha256:${hashHex(bytes.subarray(start, bodyEnd + 1))}`;
+    } finally {
+      bytes[bodyEnd] = comma;
+    }
   }
 
   /** The exact path: parse, re-serialise canonically, compare the bytes. */
-  private exactLine(raw: Buffer, line: number): void {
+  private exactLine(raw: Buffer): void {
+    const line = ++this.lineCount;
     const text = raw.toString('utf8');
     let entry: Record<string, unknown>;
     try {
@@ -169,7 +158,7 @@ export class JournalChecker {
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
       entry = parsed as Record<string, unknown>;
     } catch (error) {
-      this.errors.push({ line, kind: 'parse_error', message: `not a journal entry: ${(error as Error).message}` });
+      this.report({ line, kind: 'parse_error', message: `not a journal entry: ${(error as Error).message}` });
       // Assume the unreadable line held the next entry, so the lines after it are still checked.
       this.advance((this.previous?.seq ?? 0) + 1, UNKNOWN, undefined);
       return;
@@ -177,7 +166,7 @@ export class JournalChecker {
     this.parsed++;
     if (this.keep(String(entry.type), line)) this.take(entry as unknown as JournalEntry);
     const problem = this.exactForm(entry, text) ?? this.links(entry.seq, entry.run_id, entry.prev_entry_hash);
-    if (problem) this.errors.push({ line, ...problem });
+    if (problem) this.report({ line, ...problem });
     this.advance(typeof entry.seq === 'number' ? entry.seq : NaN, typeof entry.entry_hash === 'string' ? entry.entry_hash : UNKNOWN, entry.run_id);
   }
 
@@ -221,13 +210,13 @@ export class JournalChecker {
     if (this.runId === null && isSha256(runId)) this.runId = runId;
     this.previous = { seq, hash };
     this.head = hash === UNKNOWN ? undefined : hash;
-    if (this.anchored.has(this.lines)) this.anchored.set(this.lines, hash);
+    if (this.anchored.has(this.lineCount)) this.anchored.set(this.lineCount, hash);
   }
 
   private checkAnchor(anchor: JournalAnchor): JournalError | undefined {
     const from = anchor.source ? ` (${anchor.source})` : '';
-    if (this.lines < anchor.entry_count) {
-      return { line: this.lines + 1, kind: 'torn_tail', message: `the journal ends after ${this.lines} entries, but ${anchor.entry_count} were recorded${from}: entries were removed from its end` };
+    if (this.lineCount < anchor.entry_count) {
+      return { line: this.lineCount + 1, kind: 'torn_tail', message: `the journal ends after ${this.lineCount} entries, but ${anchor.entry_count} were recorded${from}: entries were removed from its end` };
     }
     const recorded = this.anchored.get(anchor.entry_count);
     if (anchor.entry_count > 0 && recorded !== anchor.head_hash) {
@@ -279,7 +268,7 @@ export function parseJournalText(text: string, options: JournalCheckOptions = {}
   const checker = new JournalChecker(options);
   const bytes = Buffer.from(text, 'utf8');
   const whole = bytes.lastIndexOf(LF) + 1;
-  checker.apply(bytes, checker.scan(bytes, 0, whole, true));
+  checker.lines(bytes, 0, whole, true);
   if (whole < bytes.length) checker.tornTail();
   return { entries: checker.entries, verification: checker.finish() };
 }

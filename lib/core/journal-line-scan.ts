@@ -84,7 +84,8 @@ export function createLineScanner(): (bytes: Uint8Array, start: number, end: num
   for (const c of '0123456789abcdef') IS_HEX[c.charCodeAt(0)] = 1;
 
   // The decoder is only given bytes the caller has checked are UTF-8.
-  const utf8 = new TextDecoder();
+  // ignoreBOM: a leading U+FEFF is part of the value, as JSON.parse keeps it (the default decoder drops it).
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
   function bytesOf(text: string): Uint8Array {
     return new TextEncoder().encode(text);

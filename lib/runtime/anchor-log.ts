@@ -9,8 +9,8 @@
  * Appends happen under the run lock (one run at a time per repository), so they never race.
  */
 import { readFileSync } from 'node:fs';
-import { canonicalJson, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
-import { genesisHash, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { canonicalJson, hashCanonical, isSha256, sha256, type Sha256 } from '../core/canonical.ts';
+import { genesisHash, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
 import { checkLines, JournalWriter, type JournalWriterOptions } from './journal.ts';
 import { signText, type SigningKey } from './signing.ts';
 
@@ -64,16 +64,41 @@ export function appendAnchor(path: string, fields: AnchorFields, key: SigningKey
   }
 }
 
-/** The anchor log's entries as anchors, and the verification of its chain. A missing log has none. */
+/**
+ * The anchor log's entries as anchors, and the verification of its chain. An entry that is not
+ * exactly an anchor (a field missing, of the wrong shape, or one more) is a problem of the log,
+ * and never counts as an anchor. A missing log has none.
+ */
 export function readAnchorLog(path: string): { anchors: AnchorRecord[]; verification: JournalVerification } {
   const anchors: AnchorRecord[] = [];
+  const malformed: JournalError[] = [];
   const { verification } = checkLines(path, {
     runId: ANCHOR_LOG_ID,
     onEntry: (entry: JournalEntry) => {
-      if (entry.type === ANCHOR_TYPE) anchors.push({ ...(entry.data as unknown as AnchorFields & { signature: AnchorSignature | null }), seq: entry.seq, prev_entry_hash: entry.prev_entry_hash });
+      const problem = anchorProblem(entry);
+      if (problem) malformed.push({ line: entry.seq, kind: 'anchor_mismatch', message: `anchor ${entry.seq} is not an anchor: ${problem}` });
+      else anchors.push({ ...(entry.data as unknown as AnchorFields & { signature: AnchorSignature | null }), seq: entry.seq, prev_entry_hash: entry.prev_entry_hash });
     },
   });
-  return { anchors, verification };
+  const errors = [...verification.errors, ...malformed].sort((a, b) => a.line - b.line);
+  return { anchors, verification: { ...verification, ok: errors.length === 0, errors } };
+}
+
+const FIELDS = ['attempt', 'bundle_hash', 'entry_count', 'head_hash', 'moment', 'run_id', 'signature'];
+
+function anchorProblem(entry: JournalEntry): string | undefined {
+  if (entry.type !== ANCHOR_TYPE) return `its type is ${JSON.stringify(entry.type)}`;
+  const data = entry.data as Record<string, unknown> | null;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'it has no data object';
+  const keys = Object.keys(data).sort();
+  if (keys.join() !== FIELDS.join()) return `its fields are ${keys.join(', ')}, not ${FIELDS.join(', ')}`;
+  if (!isSha256(data.run_id) || !isSha256(data.head_hash)) return 'run_id and head_hash must be sha256 hashes';
+  if (!Number.isSafeInteger(data.attempt) || (data.attempt as number) < 1 || !Number.isSafeInteger(data.entry_count) || (data.entry_count as number) < 1) return 'attempt and entry_count must be positive integers';
+  if (data.moment !== 'finished' && data.moment !== 'paused') return 'moment must be finished or paused';
+  if (data.moment === 'finished' ? !isSha256(data.bundle_hash) : data.bundle_hash !== null) return 'bundle_hash must be the bundle\'s hash when finished, null when paused';
+  const signature = data.signature as Record<string, unknown> | null;
+  if (signature !== null && (typeof signature !== 'object' || Object.keys(signature).sort().join() !== 'key_id,value' || !isSha256(signature.key_id) || typeof signature.value !== 'string')) return 'signature must be null or { key_id, value }';
+  return undefined;
 }
 
 /** `run:attempt` of every finished attempt the log anchors (for recovery's "was this anchored?"). */

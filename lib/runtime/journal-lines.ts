@@ -4,10 +4,23 @@
  * verifies in the memory of its longest line.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 const CHUNK = 4 * 1024 * 1024;
+/** No line the engine writes comes near this; a longer one is not a journal line (and would not fit in a string). */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 const LF = 0x0a;
+
+/** The file cannot be read as lines: not a regular file (a FIFO, a device), or a line beyond MAX_LINE_BYTES. */
+export class UnreadableLines extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = 'UnreadableLines';
+  }
+}
 
 /** What the reader saw at the end of the file. */
 export interface LinesRead {
@@ -25,17 +38,26 @@ export interface LinesRead {
 export function readChunks(path: string, onChunk: (bytes: Buffer, end: number, utf8: boolean) => void): LinesRead {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // A FIFO would block the open itself, a device never end: only regular files are read.
+    if (!statSync(path).isFile()) throw new UnreadableLines(path, 'not a regular file');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tornTail: false, bytes: 0 };
     throw error;
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new UnreadableLines(path, 'not a regular file');
   }
   let buffer: Buffer = Buffer.allocUnsafe(CHUNK);
   let filled = 0;
   let total = 0;
   try {
     for (;;) {
-      if (filled === buffer.length) buffer = grow(buffer);
+      if (filled === buffer.length) {
+        if (buffer.length >= MAX_LINE_BYTES) throw new UnreadableLines(path, `a line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB at byte ${total - filled}: not a journal line`);
+        buffer = grow(buffer);
+      }
       const read = readSync(fd, buffer, filled, buffer.length - filled, null);
       if (read === 0) break;
       total += read;

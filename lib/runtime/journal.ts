@@ -10,8 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 import { JournalChecker, type JournalCheckOptions } from '../core/journal-check.ts';
-import { readChunks } from './journal-lines.ts';
-import { LineWorker, PARALLEL_MIN_BYTES } from './line-worker.ts';
+import { readChunks, UnreadableLines } from './journal-lines.ts';
+import { lineWorker, PARALLEL_MIN_BYTES } from './line-worker.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
@@ -110,33 +110,30 @@ export function readJournal(path: string, runId?: Sha256, keep?: JournalCheckOpt
 
 /**
  * Verify a JSON-lines file of journal entries with `options`, streaming. A long file is checked
- * on two threads, half of each chunk on each (line-worker.ts); the links are checked here, in order.
+ * on two threads, the second half of each chunk by the process's worker (line-worker.ts); the
+ * links between lines are checked here, in order. A file that cannot be read as lines is a
+ * parse_error, not a crash.
  */
 export function checkLines(path: string, options: JournalCheckOptions): { entries: JournalEntry[]; verification: JournalVerification } {
   const checker = new JournalChecker(options);
-  const worker = sizeOf(path) >= PARALLEL_MIN_BYTES ? new LineWorker() : undefined;
+  const worker = sizeOf(path) >= PARALLEL_MIN_BYTES ? lineWorker() : undefined;
   try {
     const { tornTail } = readChunks(path, (bytes, end, utf8) => {
-      // The second half of the chunk goes to the other thread (its lines must be known UTF-8).
+      // The other thread's lines must be known UTF-8 (it has no exact path of its own).
       const half = utf8 && worker ? bytes.indexOf(0x0a, end >> 1) + 1 : end;
-      const submitted = half < end && worker !== undefined && worker.submit(bytes, half, end);
-      checker.apply(bytes, checker.scan(bytes, 0, submitted ? half : end, utf8));
+      const submitted = half > 0 && half < end && worker !== undefined && worker.submit(bytes, half, end);
+      checker.lines(bytes, 0, submitted ? half : end, utf8);
       if (!submitted) return;
       const statuses = worker.statuses();
-      checker.apply(bytes, statuses ? checker.scanned(bytes, half, end, statuses) : checker.scan(bytes, half, end, utf8));
+      if (statuses) checker.linesHashed(bytes, half, end, statuses);
+      else checker.lines(bytes, half, end, utf8);
     });
     if (tornTail) checker.tornTail();
-  } finally {
-    worker?.close();
-  }
-  return { entries: checker.entries, verification: checker.finish() };
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
+    return { entries: checker.entries, verification: checker.finish() };
+  } catch (error) {
+    if (!(error instanceof UnreadableLines)) throw error;
+    const verification = checker.finish();
+    return { entries: checker.entries, verification: { ...verification, ok: false, errors: [...verification.errors, { line: verification.entries + 1, kind: 'parse_error', message: error.message }] } };
   }
 }
 
@@ -191,6 +188,14 @@ export function quarantineTornTail(journalPath: string): { offset: number; bytes
   closeSync(fd);
   renameSync(temporary, journalPath);
   return { offset, bytes: data.length - offset, file };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function fsyncDir(path: string): void {

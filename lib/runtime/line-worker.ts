@@ -9,12 +9,16 @@
  * For each line the worker writes one status byte: 0 the line is not in the writer's form (the
  * main thread takes the exact path), 1 it is and its entry_hash is the sha256 of its body, 2 it
  * is but the hash differs. The chain links are checked by the main thread, in order.
+ *
+ * One worker serves the whole process (started on first use, unref'd so it never keeps the
+ * process alive): a fresh thread's code runs cold for its first megabytes, which would cost more
+ * than it saves on every journal after the first.
  */
 import { Worker } from 'node:worker_threads';
 import { createLineScanner } from '../core/journal-line-scan.ts';
 
-/** Below this size a journal is verified on one thread (starting a thread costs ~20 ms). */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/** Below this size a journal is verified on one thread (a thread's start and warm-up cost more). */
+export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
 /** Larger halves (a chunk of very long lines) are checked on the main thread. */
 const CAPACITY = 8 * 1024 * 1024;
 const IDLE = 0;
@@ -73,6 +77,10 @@ export class LineWorker {
   constructor() {
     this.worker = new Worker(workerSource(), { eval: true, execArgv: [], workerData: { control: this.control.buffer, input: this.input.buffer, output: this.output.buffer } });
     this.worker.unref();
+    // A worker that fails to start is noticed by statuses() (it never answers); nothing else to do.
+    this.worker.on('error', () => {
+      this.dead = true;
+    });
   }
 
   /** Start on the whole lines bytes[from, to); false when they do not fit (check them here). */
@@ -108,4 +116,12 @@ export class LineWorker {
     Atomics.notify(this.control, 0);
     void this.worker.terminate();
   }
+}
+
+let shared: LineWorker | undefined;
+
+/** The process's worker, started on first use. */
+export function lineWorker(): LineWorker {
+  shared ??= new LineWorker();
+  return shared;
 }

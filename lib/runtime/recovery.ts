@@ -17,6 +17,7 @@ import type { ExecutionPlan } from '../core/plan.ts';
 import { openAttempt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { missingHandlers } from '../operations/registry.ts';
 import { anchoredAttempts, readAnchorLog } from './anchor-log.ts';
+import { requireAccountedTail, type TailEvidence } from './unanchored-tail.ts';
 import { bundlePath } from './bundle.ts';
 import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
 import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
@@ -105,10 +106,14 @@ export function anchoredIn(env: Pick<EngineEnvironment, 'repoRoot' | 'paths'>): 
   return anchoredAttempts(readAnchorLog(join(env.repoRoot, env.paths.anchors)).anchors);
 }
 
-/** Recover a run (opened under the lock) if its journal shows its process died. */
-export async function recoverIfNeeded(env: EngineEnvironment, run: OpenRun): Promise<RecoveryReport | undefined> {
+/**
+ * Recover a run (opened under the lock) if its journal shows its process died. Its unanchored
+ * tail must be a crash's (`evidence`), or nothing is written over it (unanchored-tail.ts).
+ */
+export async function recoverIfNeeded(env: EngineEnvironment, run: OpenRun, evidence: TailEvidence): Promise<RecoveryReport | undefined> {
   const folder = dirname(run.journal.path);
   if (!needsRecovery(run.state, folder, anchoredIn(env))) return undefined;
+  requireAccountedTail(env, run.journal.runId, run.state, run.journal.opened, evidence);
   return openAttempt(run.state) ? recoverRun(env, run) : writeMissingBundle(env, run);
 }
 

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type Sha256 } from '../core/canonical.ts';
 import type { JournalAnchor, JournalEntry, JournalError, JournalVerification } from '../core/journal-chain.ts';
+import { MAX_ERRORS, parseJournalText, type JournalCheckOptions } from '../core/journal-check.ts';
 import { decisionContentHash } from '../core/run-state.ts';
 import { stateHash, type RepoSnapshot } from './git-state.ts';
 import { checkLines } from './journal.ts';
@@ -25,37 +26,56 @@ export interface AttemptEnd {
 export interface RunSummary {
   verification: JournalVerification;
   attempts: AttemptEnd[];
+  /** Every pause for a human: its run_paused entry's seq and the attempt it paused. */
+  pauses: Array<{ seq: number; attempt: number }>;
   /** unexpected_entry and decision_mismatch problems. */
   errors: JournalError[];
 }
 
 const SUMMARISED = new Set(['run_started', 'run_finished', 'escalated', 'operation_finished', 'human_requested', 'run_paused', 'human_decided']);
 
-export function summariseRun(journalPath: string, options: { runId: Sha256 | undefined; withReceipts: boolean; anchors: readonly JournalAnchor[] }): RunSummary {
+/** Summarise a journal file, or (for a bundle's copy) journal text. */
+export function summariseRun(source: { path: string } | { text: string }, options: { runId: Sha256 | undefined; withReceipts: boolean; anchors: readonly JournalAnchor[] }): RunSummary {
   const attempts: AttemptEnd[] = [];
   const errors: JournalError[] = [];
   let started: JournalEntry | undefined;
-  let first: JournalEntry | undefined;
   let ended: JournalEntry | undefined;
   const escalations: unknown[] = [];
   const receipts = createHash('sha256');
   let receiptCount = 0;
   const requests = new Map<string, JournalEntry>();
   const pauses = new Map<string, JournalEntry>();
-  const { verification } = checkLines(journalPath, {
+  const report = (error: JournalError): void => {
+    if (errors.length < MAX_ERRORS) errors.push(error);
+  };
+  const after = { count: 0, first: { line: 0, type: '' } };
+  const paused: RunSummary['pauses'] = [];
+  const closeAfter = (): void => {
+    if (after.count === 0 || !ended) return;
+    const { line, type } = after.first;
+    report({ line, kind: 'unexpected_entry', message: `${after.count === 1 ? `a ${type} entry follows` : `${after.count} entries (the first a ${type}) follow`} the end of attempt ${attempts.length} (line ${ended.seq}); only run_started may` });
+    after.count = 0;
+  };
+  const check = (checkOptions: JournalCheckOptions) => ('path' in source ? checkLines(source.path, checkOptions) : parseJournalText(source.text, checkOptions));
+  const { verification } = check({
     ...(options.runId ? { runId: options.runId } : {}),
     anchors: options.anchors,
     keep: (type, line) => {
-      // A finished attempt is final: only a new attempt may follow it.
-      if (ended && type !== 'run_started') errors.push({ line, kind: 'unexpected_entry', message: `a ${type} entry follows the end of attempt ${attempts.length} (line ${ended.seq}); only run_started may` });
+      // A finished attempt is final: only a new attempt may follow it (reported once per run of such entries).
+      if (ended && type !== 'run_started') {
+        if (after.count++ === 0) after.first = { line, type };
+      } else if (type === 'run_started') closeAfter();
       if (type === 'run_started') ended = undefined;
       return SUMMARISED.has(type) && (options.withReceipts || type !== 'operation_finished');
     },
     onEntry: (entry) => {
+      if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) {
+        report({ line: entry.seq, kind: 'parse_error', message: `entry ${entry.seq} (${String(entry.type)}) has no data object` });
+        return;
+      }
       switch (entry.type) {
         case 'run_started':
           started = entry;
-          first ??= entry;
           break;
         case 'escalated':
           escalations.push(entry.data);
@@ -69,18 +89,20 @@ export function summariseRun(journalPath: string, options: { runId: Sha256 | und
           break;
         case 'run_paused':
           pauses.set(String(entry.data.request_id), entry);
+          paused.push({ seq: entry.seq, attempt: attempts.length + 1 });
           break;
         case 'human_decided': {
           const problem = decisionProblem(entry, requests, pauses);
-          if (problem) errors.push({ line: entry.seq, kind: 'decision_mismatch', message: problem });
+          if (problem) report({ line: entry.seq, kind: 'decision_mismatch', message: problem });
           break;
         }
         case 'run_finished':
           ended = entry;
           attempts.push({
             end: entry,
-            mission: first?.data.mission,
-            runIdAudit: String(first?.data.run_id_audit ?? ''),
+            // The bundle names the latest attempt's mission and audit id, as the engine's run state does.
+            mission: started?.data.mission,
+            runIdAudit: String(started?.data.run_id_audit ?? ''),
             baseline: (started?.data.baseline as { head?: string | null } | undefined)?.head ?? null,
             escalations: [...escalations],
             receipts: { count: receiptCount, hash: receipts.copy().digest('hex') },
@@ -91,7 +113,8 @@ export function summariseRun(journalPath: string, options: { runId: Sha256 | und
       }
     },
   });
-  return { verification, attempts, errors };
+  closeAfter();
+  return { verification, attempts, pauses: paused, errors };
 }
 
 /**

@@ -4,7 +4,7 @@
  * opens the journal and hands over to the engine; the lock is released however it ends.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentClientOptions } from '../agents/client.ts';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
@@ -30,6 +30,7 @@ import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirNam
 import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
+import { requireAccountedTail } from './unanchored-tail.ts';
 import { anchoredIn, evidenceMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
@@ -97,6 +98,11 @@ export interface EngineOptions {
    * values (a key the agent needs). Nothing that looks like a credential is passed otherwise.
    */
   childEnv?: ChildEnvPolicy;
+  /**
+   * Runs (ids or unique prefixes) whose journal may be continued although it has entries after
+   * its last anchor that no crashed process of it accounts for (unanchored-tail.ts).
+   */
+  acceptUnanchored?: readonly string[];
   /**
    * Private Ed25519 key (PEM file, outside the repository: `lifeos-mission keygen`) that signs
    * the anchor log. Default: the file named by LIFEOS_SIGNING_KEY; unset, anchors are unsigned.
@@ -183,7 +189,7 @@ function setup(options: EngineOptions): Setup {
       dailyBudgetUsd: options.dailyBudgetUsd,
       sandbox,
       childEnv: options.childEnv ?? {},
-      signingKey: signingKeyOf(options.signingKey),
+      signingKey: signingKeyOf(options.signingKey, repoRoot),
       fsync: options.fsync ?? true,
       now: options.now ?? (() => new Date()),
     },
@@ -194,13 +200,24 @@ function setup(options: EngineOptions): Setup {
 }
 
 /** The key anchors are signed with: the option, else LIFEOS_SIGNING_KEY; none by default. */
-function signingKeyOf(path: string | undefined): SigningKey | undefined {
+function signingKeyOf(path: string | undefined, repoRoot: string): SigningKey | undefined {
   const file = path ?? process.env[SIGNING_KEY_ENV];
   if (!file) return undefined;
+  const from = path ? '' : ` (from ${SIGNING_KEY_ENV})`;
+  // A key the repository's writers can read signs nothing they could not forge.
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    real = file;
+  }
+  if (real === realpathSync(repoRoot) || real.startsWith(`${realpathSync(repoRoot)}/`)) {
+    throw new RunPreconditionFailed(`the signing key ${file}${from} is inside the repository: whoever can write the repository could read it; move it outside (\`lifeos-mission keygen\` puts it in ~/.config/lifeos-mission/)`);
+  }
   try {
     return loadSigningKey(file);
   } catch (error) {
-    throw new RunPreconditionFailed(`${(error as Error).message}${path ? '' : ` (from ${SIGNING_KEY_ENV})`}`);
+    throw new RunPreconditionFailed(`${(error as Error).message}${from}`);
   }
 }
 
@@ -249,6 +266,8 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
       if (openAttempt(state)) {
         throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
       }
+      // A new attempt is anchored with all that precedes it: only what the engine wrote may.
+      requireAccountedTail(context.env, runId, state, journal.opened, { crashed: false, accepted: accepted(context, runId) });
       const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
       if (!killSwitch) requireCleanRepo(repoRoot, context.paths);
       const planText = canonicalJson(plan);
@@ -292,6 +311,8 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
   return withLock(context, id, peekMission(context, id), async () => {
     const run = openRun(context, id);
     try {
+      // A crash of this run was recovered by withLock already (its stale lock): what remains unanchored is no crash's.
+      requireAccountedTail(context.env, id, run.state, run.journal.opened, { crashed: false, accepted: accepted(context, id) });
       const attempt = openAttempt(run.state);
       if (!attempt && evidenceMissing(run.state, dirname(run.journal.path), anchoredIn(context.env))) return writeMissingBundle(context.env, run).result;
       if (!attempt) {
@@ -357,6 +378,7 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
   // A dead holder's lock goes first; its run, if unfinished, is recovered with the others below.
   const lockPath = join(context.env.repoRoot, context.paths.lock);
   const probe = probeRunLock(lockPath);
+  const crashedRun = probe.state === 'dead' ? probe.holder.run_id : undefined;
   if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
   const anchored = anchoredIn(context.env);
@@ -365,7 +387,7 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
     if (!needsRecovery(peeked, join(journals, folder), anchored)) continue;
     // Checked again under the lock: it was recovered already if it was the dead holder's run.
-    const report = await withLock(context, id, peeked.mission ?? 'unknown', () => recoverUnderLock(context, id), (recovered) => reports.push(recovered));
+    const report = await withLock(context, id, peeked.mission ?? 'unknown', () => recoverUnderLock(context, id, id === crashedRun), (recovered) => reports.push(recovered));
     if (report) reports.push(report);
   }
   return reports;
@@ -409,13 +431,13 @@ async function recoverStaleHolder(context: Setup, staleRunId: string): Promise<R
   const folder = join(context.env.repoRoot, context.paths.journals, runDirName(id));
   // No journal or plan yet: the holder died before its run started, so there is nothing to undo.
   if (!existsSync(join(folder, JOURNAL_FILE)) || !existsSync(join(folder, 'plan.json'))) return undefined;
-  return recoverUnderLock(context, id);
+  return recoverUnderLock(context, id, true);
 }
 
-async function recoverUnderLock(context: Setup, runId: Sha256): Promise<RecoveryReport | undefined> {
+async function recoverUnderLock(context: Setup, runId: Sha256, crashed: boolean): Promise<RecoveryReport | undefined> {
   const run = openRun(context, runId);
   try {
-    return await recoverIfNeeded(context.env, run);
+    return await recoverIfNeeded(context.env, run, { crashed, accepted: accepted(context, runId) });
   } finally {
     run.journal.close();
   }
@@ -443,6 +465,11 @@ function openRun(context: Setup, runId: Sha256): OpenRun {
     throw new RunPreconditionFailed(`${planPath} does not match the plan hash in the journal (${state.plan_hash}): it was changed after the run started`);
   }
   return { plan: JSON.parse(planText) as ExecutionPlan, journal, state, runDir: runDirName(runId), torn };
+}
+
+/** Whether the operator accepted the run's unanchored journal tail (an id or a prefix of it). */
+function accepted(context: Setup, runId: Sha256): boolean {
+  return (context.options.acceptUnanchored ?? []).some((prefix) => prefix.length >= 6 && runId.slice('sha256:'.length).startsWith(prefix.replace(/^sha256:/, '')));
 }
 
 function journalOptions(context: Setup): { fsync: boolean; now: () => Date } {

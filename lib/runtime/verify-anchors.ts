@@ -58,17 +58,26 @@ export function anchoredHeads(context: AnchorContext, runId: Sha256 | undefined)
   return forRun(context, runId).map((anchor) => ({ entry_count: anchor.entry_count, head_hash: anchor.head_hash, source: `${basename(context.path)} line ${anchor.seq}` }));
 }
 
-/** Each finished attempt anchored, each finished anchor matching its attempt's end and its bundle's bytes. */
-export function runAnchorErrors(context: AnchorContext, runId: Sha256 | undefined, ends: readonly JournalEntry[], folder: string): JournalError[] {
-  const anchors = forRun(context, runId).filter((anchor) => anchor.moment === 'finished');
+/**
+ * Each finished attempt and each pause anchored; each finished anchor matching its attempt's end
+ * and its bundle's bytes.
+ */
+export function runAnchorErrors(context: AnchorContext, runId: Sha256 | undefined, ends: readonly JournalEntry[], pauses: ReadonlyArray<{ seq: number; attempt: number }>, folder: string): JournalError[] {
+  const all = forRun(context, runId);
+  const anchors = all.filter((anchor) => anchor.moment === 'finished');
   const errors: JournalError[] = [];
   const where = (anchor: AnchorRecord) => `${basename(context.path)} line ${anchor.seq}`;
+  const missing = (what: string): string => (!context.present ? `there is no anchor log at ${context.path} (pass --anchors if it is elsewhere)` : `${basename(context.path)} has no${context.signed ? ' validly signed' : ''} anchor for ${what}`);
+  for (const pause of pauses) {
+    if (!all.some((anchor) => anchor.moment === 'paused' && anchor.attempt === pause.attempt && anchor.entry_count === pause.seq)) {
+      errors.push({ line: pause.seq, kind: 'anchor_missing', message: `attempt ${pause.attempt} paused for a human (line ${pause.seq}) but ${missing('that pause')}` });
+    }
+  }
   ends.forEach((end, index) => {
     const attempt = index + 1;
     const own = anchors.filter((anchor) => anchor.attempt === attempt);
     if (own.length === 0) {
-      const why = !context.present ? `there is no anchor log at ${context.path} (pass --anchors if it is elsewhere)` : `${basename(context.path)} has no${context.signed ? ' validly signed' : ''} anchor for it`;
-      errors.push({ line: end.seq, kind: 'anchor_missing', message: `attempt ${attempt} finished (line ${end.seq}) but ${why}` });
+      errors.push({ line: end.seq, kind: 'anchor_missing', message: `attempt ${attempt} finished (line ${end.seq}) but ${missing('it')}` });
       return;
     }
     for (const anchor of own) {

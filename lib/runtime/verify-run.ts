@@ -9,12 +9,13 @@
  * (verify-anchors.ts) are checked in the same pass.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { canonicalJson, type Sha256 } from '../core/canonical.ts';
+import { canonicalJson, isSha256, type Sha256 } from '../core/canonical.ts';
 import { entryLine, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
 import { parseJournalText, verifyJournalText } from '../core/journal-check.ts';
-import { BUNDLE_VERSION, bundlePath } from './bundle.ts';
+import { fileHash } from './anchor-log.ts';
+import { BUNDLE_VERSION, bundlePath, verifyBundle, type CompletionBundle } from './bundle.ts';
 import { JOURNAL_FILE, readAnchors } from './journal.ts';
 import { canonicalJsonOrNull, summariseRun, type AttemptEnd } from './run-summary.ts';
 import { anchoredHeads, runAnchorErrors, type AnchorContext } from './verify-anchors.ts';
@@ -44,16 +45,17 @@ export function runFoldersIn(path: string): string[] {
 export function verifyRunFolder(folder: string, anchors?: AnchorContext): RunVerification {
   // Absolute, so the repository root can be told from the bundle's repository-relative paths.
   const journalPath = join(resolve(folder), JOURNAL_FILE);
-  const name = basename(folder);
-  const runId = /^[0-9a-f]{64}$/.test(name) ? (`sha256:${name}` as Sha256) : undefined;
+  // The run is the one its folder is named after; a folder named otherwise (`.`, a copy) is the run its journal names.
+  const name = basename(resolve(folder));
+  const runId = /^[0-9a-f]{64}$/.test(name) ? (`sha256:${name}` as Sha256) : firstRunId(journalPath);
   const bundles = existsSync(folder) ? readdirSync(folder).filter((file) => /^bundle\.\d+\.json$/.test(file)) : [];
-  const ends = summariseRun(journalPath, { runId, withReceipts: bundles.length > 0, anchors: [...readAnchors(folder), ...(anchors ? anchoredHeads(anchors, runId) : [])] });
+  const ends = summariseRun({ path: journalPath }, { runId, withReceipts: bundles.length > 0, anchors: [...readAnchors(folder), ...(anchors ? anchoredHeads(anchors, runId) : [])] });
   const errors: JournalError[] = [...ends.verification.errors, ...ends.errors];
-  if (anchors) errors.push(...runAnchorErrors(anchors, runId ?? ends.verification.runId ?? undefined, ends.attempts.map((a) => a.end), folder));
+  if (anchors) errors.push(...runAnchorErrors(anchors, runId, ends.attempts.map((a) => a.end), ends.pauses, folder));
   ends.attempts.forEach((attempt, index) => {
     const file = bundlePath(folder, index + 1);
     if (!existsSync(file)) errors.push({ line: attempt.end.seq, kind: 'bundle_missing', message: `attempt ${index + 1} finished (line ${attempt.end.seq}) but ${basename(file)} is missing` });
-    else errors.push(...checkBundle(file, index + 1, attempt, journalPath));
+    else errors.push(...checkBundle(file, index + 1, attempt, { journalPath, final: index === ends.attempts.length - 1 && attempt.end.seq === ends.verification.entries }));
   });
   for (const file of bundles) {
     const attempt = Number(/^bundle\.(\d+)\.json$/.exec(file)?.[1]);
@@ -62,8 +64,53 @@ export function verifyRunFolder(folder: string, anchors?: AnchorContext): RunVer
   return { ...ends.verification, path: folder, ok: errors.length === 0, errors: errors.sort((a, b) => a.line - b.line) };
 }
 
+/**
+ * A bundle whose journal is not beside it: its copy of the journal must verify, its fields must
+ * be what that copy says, and, where there is an anchor log (or with a public key), its bytes
+ * must be the ones an anchor names.
+ */
+export function verifyLoneBundle(path: string, anchors: AnchorContext): RunVerification {
+  const chain = verifyBundle(path);
+  const errors: JournalError[] = [...chain.errors];
+  let bundle: Partial<CompletionBundle> | undefined;
+  try {
+    bundle = JSON.parse(readFileSync(path, 'utf8')) as Partial<CompletionBundle>;
+  } catch {
+    bundle = undefined;
+  }
+  const entries = bundle?.journal?.entries;
+  if (bundle && Array.isArray(entries) && chain.errors.length === 0) {
+    const summary = summariseRun({ text: entries.map((entry) => `${entryLine(entry)}\n`).join('') }, { runId: bundle.run_id, withReceipts: true, anchors: [] });
+    const last = summary.attempts[summary.attempts.length - 1];
+    if (!last || last.end.seq !== entries.length) errors.push({ line: entries.length, kind: 'bundle_mismatch', message: `${basename(path)}: its journal copy does not end with a finished attempt` });
+    else errors.push(...summary.errors, ...checkBundle(path, summary.attempts.length, last, undefined));
+  }
+  if (anchors.present || anchors.signed) {
+    const hash = fileHash(path);
+    const anchored = anchors.valid.some((anchor) => anchor.moment === 'finished' && anchor.run_id === bundle?.run_id && anchor.attempt === bundle?.attempt && anchor.bundle_hash === hash);
+    if (!anchored) errors.push({ line: 1, kind: 'anchor_missing', message: `${basename(path)}: ${anchors.present ? `no${anchors.signed ? ' validly signed' : ''} anchor in ${basename(anchors.path)} names this bundle (run ${String(bundle?.run_id)}, attempt ${String(bundle?.attempt)}, bytes ${hash})` : `there is no anchor log at ${anchors.path} (pass --anchors if it is elsewhere)`}` });
+  }
+  return { ...chain, path, ok: errors.length === 0, errors: errors.sort((a, b) => a.line - b.line) };
+}
+
+/** The run id on the journal's first line, if it has one. */
+function firstRunId(journalPath: string): Sha256 | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(journalPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    const head = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, head, 0, head.length, 0);
+    const runId = (JSON.parse(head.toString('utf8', 0, head.indexOf(0x0a) === -1 ? read : head.indexOf(0x0a))) as { run_id?: unknown }).run_id;
+    return isSha256(runId) ? runId : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Every field of one bundle recomputed from the journal and compared. */
-function checkBundle(file: string, attempt: number, summary: AttemptEnd, journalPath: string): JournalError[] {
+function checkBundle(file: string, attempt: number, summary: AttemptEnd, calls: { journalPath: string; final: boolean } | undefined): JournalError[] {
   const { end } = summary;
   const label = basename(file);
   const error = (message: string): JournalError => ({ line: end.seq, kind: 'bundle_mismatch', message: `${label}: ${message}` });
@@ -97,13 +144,13 @@ function checkBundle(file: string, attempt: number, summary: AttemptEnd, journal
     if (field in bundle && !same(bundle[field], value)) problems.push(error(`field ${field} differs from the journal (${show(bundle[field])} in the bundle, ${show(value)} in the journal)`));
   }
   if ('receipts' in bundle) problems.push(...checkReceipts(bundle.receipts, summary.receipts).map(error));
-  const copy = bundle.journal as { file?: unknown; entry_count?: unknown; head_hash?: unknown; entries?: unknown } | undefined;
-  if (copy && typeof copy === 'object') {
-    if (copy.entry_count !== end.seq) problems.push(error(`field journal.entry_count is ${show(copy.entry_count)}; the attempt ends at entry ${end.seq}`));
-    if (copy.head_hash !== end.entry_hash) problems.push(error(`field journal.head_hash is ${show(copy.head_hash)}; the journal's entry ${end.seq} is ${end.entry_hash}`));
-    if (!copyMatches(copy.entries, end)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
-    if (bundle.agent_calls) problems.push(...checkCallLog(bundle.agent_calls, copy.file, journalPath).map((message) => error(message)));
-  }
+  const copy = bundle.journal as { file?: unknown; entry_count?: unknown; head_hash?: unknown; entries?: unknown } | null | undefined;
+  if (!('journal' in bundle)) return problems;
+  if (!copy || typeof copy !== 'object') return [...problems, error('field journal is not { file, entry_count, head_hash, entries }')];
+  if (copy.entry_count !== end.seq) problems.push(error(`field journal.entry_count is ${show(copy.entry_count)}; the attempt ends at entry ${end.seq}`));
+  if (copy.head_hash !== end.entry_hash) problems.push(error(`field journal.head_hash is ${show(copy.head_hash)}; the journal's entry ${end.seq} is ${end.entry_hash}`));
+  if (!copyMatches(copy.entries, end)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
+  if (calls) problems.push(...checkCallLog(bundle.agent_calls, copy.file, calls).map((message) => error(message)));
   return problems;
 }
 
@@ -130,19 +177,30 @@ function copyMatches(entries: unknown, end: JournalEntry): boolean {
 }
 
 
-/** The bundle's copy of the call log must be what the call log on disk begins with (it may have grown since, never shrunk or changed). */
-function checkCallLog(calls: unknown, journalFile: unknown, journalPath: string): string[] {
-  const { file, entries } = calls as { file?: unknown; entries?: unknown };
-  if (typeof file !== 'string' || !Array.isArray(entries)) return ['field agent_calls is not { file, entries }'];
+/**
+ * The bundle's copy of the call log must be what the call log on disk begins with: it may have
+ * grown since, by a later attempt's calls, never shrunk or changed; after the last attempt it
+ * must be exactly the copy. A bundle without a copy (null) is right only if there is no log.
+ */
+function checkCallLog(calls: unknown, journalFile: unknown, where: { journalPath: string; final: boolean }): string[] {
   // Both paths are relative to the repository: the journal's own path tells where that is.
+  const { journalPath, final } = where;
   const root = typeof journalFile === 'string' && journalPath.endsWith(journalFile) ? journalPath.slice(0, journalPath.length - journalFile.length) : undefined;
   if (root === undefined) return [`field journal.file (${show(journalFile)}) is not this journal's path, so the call log cannot be found`];
+  if (calls === null) {
+    const runDir = basename(dirname(journalPath));
+    const expected = join(root, dirname(dirname(dirname(journalFile as string))), 'agent_calls', `${runDir}.jsonl`);
+    return existsSync(expected) ? [`field agent_calls is null, but the run has a call log (${expected.slice(root.length)})`] : [];
+  }
+  const { file, entries } = calls as { file?: unknown; entries?: unknown };
+  if (typeof file !== 'string' || !Array.isArray(entries)) return ['field agent_calls is not { file, entries }'];
   const path = join(root, file);
   if (!existsSync(path)) return [`the call log ${file} the bundle holds a copy of is missing`];
   const onDisk = parseJournalText(readFileSync(path, 'utf8'));
   const problems = onDisk.verification.errors.map((e) => `call log ${file}:${e.line}: ${e.kind}: ${e.message}`);
   if (onDisk.entries.length < entries.length) problems.push(`the call log ${file} has ${onDisk.entries.length} entries, fewer than the ${entries.length} the bundle holds: it was truncated`);
   else if (!same(onDisk.entries.slice(0, entries.length), entries)) problems.push(`the call log ${file} does not begin with the entries the bundle holds: it was changed`);
+  else if (final && onDisk.entries.length > entries.length) problems.push(`the call log ${file} has ${onDisk.entries.length - entries.length} entries more than the bundle holds, though no attempt ran after it: they were added`);
   return problems;
 }
 

@@ -2,8 +2,9 @@
 // their anchors signed with a key made by `keygen`: the hello cycle (replayed: a journal, a
 // completion bundle, a call log) and a run paused at a human step. Then one tampering per case
 // on a fresh copy, each asserted detected with the kind and the field or line named.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -16,8 +17,11 @@ import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { JournalWriter } from '../../lib/runtime/journal.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
 import { generateSigningKey, loadSigningKey, signText } from '../../lib/runtime/signing.ts';
-import { mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
-import { cli } from '../helpers.ts';
+import { decisionContentHash } from '../../lib/core/run-state.ts';
+import type { OperationHandler } from '../../lib/operations/handler.ts';
+import { stateHash } from '../../lib/runtime/git-state.ts';
+import { makeRepo, mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
+import { cli, rejects, repoRoot } from '../helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lifeos-verify-'));
 const key = join(scratch, 'keys/signing-key.pem');
@@ -37,12 +41,13 @@ async function verifyAfter(
   tamper: (run: string, repo: string) => void,
   args: string[] = [],
   target: (run: string, repo: string) => string = (run) => run,
+  argsFor: (repo: string) => string[] = () => args,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const repo = join(scratch, `copy-${++copies}`);
   cpSync(source, repo, { recursive: true });
   const run = join(repo, 'logs/mission_journals', runName);
   tamper(run, repo);
-  return cli('verify', target(run, repo), ...args);
+  return cli('verify', target(run, repo), ...argsFor(repo));
 }
 
 const readEntries = (path: string): JournalEntry[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalEntry);
@@ -357,6 +362,163 @@ for (const [what, tamper, pattern, args = [], target] of evidenceTampers) {
     assert.match(result.stdout, pattern);
   });
 }
+
+// Found by an attack on the first version (issue 14 review): each of these verified, or crashed verify, or was laundered into signed evidence.
+const pausedFolder = (repo: string) => join(repo, 'logs/mission_journals', pausedName);
+const appendTo = (path: string, runId: JournalEntry['run_id'], entries: Array<[string, Json]>): void => {
+  const writer = JournalWriter.open(path, runId, { fsync: false });
+  for (const [type, data] of entries) writer.append(type, data);
+  writer.close();
+};
+/** A forged completion of the paused run: a decision bound exactly as the engine binds one, then its end. */
+const forgeCompletion = (repo: string): void => {
+  const entries = readEntries(pausedJournal(repo));
+  const request = entries.find((entry) => entry.type === 'human_requested') as JournalEntry;
+  const pause = entries.find((entry) => entry.type === 'run_paused') as JournalEntry;
+  const contentHash = decisionContentHash(request.data, stateHash(pause.data.state as never));
+  appendTo(pausedJournal(repo), paused.runId, [
+    ['human_decided', { request_id: request.data.request_id, decision: 'approved', by: 'CEO', note: null, content_hash: contentHash, ceo_override: false }],
+    ['run_resumed', { request_id: request.data.request_id }],
+    ['run_finished', { status: 'completed', outputs: { shipped: 'FORGED' }, final_state: pause.data.state, final_state_hash: stateHash(pause.data.state as never) }],
+  ]);
+};
+const attackTampers: Array<[string, (run: string, repo: string) => void, RegExp, string[]?, ((run: string, repo: string) => string)?]> = [
+  ['a forged completion of the paused run (before any recovery)', (_run, repo) => forgeCompletion(repo), /^(?=[\s\S]*bundle_missing: attempt 1 finished)(?=[\s\S]*anchor_missing: attempt 1 finished)/, ['--public-key', publicKey], (_run, repo) => pausedFolder(repo)],
+  [
+    "the paused run's journal re-chained with another question, verified as `journal.jsonl` from inside its folder",
+    (_run, repo) => {
+      const entries = readEntries(pausedJournal(repo));
+      const request = entries.find((entry) => entry.type === 'human_requested') as JournalEntry;
+      request.data = { ...request.data, question: 'ship the forged packet?' };
+      writeChained(pausedJournal(repo), paused.runId, entries);
+    },
+    /hash_mismatch: entry \d+ has hash sha256:\w+, but sha256:\w+ was recorded \(anchors\.jsonl line 2\)/,
+    ['--anchors', 'ANCHORS', '--public-key', publicKey],
+    (_run, repo) => pausedJournal(repo),
+  ],
+  [
+    "the paused run's journal re-chained and its pause anchor cut from the anchor log",
+    (_run, repo) => {
+      const entries = readEntries(pausedJournal(repo));
+      (entries.find((entry) => entry.type === 'human_requested') as JournalEntry).data.question = 'forged?';
+      writeChained(pausedJournal(repo), paused.runId, entries);
+      writeChained(anchorsOf(repo), ANCHOR_LOG_ID, readEntries(anchorsOf(repo)).filter((anchor) => anchor.data.moment !== 'paused'));
+    },
+    /anchor_missing: attempt 1 paused for a human \(line \d+\) but anchors\.jsonl has no validly signed anchor for that pause/,
+    ['--public-key', publicKey],
+    (_run, repo) => join(repo, 'logs/mission_journals'),
+  ],
+  [
+    'an entry appended after the run finished whose type starts with U+FEFF (read as run_started by a decoder that drops it)',
+    (run) => appendTo(journalOf(run), original.runId, [['\uFEFFrun_started', { attempt: 2 }], ['escalated', { reason: 'forged' }]]),
+    /unexpected_entry: 2 entries \(the first a \uFEFFrun_started\) follow the end of attempt 1/,
+  ],
+  ['a lone bundle edited, its journal deleted, checked with the public key', (run) => {
+    editBundle(run, (b) => (b.status = 'FORGED'));
+    rmSync(journalOf(run));
+  }, /^(?=[\s\S]*field status differs)(?=[\s\S]*anchor_missing: bundle\.1\.json: no validly signed anchor in anchors\.jsonl names this bundle)/, ['--public-key', publicKey], (run) => join(run, 'bundle.1.json')],
+  ['a bundle whose journal copy is set to null', (run) => editBundle(run, (b) => (b.journal = null)), /field journal is not \{ file, entry_count, head_hash, entries \}/],
+  ['an entry appended to the call log after the last attempt ended', (_run, repo) => {
+    const log = callLogOf(repo);
+    const entries = readEntries(log);
+    const last = entries[entries.length - 1] as JournalEntry;
+    const { line } = sealEntry({ run_id: last.run_id, type: last.type, at: last.at, data: { ...last.data, forged: true } }, last);
+    writeFileSync(log, `${readFileSync(log, 'utf8')}${line}`);
+  }, /entries more than the bundle holds, though no attempt ran after it: they were added/],
+  // Hostile input: reported, never a crash or a hang.
+  ['the journal replaced by a FIFO', (run) => {
+    rmSync(journalOf(run));
+    execFileSync('mkfifo', [journalOf(run)]);
+  }, /parse_error: .*journal\.jsonl: not a regular file/],
+  ['an anchor whose run_id is a number, re-chained', (_run, repo) => {
+    const anchors = readEntries(anchorsOf(repo));
+    (anchors[0] as JournalEntry).data.run_id = 5;
+    writeChained(anchorsOf(repo), ANCHOR_LOG_ID, anchors);
+  }, /anchors\.jsonl:1: anchor_mismatch: anchor 1 is not an anchor: run_id and head_hash must be sha256 hashes/, ['--public-key', publicKey], (_run, repo) => join(repo, 'logs/mission_journals')],
+  ['entries with null data appended to the paused run, chain correct', (_run, repo) => {
+    appendTo(pausedJournal(repo), paused.runId, [['human_decided', null as unknown as Json], ['run_paused', null as unknown as Json]]);
+  }, /parse_error: entry \d+ \(human_decided\) has no data object/, [], (_run, repo) => pausedFolder(repo)],
+];
+for (const [what, tamper, pattern, args = [], target] of attackTampers) {
+  it(`${what}: detected`, async () => {
+    const result = await verifyAfter(tamper, args, target, (repo) => args.map((arg) => (arg === 'ANCHORS' ? anchorsOf(repo) : arg)));
+    assert.is(result.code, 1, `${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, pattern, result.stdout);
+  });
+}
+
+it('recovery never signs a forged tail: a forged completion of a paused run, then `recover`, is refused, and verify still fails', async () => {
+  const repo = join(scratch, `copy-${++copies}`);
+  cpSync(source, repo, { recursive: true });
+  forgeCompletion(repo);
+  const recover = await cli('recover', '--repo', repo, '--signing-key', key, '--handlers', join(repoRoot, 'test/fixtures/handlers/write-file.ts'));
+  assert.is(recover.code, 2, recover.stdout);
+  assert.match(recover.stderr, /journal entries after its last anchor .* were anchored by no run, and no crashed run of it left the run lock behind/);
+  assert.not.ok(existsSync(join(pausedFolder(repo), 'bundle.1.json')), 'no bundle written over the forged tail');
+  const verify = await cli('verify', join(repo, 'logs/mission_journals'), '--public-key', publicKey);
+  assert.is(verify.code, 1);
+});
+
+it('a forged second attempt appended to a finished run is refused by resume, nothing is written', async () => {
+  const repo = join(scratch, `copy-${++copies}`);
+  cpSync(source, repo, { recursive: true });
+  const run = join(repo, 'logs/mission_journals', runName);
+  const started = readEntries(journalOf(run)).find((entry) => entry.type === 'run_started') as JournalEntry;
+  const finished = readEntries(journalOf(run)).find((entry) => entry.type === 'run_finished') as JournalEntry;
+  appendTo(journalOf(run), original.runId, [['run_started', { ...started.data, attempt: 2 }], ['run_finished', { ...finished.data, outputs: { commit_hash: 'FORGED' } }]]);
+  const resume = await cli('resume', runName.slice(0, 12), '--repo', repo, '--signing-key', key);
+  assert.is(resume.code, 2, resume.stdout);
+  assert.match(resume.stderr, /were anchored by no run/);
+  assert.not.ok(existsSync(join(run, 'bundle.2.json')));
+});
+
+it('a run of two attempts (the first failed) verifies: the bundle of each names its own attempt', async () => {
+  const repo = makeRepo();
+  try {
+    const flaky = `mission: flaky
+version: "1.0"
+inputs: []
+outputs: []
+steps:
+  - {id: once, kind: runtime, operation: fail_once}
+`;
+    let calls = 0;
+    const failOnce: OperationHandler = {
+      type: 'fail_once',
+      description: 'fails the first time (test handler)',
+      writes: false,
+      compensation: 'none',
+      idempotent: true,
+      execute: () => {
+        if (calls++ === 0) throw new Error('first time');
+        return { ok: true };
+      },
+    };
+    const options = { repoRoot: repo, handlers: [failOnce], fsync: false, store: false as const, signingKey: key };
+    const first = await runMission(mission(flaky, [failOnce]), options);
+    const second = await runMission(mission(flaky, [failOnce]), options);
+    assert.equal([first.status, second.status, first.runId === second.runId], ['failed', 'completed', true]);
+    const result = await cli('verify', join(repo, 'logs/mission_journals'), '--public-key', publicKey);
+    assert.is(result.code, 0, result.stdout);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
+it('keygen follows symlinks: a path through a link into a repository is refused; a run refuses a signing key inside its repository', async () => {
+  const links = mkdtempSync(join(scratch, 'links-'));
+  symlinkSync(join(source, 'logs'), join(links, 'into-repo'));
+  const linked = await cli('keygen', '--out', join(links, 'into-repo/key.pem'));
+  assert.is(linked.code, 2);
+  assert.match(linked.stderr, /inside the git repository/);
+  const repo = makeRepo();
+  try {
+    cpSync(key, join(repo, 'key.pem'));
+    await rejects(() => runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, handlers: [writeFileHandler], fsync: false, store: false, signingKey: join(repo, 'key.pem') }), /the signing key .* is inside the repository/);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
 
 it('the limit the docs name: a full rewrite by someone with write access verifies without the public key (and fails with it, above)', async () => {
   const result = await verifyAfter((run, repo) => fullRewrite(run, repo, () => undefined as unknown as Json), [], (_run, repo) => join(repo, 'logs/mission_journals'));

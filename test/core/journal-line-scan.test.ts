@@ -194,6 +194,12 @@ accepts('accepts big nested data: empty containers, arrays of objects, literals,
   assertFields(scanText(line.slice(0, -1)), entry, line);
 });
 
+accepts('a leading U+FEFF in the type is kept, as JSON.parse keeps it (a decoder that drops it would hide a forged "\\uFEFFrun_started")', () => {
+  const { entry, line } = sealEntry({ run_id: RUN, type: '\uFEFFrun_started', at: 'now', data: { note: '\uFEFFx' } }, undefined);
+  assertFields(scanText(line.slice(0, -1)), entry, line);
+  assert.is(scanText(line.slice(0, -1))?.type, '\uFEFFrun_started');
+});
+
 accepts('accepts integer-like keys and "__proto__", which canonical JSON sorts like any other key', () => {
   const data = JSON.parse('{"10":1,"2":2,"__proto__":{"a":1},"a":{"10":[],"9":{}}}') as Record<string, unknown>;
   const { entry, line } = sealEntry({ run_id: RUN, type: 't', at: 'now', data }, undefined);

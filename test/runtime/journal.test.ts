@@ -7,6 +7,7 @@ import { hashCanonical, sha256, type Sha256 } from '../../lib/core/canonical.ts'
 import { verifyJournalText } from '../../lib/core/journal-check.ts';
 import { entryHash, genesisHash } from '../../lib/core/journal-chain.ts';
 import { JournalCorrupt, JournalWriter, quarantineTornTail, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
+import { PARALLEL_MIN_BYTES } from '../../lib/runtime/line-worker.ts';
 
 const RUN = hashCanonical({ test: 'run-a' });
 const OTHER_RUN = hashCanonical({ test: 'run-b' });
@@ -152,7 +153,7 @@ test('a line that is not JSON is a parse_error; the chain resumes after it', () 
   assert.equal(errors(path), ['parse_error@2']);
 });
 
-test('a journal long enough to be checked on two threads (over 16 MB, several read chunks) gets exactly the verdict, line for line, of the one-thread check of the same text', () => {
+test('a journal long enough to be checked on two threads (over 32 MB, several read chunks) gets exactly the verdict, line for line, of the one-thread check of the same text', () => {
   const runId = hashCanonical({ test: 'long' });
   const folder = join(mkdtempSync(join(tmpdir(), 'lifeos-journal-')), runDirName(runId));
   try {
@@ -160,11 +161,11 @@ test('a journal long enough to be checked on two threads (over 16 MB, several re
     const path = join(folder, 'journal.jsonl');
     const writer = JournalWriter.open(path, runId, { fsync: false });
     const text = 'x'.repeat(600);
-    for (let i = 0; i < 40_000; i++) writer.append(i % 7 === 0 ? 'operation_finished' : 'step', { index: i, text });
+    for (let i = 0; i < 60_000; i++) writer.append(i % 7 === 0 ? 'operation_finished' : 'step', { index: i, text });
     writer.close();
-    assert.ok(readFileSync(path).length > 16 * 1024 * 1024 + 4 * 1024 * 1024);
+    assert.ok(readFileSync(path).length > PARALLEL_MIN_BYTES + 4 * 1024 * 1024);
     const pristine = verifyJournal(path);
-    assert.equal([pristine.ok, pristine.entries, pristine.errors], [true, 40_000, []]);
+    assert.equal([pristine.ok, pristine.entries, pristine.errors], [true, 60_000, []]);
     // Forged lines get their entry_hash recomputed over their new bytes, so only the form and the links decide.
     const forge = (line: string, edit: (body: string) => string): string => {
       const body = edit(`${line.replace(/,"entry_hash":"sha256:[0-9a-f]{64}"\}$/, '')}}`);
@@ -178,7 +179,8 @@ test('a journal long enough to be checked on two threads (over 16 MB, several re
       [20_000, (line) => `${line}\r`],
       [27_000, (line) => forge(line, (body) => body.replace('"type":"step"', '"type":"st\\u0065p"'))],
       [33_333, (line) => line.replace('"text":"x', '"text":"\u00e9')],
-      [39_999, (line) => forge(line, (body) => body.replace('"at":"', '"at":"1'))],
+      [45_000, (line) => `${line.slice(0, 100)}\u00ff${line.slice(101)}`],
+      [59_999, (line) => forge(line, (body) => body.replace('"at":"', '"at":"1'))],
     ];
     for (const [at, edit] of edits) list[at] = edit(list[at] as string);
     list.splice(12_345, 1);

@@ -1,0 +1,56 @@
+/**
+ * Recovery and resume write evidence (bundles, signed anchors) over what the journal holds, so
+ * they must not take entries appended from outside the engine for its own: that would turn a
+ * forged tail into signed evidence. A run's journal is trusted up to its last anchor (one whose
+ * head is still in the journal and, with a signing key, that the key signed). What follows it is
+ * the engine's own only when a process of that run died holding the run lock (a crash), or when
+ * it is a decision on a paused run (`queue approve`), which is checked against the queue.
+ */
+import { createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
+import type { JournalEntry } from '../core/journal-chain.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { openAttempt, type RunState } from '../core/run-state.ts';
+import { readAnchorLog, signedPayload } from './anchor-log.ts';
+import type { EngineEnvironment } from './engine.ts';
+import { signatureValid } from './signing.ts';
+
+export interface TailEvidence {
+  /** A process of this run died holding the run lock (it was found stale). */
+  crashed: boolean;
+  /** The operator has checked the tail and accepts it (`--accept-unanchored`). */
+  accepted: boolean;
+}
+
+/** The seq of the run's last trustworthy anchored entry (0 when none). */
+export function lastAnchoredSeq(env: Pick<EngineEnvironment, 'repoRoot' | 'paths' | 'signingKey'>, runId: string, entries: readonly JournalEntry[]): number {
+  const key = env.signingKey && { publicKey: createPublicKey(env.signingKey.privateKey), keyId: env.signingKey.keyId };
+  let last = 0;
+  for (const anchor of readAnchorLog(join(env.repoRoot, env.paths.anchors)).anchors) {
+    if (anchor.run_id !== runId || anchor.entry_count <= last) continue;
+    if (entries[anchor.entry_count - 1]?.entry_hash !== anchor.head_hash) continue;
+    if (key) {
+      const { seq, prev_entry_hash: prev, signature, ...fields } = anchor;
+      if (signature?.key_id !== key.keyId || !signatureValid(key, signedPayload(fields, seq, prev), signature.value)) continue;
+    }
+    last = anchor.entry_count;
+  }
+  return last;
+}
+
+/**
+ * Refuse to go on when the journal has entries after its last anchor that nothing accounts for,
+ * naming them and the way out.
+ */
+export function requireAccountedTail(env: Pick<EngineEnvironment, 'repoRoot' | 'paths' | 'signingKey'>, runId: string, state: RunState, entries: readonly JournalEntry[], evidence: TailEvidence): void {
+  if (evidence.crashed || evidence.accepted) return;
+  const anchored = lastAnchoredSeq(env, runId, entries);
+  const paused = openAttempt(state)?.paused !== undefined;
+  const unexplained = entries.filter((entry) => entry.seq > anchored && !(paused && entry.type === 'human_decided'));
+  const first = unexplained[0];
+  if (!first) return;
+  throw new RunPreconditionFailed(
+    `run ${runId}: ${unexplained.length} journal entries after its last anchor (entry ${anchored}; the first at line ${first.seq}, ${first.type}) were anchored by no run, and no crashed run of it left the run lock behind: they may have been appended from outside the engine, and nothing is written over them. Check the run with \`lifeos-mission verify\`; if the entries are the engine's own (a recovery that was itself killed), recover with --accept-unanchored ${runId.slice(7, 19)}`,
+  );
+}
+
