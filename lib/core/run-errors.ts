@@ -14,6 +14,10 @@ export interface RunLockInfo {
   mission_type: string;
   /** ISO 8601, audit only. */
   acquired_at: string;
+  /** Lines the run's journal had when the lock was taken (what a crash's tail starts after). */
+  journal_entries?: number;
+  /** With a signing key: the key's signature of the lock, so a lock written by hand vouches for no crash. */
+  signature?: { key_id: string; value: string } | null;
 }
 
 /** The kill switch (spec §5.6.1) is present: autonomy is halted until the CEO removes it. */

@@ -8,6 +8,7 @@
  * is still the same dead lock, under a second lock, so two processes cannot both break it.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
+import { canonicalJson } from '../core/canonical.ts';
 import { RunLockCorrupt, RunLockHeld, type RunLockInfo } from '../core/run-errors.ts';
 import { breakIfUnchanged, createExclusive, currentHolder, holderLiveness } from './lock-file.ts';
 
@@ -42,6 +43,12 @@ function parseRunLock(path: string, text: string): RunLockInfo {
   return info as RunLockInfo;
 }
 
+/** What a lock's signature covers: every field but the signature. */
+export function lockPayload(info: RunLockInfo): string {
+  const { signature: _signature, ...fields } = info;
+  return canonicalJson({ lock: fields, signed: 'lifeos-mission/run-lock-signature/v1' });
+}
+
 /** Whether the lock is free, held by a live process, or left by a dead one. */
 export function probeRunLock(path: string): LockProbe {
   const holder = readRunLock(path);
@@ -55,8 +62,13 @@ export function probeRunLock(path: string): LockProbe {
  * dead run holds it (the caller recovers that run, then calls `breakStaleLock`). Throws
  * RunLockHeld for a live holder, RunLockCorrupt for an unreadable lock file.
  */
-export function acquireRunLock(path: string, info: Omit<RunLockInfo, 'pid' | 'process_start' | 'host'>): { acquired: true; info: RunLockInfo } | { acquired: false; stale: RunLockInfo; detail: string } {
-  const full: RunLockInfo = { ...info, ...currentHolder() };
+export function acquireRunLock(
+  path: string,
+  info: Omit<RunLockInfo, 'pid' | 'process_start' | 'host' | 'signature'>,
+  sign?: (payload: string) => NonNullable<RunLockInfo['signature']>,
+): { acquired: true; info: RunLockInfo } | { acquired: false; stale: RunLockInfo; detail: string } {
+  const holder: RunLockInfo = { ...info, ...currentHolder() };
+  const full: RunLockInfo = sign ? { ...holder, signature: sign(lockPayload(holder)) } : holder;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       createExclusive(path, `${JSON.stringify(full, null, 2)}\n`);

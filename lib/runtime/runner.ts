@@ -11,7 +11,7 @@ import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from 
 import { redactor, secretValues } from '../core/redact.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan.ts';
 import { createRegistry, type Registry } from '../core/registry.ts';
-import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { RunPreconditionFailed, type RunLockInfo } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { Mission } from '../core/types.ts';
 import type { OperationHandler, PacketTransform } from '../operations/handler.ts';
@@ -37,7 +37,8 @@ import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './
 import { engineFiles, excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { builtinPacketSchemas } from './packet-schemas.ts';
 import { openStateStore } from './store/open-store.ts';
-import { loadSigningKey, SIGNING_KEY_ENV, type SigningKey } from './signing.ts';
+import { loadSigningKey, SIGNING_KEY_ENV, signText, type SigningKey } from './signing.ts';
+import { readChunks } from './journal-lines.ts';
 import type { StateStore, StoreBackend } from './store/state-store.ts';
 
 export type { HumanDecision };
@@ -267,7 +268,7 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
         throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
       }
       // A new attempt is anchored with all that precedes it: only what the engine wrote may.
-      requireAccountedTail(context.env, runId, state, journal.opened, { crashed: false, accepted: accepted(context, runId) });
+      requireAccountedTail(context.env, runId, state, journal.opened, { staleLock: undefined, accepted: accepted(context, runId) });
       const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
       if (!killSwitch) requireCleanRepo(repoRoot, context.paths);
       const planText = canonicalJson(plan);
@@ -312,7 +313,7 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
     const run = openRun(context, id);
     try {
       // A crash of this run was recovered by withLock already (its stale lock): what remains unanchored is no crash's.
-      requireAccountedTail(context.env, id, run.state, run.journal.opened, { crashed: false, accepted: accepted(context, id) });
+      requireAccountedTail(context.env, id, run.state, run.journal.opened, { staleLock: undefined, accepted: accepted(context, id) });
       const attempt = openAttempt(run.state);
       if (!attempt && evidenceMissing(run.state, dirname(run.journal.path), anchoredIn(context.env))) return writeMissingBundle(context.env, run).result;
       if (!attempt) {
@@ -378,7 +379,7 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
   // A dead holder's lock goes first; its run, if unfinished, is recovered with the others below.
   const lockPath = join(context.env.repoRoot, context.paths.lock);
   const probe = probeRunLock(lockPath);
-  const crashedRun = probe.state === 'dead' ? probe.holder.run_id : undefined;
+  const staleLock = probe.state === 'dead' ? probe.holder : undefined;
   if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
   const anchored = anchoredIn(context.env);
@@ -387,7 +388,7 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
     if (!needsRecovery(peeked, join(journals, folder), anchored)) continue;
     // Checked again under the lock: it was recovered already if it was the dead holder's run.
-    const report = await withLock(context, id, peeked.mission ?? 'unknown', () => recoverUnderLock(context, id, id === crashedRun), (recovered) => reports.push(recovered));
+    const report = await withLock(context, id, peeked.mission ?? 'unknown', () => recoverUnderLock(context, id, staleLock), (recovered) => reports.push(recovered));
     if (report) reports.push(report);
   }
   return reports;
@@ -402,18 +403,21 @@ async function withLock<T>(
   onRecovered?: (report: RecoveryReport) => void,
 ): Promise<T> {
   const lockPath = join(context.env.repoRoot, context.paths.lock);
-  let staleRun: string | undefined;
+  let stale: RunLockInfo | undefined;
+  const info = { run_id: runId, run_id_audit: randomUUID(), mission_type: missionType, acquired_at: context.env.now().toISOString(), journal_entries: journalLines(context, runId) };
+  const key = context.env.signingKey;
+  const sign = key ? (payload: string) => ({ key_id: key.keyId, value: signText(key, payload) }) : undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const taken = acquireRunLock(lockPath, { run_id: runId, run_id_audit: randomUUID(), mission_type: missionType, acquired_at: context.env.now().toISOString() });
+    const taken = acquireRunLock(lockPath, info, sign);
     if (!taken.acquired) {
       // Break the dead holder's lock (only one process can), take ours, then recover its run under it.
       breakStaleLock(lockPath, taken.stale);
-      staleRun = taken.stale.run_id;
+      stale = taken.stale;
       continue;
     }
     try {
-      if (staleRun) {
-        const recovered = await recoverStaleHolder(context, staleRun);
+      if (stale) {
+        const recovered = await recoverStaleHolder(context, stale);
         if (recovered) onRecovered?.(recovered);
       }
       return await body();
@@ -425,19 +429,19 @@ async function withLock<T>(
 }
 
 /** The dead holder's run is recovered before the lock is broken. */
-async function recoverStaleHolder(context: Setup, staleRunId: string): Promise<RecoveryReport | undefined> {
-  if (!/^sha256:[0-9a-f]{64}$/.test(staleRunId)) return undefined;
-  const id = staleRunId as Sha256;
+async function recoverStaleHolder(context: Setup, stale: RunLockInfo): Promise<RecoveryReport | undefined> {
+  if (!/^sha256:[0-9a-f]{64}$/.test(stale.run_id)) return undefined;
+  const id = stale.run_id as Sha256;
   const folder = join(context.env.repoRoot, context.paths.journals, runDirName(id));
   // No journal or plan yet: the holder died before its run started, so there is nothing to undo.
   if (!existsSync(join(folder, JOURNAL_FILE)) || !existsSync(join(folder, 'plan.json'))) return undefined;
-  return recoverUnderLock(context, id, true);
+  return recoverUnderLock(context, id, stale);
 }
 
-async function recoverUnderLock(context: Setup, runId: Sha256, crashed: boolean): Promise<RecoveryReport | undefined> {
+async function recoverUnderLock(context: Setup, runId: Sha256, staleLock: RunLockInfo | undefined): Promise<RecoveryReport | undefined> {
   const run = openRun(context, runId);
   try {
-    return await recoverIfNeeded(context.env, run, { crashed, accepted: accepted(context, runId) });
+    return await recoverIfNeeded(context.env, run, { staleLock, accepted: accepted(context, runId) });
   } finally {
     run.journal.close();
   }
@@ -465,6 +469,19 @@ function openRun(context: Setup, runId: Sha256): OpenRun {
     throw new RunPreconditionFailed(`${planPath} does not match the plan hash in the journal (${state.plan_hash}): it was changed after the run started`);
   }
   return { plan: JSON.parse(planText) as ExecutionPlan, journal, state, runDir: runDirName(runId), torn };
+}
+
+/** How many lines the run's journal has now (0 if none): recorded in the lock it takes. */
+function journalLines(context: Setup, runId: Sha256): number {
+  let lines = 0;
+  try {
+    readChunks(join(context.env.repoRoot, context.paths.journals, runDirName(runId), JOURNAL_FILE), (bytes, end) => {
+      for (let at = bytes.indexOf(0x0a); at !== -1 && at < end; at = bytes.indexOf(0x0a, at + 1)) lines++;
+    });
+  } catch {
+    return lines;
+  }
+  return lines;
 }
 
 /** Whether the operator accepted the run's unanchored journal tail (an id or a prefix of it). */

@@ -9,15 +9,16 @@
 import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import type { JournalEntry } from '../core/journal-chain.ts';
-import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { RunPreconditionFailed, type RunLockInfo } from '../core/run-errors.ts';
 import { openAttempt, type RunState } from '../core/run-state.ts';
 import { readAnchorLog, signedPayload } from './anchor-log.ts';
 import type { EngineEnvironment } from './engine.ts';
+import { lockPayload } from './run-lock.ts';
 import { signatureValid } from './signing.ts';
 
 export interface TailEvidence {
-  /** A process of this run died holding the run lock (it was found stale). */
-  crashed: boolean;
+  /** The stale run lock a dead process left, if one was found (it vouches for a crash of its run). */
+  staleLock: RunLockInfo | undefined;
   /** The operator has checked the tail and accepts it (`--accept-unanchored`). */
   accepted: boolean;
 }
@@ -39,18 +40,33 @@ export function lastAnchoredSeq(env: Pick<EngineEnvironment, 'repoRoot' | 'paths
 }
 
 /**
+ * A stale lock is evidence of a crash of `runId` when it names that run and, with a signing key,
+ * carries the key's signature and was taken after the last anchor: a lock written by hand, or an
+ * old one put back, vouches for nothing. (Without a key nothing is signed, so a forged tail
+ * gains nothing a writer could not write anyway.)
+ */
+function vouchesForCrash(env: Pick<EngineEnvironment, 'signingKey'>, lock: RunLockInfo, runId: string, anchored: number): boolean {
+  if (lock.run_id !== runId) return false;
+  if (!env.signingKey) return true;
+  const key = { publicKey: createPublicKey(env.signingKey.privateKey), keyId: env.signingKey.keyId };
+  const signature = lock.signature;
+  return signature?.key_id === key.keyId && signatureValid(key, lockPayload(lock), signature.value) && (lock.journal_entries ?? -1) >= anchored;
+}
+
+/**
  * Refuse to go on when the journal has entries after its last anchor that nothing accounts for,
  * naming them and the way out.
  */
 export function requireAccountedTail(env: Pick<EngineEnvironment, 'repoRoot' | 'paths' | 'signingKey'>, runId: string, state: RunState, entries: readonly JournalEntry[], evidence: TailEvidence): void {
-  if (evidence.crashed || evidence.accepted) return;
+  if (evidence.accepted) return;
   const anchored = lastAnchoredSeq(env, runId, entries);
+  if (evidence.staleLock && vouchesForCrash(env, evidence.staleLock, runId, anchored)) return;
   const paused = openAttempt(state)?.paused !== undefined;
   const unexplained = entries.filter((entry) => entry.seq > anchored && !(paused && entry.type === 'human_decided'));
   const first = unexplained[0];
   if (!first) return;
   throw new RunPreconditionFailed(
-    `run ${runId}: ${unexplained.length} journal entries after its last anchor (entry ${anchored}; the first at line ${first.seq}, ${first.type}) were anchored by no run, and no crashed run of it left the run lock behind: they may have been appended from outside the engine, and nothing is written over them. Check the run with \`lifeos-mission verify\`; if the entries are the engine's own (a recovery that was itself killed), recover with --accept-unanchored ${runId.slice(7, 19)}`,
+    `run ${runId}: ${unexplained.length} journal entries after its last anchor (entry ${anchored}; the first at line ${first.seq}, ${first.type}) were anchored by no run, and no crashed run of it left its run lock behind: they may have been appended from outside the engine, and nothing is written over them. Check the run with \`lifeos-mission verify\`; if the entries are the engine's own (a recovery that was itself killed), recover with --accept-unanchored ${runId.slice(7, 19)}`,
   );
 }
 

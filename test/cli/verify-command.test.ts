@@ -2,10 +2,10 @@
 // their anchors signed with a key made by `keygen`: the hello cycle (replayed: a journal, a
 // completion bundle, a call log) and a run paused at a human step. Then one tampering per case
 // on a fresh copy, each asserted detected with the kind and the field or line named.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -453,10 +453,32 @@ it('recovery never signs a forged tail: a forged completion of a paused run, the
   forgeCompletion(repo);
   const recover = await cli('recover', '--repo', repo, '--signing-key', key, '--handlers', join(repoRoot, 'test/fixtures/handlers/write-file.ts'));
   assert.is(recover.code, 2, recover.stdout);
-  assert.match(recover.stderr, /journal entries after its last anchor .* were anchored by no run, and no crashed run of it left the run lock behind/);
+  assert.match(recover.stderr, /journal entries after its last anchor .* were anchored by no run, and no crashed run of it left its run lock behind/);
   assert.not.ok(existsSync(join(pausedFolder(repo), 'bundle.1.json')), 'no bundle written over the forged tail');
   const verify = await cli('verify', join(repo, 'logs/mission_journals'), '--public-key', publicKey);
   assert.is(verify.code, 1);
+});
+
+it('with a signing key, a real crash is recovered (its signed run lock vouches for it), and a stale lock written by hand vouches for nothing', async () => {
+  const crashed = createHelloRepo(join(scratch, `crash-${++copies}`), { initRepository });
+  cpSync(FIXTURES, join(crashed, 'logs/agent_calls/cache'), { recursive: true });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fixtures/processes/cycle-crash.ts'), 'run', crashed, 'build/run_tests', 'operation_started'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, LIFEOS_SIGNING_KEY: key } });
+  assert.is(child.signal, 'SIGKILL', child.stderr);
+  const lock = JSON.parse(readFileSync(join(crashed, '.lifeos_run_lock'), 'utf8')) as { signature?: { key_id: string } };
+  assert.ok(lock.signature?.key_id.startsWith('sha256:'), 'the lock is signed');
+  const recovered = await cli('recover', '--repo', crashed, '--mode', 'replay', '--signing-key', key);
+  assert.is(recovered.code, 0, `${recovered.stdout}${recovered.stderr}`);
+  const verified = await cli('verify', join(crashed, 'logs/mission_journals'), '--public-key', publicKey);
+  assert.is(verified.code, 0, verified.stdout);
+
+  const repo = join(scratch, `copy-${++copies}`);
+  cpSync(source, repo, { recursive: true });
+  forgeCompletion(repo);
+  writeFileSync(join(repo, '.lifeos_run_lock'), JSON.stringify({ run_id: paused.runId, run_id_audit: 'forged', pid: 999_999, process_start: null, host: hostname(), mission_type: 'packet_then_ask', acquired_at: new Date().toISOString(), journal_entries: 99 }));
+  const refused = await cli('recover', '--repo', repo, '--signing-key', key, '--handlers', join(repoRoot, 'test/fixtures/handlers/write-file.ts'));
+  assert.is(refused.code, 2, refused.stdout);
+  assert.match(refused.stderr, /were anchored by no run/);
+  assert.not.ok(existsSync(join(pausedFolder(repo), 'bundle.1.json')));
 });
 
 it('a forged second attempt appended to a finished run is refused by resume, nothing is written', async () => {
