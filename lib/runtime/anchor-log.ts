@@ -8,10 +8,11 @@
  *
  * Appends happen under the run lock (one run at a time per repository), so they never race.
  */
-import { readFileSync } from 'node:fs';
 import { canonicalJson, hashCanonical, isSha256, sha256, type Sha256 } from '../core/canonical.ts';
 import { genesisHash, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
+import { MAX_ERRORS } from '../core/journal-check.ts';
 import { checkLines, JournalWriter, type JournalWriterOptions } from './journal.ts';
+import { readEvidenceFile } from './journal-lines.ts';
 import { signText, type SigningKey } from './signing.ts';
 
 /** The anchor log's own chain id (its genesis), the same in every repository. */
@@ -80,7 +81,8 @@ export function readAnchorLog(path: string): { anchors: AnchorRecord[]; verifica
       else anchors.push({ ...(entry.data as unknown as AnchorFields & { signature: AnchorSignature | null }), seq: entry.seq, prev_entry_hash: entry.prev_entry_hash });
     },
   });
-  const errors = [...verification.errors, ...malformed].sort((a, b) => a.line - b.line);
+  const errors = [...verification.errors, ...malformed.slice(0, MAX_ERRORS)].sort((a, b) => a.line - b.line);
+  if (malformed.length > MAX_ERRORS) errors.push({ line: verification.entries, kind: 'anchor_mismatch', message: `${malformed.length - MAX_ERRORS} more entries that are not anchors, not listed` });
   return { anchors, verification: { ...verification, ok: errors.length === 0, errors } };
 }
 
@@ -106,6 +108,11 @@ export function anchoredAttempts(anchors: readonly AnchorRecord[]): Set<string> 
   return new Set(anchors.filter((a) => a.moment === 'finished').map((a) => `${a.run_id}:${a.attempt}`));
 }
 
-export function fileHash(path: string): Sha256 {
-  return sha256(readFileSync(path));
+/** sha256 of a file's bytes; a file that is not a readable regular evidence file hashes to null. */
+export function fileHash(path: string): Sha256 | null {
+  try {
+    return sha256(readEvidenceFile(path));
+  } catch {
+    return null;
+  }
 }

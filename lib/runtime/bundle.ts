@@ -4,13 +4,13 @@
  * receipts, the final state and its hash, the escalations, and the journal's entry count and
  * head hash, which later anchor `verify` against a truncated or rewritten tail.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { entryLine, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 import { verifyJournalText } from '../core/journal-check.ts';
 import type { RecordedSnapshot, RunStatus } from '../core/run-state.ts';
-import { readLines } from './journal-lines.ts';
+import { readEvidenceFile, readLines } from './journal-lines.ts';
 
 export const BUNDLE_VERSION = 'lifeos-mission/bundle/v1';
 
@@ -113,7 +113,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 export function verifyBundle(path: string): JournalVerification {
   let bundle: Partial<CompletionBundle>;
   try {
-    bundle = JSON.parse(readFileSync(path, 'utf8')) as Partial<CompletionBundle>;
+    bundle = JSON.parse(readEvidenceFile(path).toString('utf8')) as Partial<CompletionBundle>;
   } catch (error) {
     return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: `not a bundle: ${(error as Error).message}` }] };
   }

@@ -5,13 +5,15 @@
  * records the hash of that content; the run goes on only while the content is unchanged, and
  * a message names what changed otherwise.
  */
-import type { Sha256 } from '../core/canonical.ts';
+import { createPublicKey } from 'node:crypto';
+import { canonicalJson, type Sha256 } from '../core/canonical.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { decisionContentHash, type AttemptState } from '../core/run-state.ts';
 import type { RunEngine } from './engine.ts';
 import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { OpenRun } from './recovery.ts';
 import type { RunPaths } from './run-paths.ts';
+import { signatureValid, signText, type SigningKey } from './signing.ts';
 import type { StateStore } from './store/state-store.ts';
 
 export interface HumanDecision {
@@ -58,7 +60,7 @@ export function requireUnchanged(repoRoot: string, paths: RunPaths, run: OpenRun
  * queue's own record of it (same request, decision and decider). A `human_decided` entry
  * appended by hand (even with a correct chain) fails one or the other. Returns the problems.
  */
-export function unboundDecisions(run: OpenRun, store: StateStore | undefined): string[] {
+export function unboundDecisions(run: OpenRun, store: StateStore | undefined, key?: SigningKey): string[] {
   const attempt = run.state.attempts[run.state.attempts.length - 1];
   if (!attempt) return [];
   const entries = run.journal.opened.filter((entry) => entry.seq > attempt.started_seq);
@@ -79,6 +81,8 @@ export function unboundDecisions(run: OpenRun, store: StateStore | undefined): s
       expected = undefined;
     }
     if (decided.data.content_hash !== expected) problems.push(`the decision on ${requestId} (line ${decided.seq}) is bound to ${String(decided.data.content_hash)}, but the request and the state it paused in hash to ${String(expected)}`);
+    // The queue is a file in the repository, as writable as the journal: with a key, only the key's signature binds a decision.
+    if (key && !decisionSigned(decided.data, run.journal.runId, key)) problems.push(`the decision on ${requestId} (line ${decided.seq}) is not signed by the signing key ${key.keyId}`);
     const queued = queue?.findEscalation(requestId);
     if (queue && (!queued || queued.resolution !== decided.data.decision || queued.resolved_by !== decided.data.by)) {
       const found = queued ? `${String(queued.resolution)} by ${String(queued.resolved_by)}` : 'no such item';
@@ -89,7 +93,7 @@ export function unboundDecisions(run: OpenRun, store: StateStore | undefined): s
 }
 
 /** Record a decision on the request the run waits for, bound to its content. */
-export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanDecision): void {
+export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanDecision, key?: SigningKey): void {
   const attempt = pausedAttempt(run);
   const requestId = decision.request_id ?? attempt.paused.request_id;
   if (requestId !== attempt.paused.request_id) {
@@ -101,12 +105,25 @@ export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanD
   if (kind === 'escalation' && decision.decision === 'approved' && !decision.note) {
     throw new RunPreconditionFailed(`approving escalation ${requestId} overrides it (recorded as ceo_override): give the rationale as a note`);
   }
-  engine.record('human_decided', {
+  const fields = {
     request_id: requestId,
     decision: decision.decision,
     by: decision.by,
     note: decision.note ?? null,
     content_hash: contentHash(run, requestId, stateHash(attempt.paused.state)),
     ceo_override: kind === 'escalation' && decision.decision === 'approved',
-  });
+  };
+  engine.record('human_decided', key ? { ...fields, signature: { key_id: key.keyId, value: signText(key, decisionPayload(fields, run.journal.runId)) } } : fields);
+}
+
+/** What a decision's signature covers: the decision, bound to its run (the content hash binds the request and state). */
+function decisionPayload(fields: Record<string, unknown>, runId: string): string {
+  const { signature: _signature, ...decision } = fields;
+  return canonicalJson({ decision, run_id: runId, signed: 'lifeos-mission/decision-signature/v1' });
+}
+
+function decisionSigned(data: Record<string, unknown>, runId: string, key: SigningKey): boolean {
+  const signature = data.signature as { key_id?: unknown; value?: unknown } | undefined;
+  if (signature?.key_id !== key.keyId || typeof signature.value !== 'string') return false;
+  return signatureValid({ publicKey: createPublicKey(key.privateKey), keyId: key.keyId }, decisionPayload(data, runId), signature.value);
 }

@@ -4,7 +4,7 @@
  * verifies in the memory of its longest line.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 const CHUNK = 4 * 1024 * 1024;
 /** No line the engine writes comes near this; a longer one is not a journal line (and would not fit in a string). */
@@ -85,6 +85,26 @@ export function readLines(path: string, onLine: (bytes: Buffer, start: number, e
       start = lf + 1;
     }
   });
+}
+
+/** Evidence files read whole (bundles, call logs) are bounded: a bundle past this is not one this engine wrote. */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Read a whole evidence file, refusing what is not a regular file (a FIFO would block, a device
+ * never end) or is larger than MAX_FILE_BYTES, with UnreadableLines naming the file.
+ */
+export function readEvidenceFile(path: string): Buffer {
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new UnreadableLines(path, 'not a regular file');
+  if (stat.size > MAX_FILE_BYTES) throw new UnreadableLines(path, `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new UnreadableLines(path, 'not a regular file');
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function grow(buffer: Buffer): Buffer {

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 import { JournalChecker, type JournalCheckOptions } from '../core/journal-check.ts';
-import { readChunks, UnreadableLines } from './journal-lines.ts';
+import { readChunks, readEvidenceFile, UnreadableLines } from './journal-lines.ts';
 import { lineWorker, PARALLEL_MIN_BYTES } from './line-worker.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -160,7 +160,7 @@ export function readAnchors(runDir: string): JournalAnchor[] {
   const anchors: JournalAnchor[] = [];
   for (const name of names.filter((n) => /^bundle\.\d+\.json$/.test(n)).sort()) {
     try {
-      const bundle = JSON.parse(readFileSync(join(runDir, name), 'utf8')) as { journal?: Partial<JournalAnchor> };
+      const bundle = JSON.parse(readEvidenceFile(join(runDir, name)).toString('utf8')) as { journal?: Partial<JournalAnchor> };
       const { entry_count, head_hash } = bundle.journal ?? {};
       if (typeof entry_count === 'number' && typeof head_hash === 'string') anchors.push({ entry_count, head_hash: head_hash as Sha256, source: name });
     } catch {

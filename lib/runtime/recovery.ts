@@ -14,10 +14,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionPlan } from '../core/plan.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { missingHandlers } from '../operations/registry.ts';
 import { anchoredAttempts, readAnchorLog } from './anchor-log.ts';
 import { requireAccountedTail, type TailEvidence } from './unanchored-tail.ts';
+import { unboundDecisions } from './decisions.ts';
 import { bundlePath } from './bundle.ts';
 import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
 import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
@@ -51,6 +53,9 @@ export async function recoverRun(env: EngineEnvironment, run: OpenRun): Promise<
     rollback_in_progress: attempt.rollback !== undefined,
   });
   const report = (action: RecoveryReport['action'], detail: string, result: MissionResult): RecoveryReport => ({ runId: run.journal.runId, action, detail, result });
+  // The crashed process may have been resuming on a decision: it must be one the queue (and the key) bind.
+  const forged = unboundDecisions(run, env.store, env.signingKey);
+  if (forged.length > 0) return escalateAndRollBack(engine, report, `a recorded decision does not match what was decided: ${forged.join('; ')}`);
 
   if (attempt.rollback) {
     const result = await engine.end(attempt.rollback.status, attempt.rollback.reason, null);
@@ -122,6 +127,8 @@ export function writeMissingBundle(env: EngineEnvironment, run: OpenRun): Recove
   const last = run.state.attempts[run.state.attempts.length - 1];
   const finished = last?.finished && run.journal.opened.find((entry) => entry.seq === last.finished?.seq);
   if (!finished) throw new Error(`run ${run.journal.runId} has no finished attempt`);
+  const forged = unboundDecisions(run, env.store, env.signingKey);
+  if (forged.length > 0) throw new RunPreconditionFailed(`run ${run.journal.runId}: its bundle is not written, because a recorded decision does not match what was decided: ${forged.join('; ')}`);
   const engine = new RunEngine(env, run.plan, run.journal, run.state, run.runDir);
   const data = finished.data;
   const error = data.error as MissionResult['error'] | undefined;

@@ -326,8 +326,8 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
       }
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
-      for (const decision of options.decisions ?? []) recordDecision(engine, run, decision);
-      const forged = unboundDecisions(run, context.env.store);
+      for (const decision of options.decisions ?? []) recordDecision(engine, run, decision, context.env.signingKey);
+      const forged = unboundDecisions(run, context.env.store, context.env.signingKey);
       if (forged.length > 0) {
         const reason = `a recorded decision does not match what was decided: ${forged.join('; ')}`;
         const escalation = await engine.escalate(null, reason, 'critical', { problems: forged });
@@ -356,7 +356,7 @@ export async function decideRequest(runId: string, decision: HumanDecision, opti
       try {
         const attempt = pausedAttempt(run);
         requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `record a decision on run ${id}`);
-        recordDecision(new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id)), run, decision);
+        recordDecision(new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id)), run, decision, context.env.signingKey);
         return { runId: id, requestId: decision.request_id ?? attempt.paused.request_id };
       } finally {
         run.journal.close();
@@ -486,7 +486,8 @@ function journalLines(context: Setup, runId: Sha256): number {
 
 /** Whether the operator accepted the run's unanchored journal tail (an id or a prefix of it). */
 function accepted(context: Setup, runId: Sha256): boolean {
-  return (context.options.acceptUnanchored ?? []).some((prefix) => prefix.length >= 6 && runId.slice('sha256:'.length).startsWith(prefix.replace(/^sha256:/, '')));
+  const hex = runId.slice('sha256:'.length);
+  return (context.options.acceptUnanchored ?? []).map((given) => given.replace(/^sha256:/, '')).some((prefix) => /^[0-9a-f]{6,64}$/.test(prefix) && hex.startsWith(prefix));
 }
 
 function journalOptions(context: Setup): { fsync: boolean; now: () => Date } {

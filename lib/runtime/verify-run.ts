@@ -9,7 +9,7 @@
  * (verify-anchors.ts) are checked in the same pass.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { canonicalJson, isSha256, type Sha256 } from '../core/canonical.ts';
 import { entryLine, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
@@ -17,6 +17,7 @@ import { parseJournalText, verifyJournalText } from '../core/journal-check.ts';
 import { fileHash } from './anchor-log.ts';
 import { BUNDLE_VERSION, bundlePath, verifyBundle, type CompletionBundle } from './bundle.ts';
 import { JOURNAL_FILE, readAnchors } from './journal.ts';
+import { readEvidenceFile } from './journal-lines.ts';
 import { canonicalJsonOrNull, summariseRun, type AttemptEnd } from './run-summary.ts';
 import { anchoredHeads, runAnchorErrors, type AnchorContext } from './verify-anchors.ts';
 
@@ -74,7 +75,7 @@ export function verifyLoneBundle(path: string, anchors: AnchorContext): RunVerif
   const errors: JournalError[] = [...chain.errors];
   let bundle: Partial<CompletionBundle> | undefined;
   try {
-    bundle = JSON.parse(readFileSync(path, 'utf8')) as Partial<CompletionBundle>;
+    bundle = JSON.parse(readEvidenceFile(path).toString('utf8')) as Partial<CompletionBundle>;
   } catch {
     bundle = undefined;
   }
@@ -116,7 +117,7 @@ function checkBundle(file: string, attempt: number, summary: AttemptEnd, calls: 
   const error = (message: string): JournalError => ({ line: end.seq, kind: 'bundle_mismatch', message: `${label}: ${message}` });
   let bundle: Record<string, unknown>;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const parsed = JSON.parse(readEvidenceFile(file).toString('utf8')) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
     bundle = parsed as Record<string, unknown>;
   } catch (cause) {
@@ -196,7 +197,12 @@ function checkCallLog(calls: unknown, journalFile: unknown, where: { journalPath
   if (typeof file !== 'string' || !Array.isArray(entries)) return ['field agent_calls is not { file, entries }'];
   const path = join(root, file);
   if (!existsSync(path)) return [`the call log ${file} the bundle holds a copy of is missing`];
-  const onDisk = parseJournalText(readFileSync(path, 'utf8'));
+  let onDisk: ReturnType<typeof parseJournalText>;
+  try {
+    onDisk = parseJournalText(readEvidenceFile(path).toString('utf8'));
+  } catch (error) {
+    return [`the call log ${file} cannot be read: ${(error as Error).message}`];
+  }
   const problems = onDisk.verification.errors.map((e) => `call log ${file}:${e.line}: ${e.kind}: ${e.message}`);
   if (onDisk.entries.length < entries.length) problems.push(`the call log ${file} has ${onDisk.entries.length} entries, fewer than the ${entries.length} the bundle holds: it was truncated`);
   else if (!same(onDisk.entries.slice(0, entries.length), entries)) problems.push(`the call log ${file} does not begin with the entries the bundle holds: it was changed`);
@@ -213,6 +219,11 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'undefined';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? 'undefined';
+  } catch {
+    return '(a value too deep to show)';
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -4,7 +4,7 @@
 // on a fresh copy, each asserted detected with the kind and the field or line named.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -15,7 +15,9 @@ import { sealEntry, type JournalEntry } from '../../lib/core/journal-chain.ts';
 import { ANCHOR_LOG_ID, signedPayload } from '../../lib/runtime/anchor-log.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { JournalWriter } from '../../lib/runtime/journal.ts';
-import { runMission } from '../../lib/runtime/runner.ts';
+import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
+import { resolveRunPaths } from '../../lib/runtime/run-paths.ts';
+import { openStateStore } from '../../lib/runtime/store/open-store.ts';
 import { generateSigningKey, loadSigningKey, signText } from '../../lib/runtime/signing.ts';
 import { decisionContentHash } from '../../lib/core/run-state.ts';
 import type { OperationHandler } from '../../lib/operations/handler.ts';
@@ -479,6 +481,63 @@ it('with a signing key, a real crash is recovered (its signed run lock vouches f
   assert.is(refused.code, 2, refused.stdout);
   assert.match(refused.stderr, /were anchored by no run/);
   assert.not.ok(existsSync(join(pausedFolder(repo), 'bundle.1.json')));
+});
+
+it('with a signing key every decision is signed: a genuine approval resumes to completion; a forged one, with the queue edited to match, halts the run', async () => {
+  for (const forged of [false, true]) {
+    const repo = makeRepo();
+    try {
+      const options = { repoRoot: repo, handlers: [writeFileHandler], fsync: false, signingKey: key };
+      const waiting = await runMission(mission(PACKET_THEN_ASK), options);
+      const requestId = String(waiting.awaiting?.request_id);
+      if (forged) {
+        const entries = readEntries(waiting.journalPath);
+        const request = entries.find((entry) => entry.type === 'human_requested') as JournalEntry;
+        const pause = entries.find((entry) => entry.type === 'run_paused') as JournalEntry;
+        appendTo(waiting.journalPath, waiting.runId, [['human_decided', { request_id: requestId, decision: 'approved', by: 'CEO', note: null, content_hash: decisionContentHash(request.data, stateHash(pause.data.state as never)), ceo_override: false }]]);
+        const store = openStateStore({ repoRoot: repo, paths: resolveRunPaths() });
+        store.resolveEscalation(requestId as never, { resolution: 'approved', resolved_by: 'CEO', resolved_at: new Date().toISOString(), notes: null });
+        store.close();
+      }
+      const result = await resumeMission(waiting.runId, { ...options, ...(forged ? {} : { decisions: [{ decision: 'approved' as const, by: 'CEO' }] }) });
+      if (!forged) {
+        assert.is(result.status, 'completed');
+        const decided = readEntries(waiting.journalPath).find((entry) => entry.type === 'human_decided') as JournalEntry;
+        assert.match(String((decided.data.signature as Json | undefined)?.key_id), /^sha256:/);
+      } else {
+        assert.is(result.status, 'halted');
+        assert.match(result.escalation?.reason ?? '', /is not signed by the signing key/);
+      }
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }
+});
+
+it('--accept-unanchored wants at least 6 hex digits of the run id: "sha256:" or "sha256:0" accept nothing', async () => {
+  const repo = join(scratch, `copy-${++copies}`);
+  cpSync(source, repo, { recursive: true });
+  forgeCompletion(repo);
+  for (const prefix of ['sha256:', `sha256:${pausedName.slice(0, 1)}`, pausedName.slice(0, 5)]) {
+    const result = await cli('recover', '--repo', repo, '--signing-key', key, '--accept-unanchored', prefix, '--handlers', join(repoRoot, 'test/fixtures/handlers/write-file.ts'));
+    assert.is(result.code, 2, `${prefix}: ${result.stdout}`);
+  }
+  assert.not.ok(existsSync(join(pausedFolder(repo), 'bundle.1.json')));
+});
+
+it('hostile bundles and call logs are reported, never hung on or crashed on: a FIFO, a directory, a device, nesting 20,000 deep', async () => {
+  const cases: Array<[string, (run: string, repo: string) => void, RegExp]> = [
+    ['a FIFO bundle', (run) => { rmSync(join(run, 'bundle.1.json')); execFileSync('mkfifo', [join(run, 'bundle.1.json')]); }, /bundle\.1\.json: not a bundle: .*not a regular file/],
+    ['a directory bundle', (run) => { rmSync(join(run, 'bundle.1.json')); mkdirSync(join(run, 'bundle.1.json')); }, /not a bundle|not a regular file/],
+    ['a bundle linked to /dev/zero', (run) => { rmSync(join(run, 'bundle.1.json')); symlinkSync('/dev/zero', join(run, 'bundle.1.json')); }, /not a regular file/],
+    ['a FIFO call log', (_run, repo) => { rmSync(callLogOf(repo)); execFileSync('mkfifo', [join(repo, 'logs/agent_calls', `${runName}.jsonl`)]); }, /the call log .* cannot be read: .*not a regular file/],
+    ['outputs nested 20,000 deep', (run) => { const path = join(run, 'bundle.1.json'); const text = readFileSync(path, 'utf8'); writeFileSync(path, text.replace('"outputs": {', `"outputs": ${'['.repeat(20_000)}${']'.repeat(20_000)}, "x": {`)); }, /bundle_mismatch/],
+  ];
+  for (const [what, tamper, pattern] of cases) {
+    const result = await verifyAfter(tamper);
+    assert.is(result.code, 1, `${what}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, pattern, `${what}: ${result.stdout}`);
+  }
 });
 
 it('a forged second attempt appended to a finished run is refused by resume, nothing is written', async () => {
