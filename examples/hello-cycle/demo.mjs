@@ -15,18 +15,23 @@ import { createHelloRepo, INPUTS } from './hello-repo.mjs';
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'bin.js');
 const keep = process.argv.includes('--keep');
 const repo = createHelloRepo(mkdtempSync(join(tmpdir(), 'hello-cycle-')), { initRepository });
-const lifeos = (...args) => spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' }).status;
+// Run from inside the copy, so every path printed is relative to it (and still means something
+// after the copy is removed).
+const lifeos = (...args) => spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit', cwd: repo }).status;
 
-console.log(`hello-cycle: a copy of examples/hello-cycle/repo in ${repo}\n`);
-let status = lifeos('run', 'autonomous_build_cycle', '--repo', repo, '--mode', 'replay', '--inputs', INPUTS);
+console.log(keep ? `hello-cycle: a copy of examples/hello-cycle/repo in ${repo}\n` : 'hello-cycle: a copy of examples/hello-cycle/repo in a temporary folder (removed at the end; run with --keep to keep it)\n');
+let status = lifeos('run', 'autonomous_build_cycle', '--repo', '.', '--mode', 'replay', '--inputs', INPUTS);
 if (status === 0) {
   const journals = join(repo, 'logs', 'mission_journals');
-  const journal = join(journals, readdirSync(journals)[0], 'journal.jsonl');
+  const journal = join('logs', 'mission_journals', readdirSync(journals)[0], 'journal.jsonl');
   console.log('');
   status = lifeos('verify', journal);
   console.log('\nThe commit, on its feature branch:');
   console.log(execFileSync('git', ['log', '-1', '--stat', '--format=%h %s%n(on %D)'], { cwd: repo, encoding: 'utf8' }).trimEnd());
 }
 if (keep || status !== 0) console.log(`\nThe repository is kept in ${repo}`);
-else rmSync(repo, { recursive: true, force: true });
+else {
+  rmSync(repo, { recursive: true, force: true });
+  console.log('\nThe copy was removed; run `node examples/hello-cycle/demo.mjs --keep` to keep it and look at its logs/.');
+}
 process.exit(status ?? 1);
