@@ -4,7 +4,7 @@
  * Schema the step names. The problems are worded for the agent: a retry feeds them back.
  */
 import { parseYaml } from '../core/yaml-source.ts';
-import { compileJsonSchema } from '../operations/json-schema.ts';
+import { compileJsonSchema } from '../core/json-schema.ts';
 
 export type PacketResult = { ok: true; packet: Record<string, unknown> } | { ok: false; problem: string };
 

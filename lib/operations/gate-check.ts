@@ -12,7 +12,7 @@
 import { EscalationRequired } from '../core/run-errors.ts';
 import { builtinDefinition, defineOperation, type OperationContext } from './handler.ts';
 import { NAMED_CHECKS, type Check } from './gate-checks.ts';
-import { compileJsonSchema } from './json-schema.ts';
+import { compileJsonSchema } from '../core/json-schema.ts';
 
 
 export const gateCheck = defineOperation({

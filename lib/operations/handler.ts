@@ -8,8 +8,7 @@ import type { Sha256 } from '../core/canonical.ts';
 import { BUILTIN_OPERATIONS, type OperationDefinition } from '../core/registry.ts';
 import type { OperationReceipt } from '../core/run-state.ts';
 import type { Envelope } from '../core/types.ts';
-import type { ChildEnvPolicy } from '../tools/child-env.ts';
-import type { SandboxSettings } from '../tools/sandbox.ts';
+import type { ToolContext } from '../tools/tool.ts';
 
 /** Appendix A.1, same field names. */
 export interface ExecutionContext {
@@ -39,31 +38,13 @@ export interface Operation {
 export type PacketTransform = (input: unknown, params: Readonly<Record<string, unknown>>) => unknown;
 
 /** What a handler receives besides its params. */
-export interface OperationContext extends ExecutionContext {
-  /** The plan node (`review/run_seats[risk]`). */
-  node_id: string;
+/** The context of one operation: Appendix A.1's, what tools see (tools/tool.ts), and the rest of the run's. */
+export interface OperationContext extends ExecutionContext, ToolContext {
   operation: Operation;
-  /** Aborted on step or mission timeout, or when the host cancels: stop promptly. */
-  signal: AbortSignal;
   mode: 'live' | 'record' | 'replay';
   transforms: ReadonlyMap<string, PacketTransform>;
   /** JSON Schemas by name, for `gate_check` `schema: <name>`. */
   schemas: ReadonlyMap<string, object>;
-  /**
-   * Every envelope in force for this step, outermost first (mission, nested missions, step): a
-   * path must be allowed by all of them (see `writeGuarded` and `validatePathAccess`).
-   */
-  envelopes: readonly Envelope[];
-  /** The host's protected paths, added to the built-in list (governance/protected-paths.ts). */
-  protected_paths: readonly string[];
-  /** Git pathspecs that leave the engine's own files out (journals, call logs, lock, store). */
-  exclude_pathspecs: readonly string[];
-  /** Engine-owned paths (repository-relative) that stay read-only inside a sandbox. */
-  engine_paths: readonly string[];
-  /** How builders and tests are confined (tools/sandbox.ts). */
-  sandbox: SandboxSettings;
-  /** What child processes may see of the host's environment (tools/child-env.ts). */
-  child_env: ChildEnvPolicy;
 }
 
 export interface OperationHandler extends OperationDefinition {

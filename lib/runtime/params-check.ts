@@ -1,6 +1,6 @@
 /** Checking an operation's resolved params against its handler's `paramsSchema` before it runs. */
 import type { OperationHandler } from '../operations/handler.ts';
-import { compileJsonSchema } from '../operations/json-schema.ts';
+import { compileJsonSchema } from '../core/json-schema.ts';
 
 /** A message naming each param problem, or undefined when the params are fine. */
 export async function checkParams(handler: OperationHandler, params: Record<string, unknown>): Promise<string | undefined> {

@@ -2,7 +2,7 @@
 // schema accepts a well-formed packet and refuses a broken one (fail-closed verdicts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileJsonSchema } from '../../lib/operations/json-schema.ts';
+import { compileJsonSchema } from '../../lib/core/json-schema.ts';
 import { defaultRegistry } from '../../lib/runtime/mission-library.ts';
 import { builtinPacketSchemas } from '../../lib/runtime/packet-schemas.ts';
 
