@@ -63,6 +63,23 @@ export const writeFileHandler: OperationHandler = {
   },
 };
 
+/** A read-only operation `type` whose first call throws `message` and every later one returns `{ ok: true }`. */
+export function failingOnce(type: string, message = 'first time'): OperationHandler {
+  let calls = 0;
+  return {
+    type,
+    description: 'fails on its first call (test handler)',
+    writes: false,
+    compensation: 'none',
+    idempotent: true,
+    execute: () => {
+      calls += 1;
+      if (calls === 1) throw new Error(message);
+      return { ok: true };
+    },
+  };
+}
+
 /** A write, then a human step that asks about it: a run that pauses with a change in the tree. */
 export const PACKET_THEN_ASK = `mission: packet_then_ask
 version: "1.0"

@@ -30,8 +30,6 @@ export const MAX_ERRORS = 1000;
 const CLOSE = 0x7d;
 const LF = 0x0a;
 
-
-
 // Node >= 20.12 hashes a buffer in one call; older 20.x builds a Hash object per line.
 const hashHex: (data: Uint8Array) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'
@@ -39,7 +37,7 @@ const hashHex: (data: Uint8Array) => string =
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /**
- * Checks runs of whole lines in order (`scan`, then `apply`); `finish()` gives the verification.
+ * Checks runs of whole lines in order (`lines`, `linesHashed`); `finish()` gives the verification.
  * Holds only the previous line's hash and the anchored hashes, whatever the journal's length.
  */
 export class JournalChecker {
@@ -109,7 +107,7 @@ export class JournalChecker {
     this.advance(scanned.seq, scanned.entryHash, scanned.runId);
   }
 
-  /** The file ended without a newline after `bytes` bytes of an unfinished line. */
+  /** The file ended in an unfinished line (no closing newline). */
   tornTail(): void {
     this.report({ line: this.lineCount + 1, kind: 'torn_tail', message: 'the last line is incomplete (no closing newline): the write was cut off' });
   }

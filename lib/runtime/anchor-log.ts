@@ -8,12 +8,14 @@
  *
  * Appends happen under the run lock (one run at a time per repository), so they never race.
  */
+import { join } from 'node:path';
 import { canonicalJson, hashCanonical, isSha256, sha256, type Sha256 } from '../core/canonical.ts';
 import { genesisHash, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
 import { MAX_ERRORS } from '../core/journal-check.ts';
 import { checkLines, JournalWriter, type JournalWriterOptions } from './journal.ts';
 import { readEvidenceFile } from './journal-lines.ts';
-import { signText, type SigningKey } from './signing.ts';
+import type { RunPaths } from './run-paths.ts';
+import { signedBy, signWith, type PublicKey, type Signature, type SigningKey } from './signing.ts';
 
 /** The anchor log's own chain id (its genesis), the same in every repository. */
 export const ANCHOR_LOG_ID: Sha256 = hashCanonical({ anchor_log: 'lifeos-mission/anchors/v1' });
@@ -31,14 +33,9 @@ export interface AnchorFields {
   bundle_hash: Sha256 | null;
 }
 
-export interface AnchorSignature {
-  key_id: Sha256;
-  /** Base64 Ed25519 signature of `signedPayload(...)`. */
-  value: string;
-}
-
 export interface AnchorRecord extends AnchorFields {
-  signature: AnchorSignature | null;
+  /** The signing key's signature of `anchorPayload(...)`, or null when anchors are unsigned. */
+  signature: Signature | null;
   /** Where the anchor is: its seq (line) in the anchor log and the hash it chains from. */
   seq: number;
   prev_entry_hash: Sha256;
@@ -48,8 +45,14 @@ export interface AnchorRecord extends AnchorFields {
  * What a signature covers: the anchor and its place in the log (seq and previous hash), so a
  * signed anchor cannot be moved, and an anchor cannot be dropped from the middle of the log.
  */
-export function signedPayload(fields: AnchorFields, seq: number, prev: Sha256): string {
-  return canonicalJson({ anchor: fields, prev_entry_hash: prev, seq, signed: 'lifeos-mission/anchor-signature/v1' });
+export function anchorPayload(fields: AnchorFields, seq: number, prev: Sha256): string {
+  const { run_id, attempt, moment, entry_count, head_hash, bundle_hash } = fields;
+  return canonicalJson({ anchor: { run_id, attempt, moment, entry_count, head_hash, bundle_hash }, prev_entry_hash: prev, seq, signed: 'lifeos-mission/anchor-signature/v1' });
+}
+
+/** Whether an anchor of the log carries `key`'s signature of its content and place. */
+export function anchorSignedBy(anchor: AnchorRecord, key: PublicKey): boolean {
+  return signedBy(anchor.signature, key, anchorPayload(anchor, anchor.seq, anchor.prev_entry_hash));
 }
 
 /** Append one anchor, signed when a key is given. */
@@ -58,7 +61,7 @@ export function appendAnchor(path: string, fields: AnchorFields, key: SigningKey
   try {
     const seq = log.count + 1;
     const prev = log.headHash ?? genesisHash(ANCHOR_LOG_ID);
-    const signature: AnchorSignature | null = key ? { key_id: key.keyId, value: signText(key, signedPayload(fields, seq, prev)) } : null;
+    const signature = key ? signWith(key, anchorPayload(fields, seq, prev)) : null;
     log.append(ANCHOR_TYPE, { ...fields, signature });
   } finally {
     log.close();
@@ -78,7 +81,7 @@ export function readAnchorLog(path: string): { anchors: AnchorRecord[]; verifica
     onEntry: (entry: JournalEntry) => {
       const problem = anchorProblem(entry);
       if (problem) malformed.push({ line: entry.seq, kind: 'anchor_mismatch', message: `anchor ${entry.seq} is not an anchor: ${problem}` });
-      else anchors.push({ ...(entry.data as unknown as AnchorFields & { signature: AnchorSignature | null }), seq: entry.seq, prev_entry_hash: entry.prev_entry_hash });
+      else anchors.push({ ...(entry.data as unknown as AnchorFields & { signature: Signature | null }), seq: entry.seq, prev_entry_hash: entry.prev_entry_hash });
     },
   });
   const errors = [...verification.errors, ...malformed.slice(0, MAX_ERRORS)].sort((a, b) => a.line - b.line);
@@ -101,6 +104,11 @@ function anchorProblem(entry: JournalEntry): string | undefined {
   const signature = data.signature as Record<string, unknown> | null;
   if (signature !== null && (typeof signature !== 'object' || Object.keys(signature).sort().join() !== 'key_id,value' || !isSha256(signature.key_id) || typeof signature.value !== 'string')) return 'signature must be null or { key_id, value }';
   return undefined;
+}
+
+/** The anchors of a repository's anchor log (the `anchors` run path), read once for every check a command makes. */
+export function repositoryAnchors(repoRoot: string, paths: Pick<RunPaths, 'anchors'>): AnchorRecord[] {
+  return readAnchorLog(join(repoRoot, paths.anchors)).anchors;
 }
 
 /** `run:attempt` of every finished attempt the log anchors (for recovery's "was this anchored?"). */

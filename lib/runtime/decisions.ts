@@ -5,7 +5,6 @@
  * records the hash of that content; the run goes on only while the content is unchanged, and
  * a message names what changed otherwise.
  */
-import { createPublicKey } from 'node:crypto';
 import { canonicalJson, type Sha256 } from '../core/canonical.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { decisionContentHash, type AttemptState } from '../core/run-state.ts';
@@ -13,7 +12,7 @@ import type { RunEngine } from './engine.ts';
 import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { OpenRun } from './recovery.ts';
 import type { RunPaths } from './run-paths.ts';
-import { signatureValid, signText, type SigningKey } from './signing.ts';
+import { signedBy, signWith, type SigningKey } from './signing.ts';
 import type { StateStore } from './store/state-store.ts';
 
 export interface HumanDecision {
@@ -113,7 +112,7 @@ export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanD
     content_hash: contentHash(run, requestId, stateHash(attempt.paused.state)),
     ceo_override: kind === 'escalation' && decision.decision === 'approved',
   };
-  engine.record('human_decided', key ? { ...fields, signature: { key_id: key.keyId, value: signText(key, decisionPayload(fields, run.journal.runId)) } } : fields);
+  engine.record('human_decided', key ? { ...fields, signature: signWith(key, decisionPayload(fields, run.journal.runId)) } : fields);
 }
 
 /** What a decision's signature covers: the decision, bound to its run (the content hash binds the request and state). */
@@ -123,7 +122,5 @@ function decisionPayload(fields: Record<string, unknown>, runId: string): string
 }
 
 function decisionSigned(data: Record<string, unknown>, runId: string, key: SigningKey): boolean {
-  const signature = data.signature as { key_id?: unknown; value?: unknown } | undefined;
-  if (signature?.key_id !== key.keyId || typeof signature.value !== 'string') return false;
-  return signatureValid({ publicKey: createPublicKey(key.privateKey), keyId: key.keyId }, decisionPayload(data, runId), signature.value);
+  return signedBy(data.signature, key, decisionPayload(data, runId));
 }

@@ -24,7 +24,6 @@ const CAPACITY = 8 * 1024 * 1024;
 const IDLE = 0;
 const WORK = 1;
 const DONE = 2;
-const EXIT = 3;
 /** A half chunk takes milliseconds; a thread this late did not start. */
 const STALL_MS = 10_000;
 
@@ -41,8 +40,7 @@ const digest = typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256
 for (;;) {
   // The state goes IDLE -> WORK (main) -> DONE (here) -> IDLE (main); sleep until there is work.
   let state;
-  while ((state = Atomics.load(control, 0)) !== ${WORK} && state !== ${EXIT}) Atomics.wait(control, 0, state);
-  if (state === ${EXIT}) break;
+  while ((state = Atomics.load(control, 0)) !== ${WORK}) Atomics.wait(control, 0, state);
   const length = control[1];
   let line = 0;
   try {
@@ -109,12 +107,6 @@ export class LineWorker {
     }
     Atomics.store(this.control, 0, IDLE);
     return this.output;
-  }
-
-  close(): void {
-    Atomics.store(this.control, 0, EXIT);
-    Atomics.notify(this.control, 0);
-    void this.worker.terminate();
   }
 }
 

@@ -12,12 +12,12 @@
  *                              escalated, and the run rolled back to its baseline
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { ExecutionPlan } from '../core/plan.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { missingHandlers } from '../operations/registry.ts';
-import { anchoredAttempts, readAnchorLog } from './anchor-log.ts';
+import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
 import { requireAccountedTail, type TailEvidence } from './unanchored-tail.ts';
 import { unboundDecisions } from './decisions.ts';
 import { bundlePath } from './bundle.ts';
@@ -106,19 +106,15 @@ export function needsRecovery(state: RunState, runFolder: string, anchored?: Rea
   return attempt ? !attempt.paused : evidenceMissing(state, runFolder, anchored);
 }
 
-/** The finished attempts the repository's anchor log anchors. */
-export function anchoredIn(env: Pick<EngineEnvironment, 'repoRoot' | 'paths'>): Set<string> {
-  return anchoredAttempts(readAnchorLog(join(env.repoRoot, env.paths.anchors)).anchors);
-}
-
 /**
  * Recover a run (opened under the lock) if its journal shows its process died. Its unanchored
  * tail must be a crash's (`evidence`), or nothing is written over it (unanchored-tail.ts).
  */
 export async function recoverIfNeeded(env: EngineEnvironment, run: OpenRun, evidence: TailEvidence): Promise<RecoveryReport | undefined> {
   const folder = dirname(run.journal.path);
-  if (!needsRecovery(run.state, folder, anchoredIn(env))) return undefined;
-  requireAccountedTail(env, run.journal.runId, run.state, run.journal.opened, evidence);
+  const anchors = repositoryAnchors(env.repoRoot, env.paths);
+  if (!needsRecovery(run.state, folder, anchoredAttempts(anchors))) return undefined;
+  requireAccountedTail(env, anchors, run.journal.runId, run.state, run.journal.opened, evidence);
   return openAttempt(run.state) ? recoverRun(env, run) : writeMissingBundle(env, run);
 }
 

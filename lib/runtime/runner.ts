@@ -31,13 +31,14 @@ import { killSwitchPresent } from './kill-switch.ts';
 import { defaultRegistry, planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
-import { anchoredIn, evidenceMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
+import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
+import { evidenceMissing, needsRecovery, recoverIfNeeded, recoverRun, writeMissingBundle, type OpenRun, type RecoveryReport } from './recovery.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, releaseRunLock } from './run-lock.ts';
 import { engineFiles, excludePathspecs, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { builtinPacketSchemas } from './packet-schemas.ts';
 import { openStateStore } from './store/open-store.ts';
-import { loadSigningKey, SIGNING_KEY_ENV, signText, type SigningKey } from './signing.ts';
+import { loadSigningKey, SIGNING_KEY_ENV, signWith, type SigningKey } from './signing.ts';
 import { readChunks } from './journal-lines.ts';
 import type { StateStore, StoreBackend } from './store/state-store.ts';
 
@@ -268,7 +269,7 @@ async function startRun(context: Setup, missionOrName: Mission | string, options
         throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
       }
       // A new attempt is anchored with all that precedes it: only what the engine wrote may.
-      requireAccountedTail(context.env, runId, state, journal.opened, { staleLock: undefined, accepted: accepted(context, runId) });
+      requireAccountedTail(context.env, repositoryAnchors(repoRoot, context.paths), runId, state, journal.opened, { staleLock: undefined, accepted: accepted(context, runId) });
       const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
       if (!killSwitch) requireCleanRepo(repoRoot, context.paths);
       const planText = canonicalJson(plan);
@@ -313,9 +314,10 @@ async function resumeRun(context: Setup, runId: string, options: ResumeOptions):
     const run = openRun(context, id);
     try {
       // A crash of this run was recovered by withLock already (its stale lock): what remains unanchored is no crash's.
-      requireAccountedTail(context.env, id, run.state, run.journal.opened, { staleLock: undefined, accepted: accepted(context, id) });
+      const anchors = repositoryAnchors(context.env.repoRoot, context.paths);
+      requireAccountedTail(context.env, anchors, id, run.state, run.journal.opened, { staleLock: undefined, accepted: accepted(context, id) });
       const attempt = openAttempt(run.state);
-      if (!attempt && evidenceMissing(run.state, dirname(run.journal.path), anchoredIn(context.env))) return writeMissingBundle(context.env, run).result;
+      if (!attempt && evidenceMissing(run.state, dirname(run.journal.path), anchoredAttempts(anchors))) return writeMissingBundle(context.env, run).result;
       if (!attempt) {
         const last = run.state.attempts[run.state.attempts.length - 1];
         throw new RunPreconditionFailed(`run ${id} is not paused or unfinished (it ended ${last?.finished?.status ?? 'before starting'}); start the mission again instead`);
@@ -382,7 +384,7 @@ async function recoverAll(context: Setup): Promise<RecoveryReport[]> {
   const staleLock = probe.state === 'dead' ? probe.holder : undefined;
   if (probe.state === 'dead') breakStaleLock(lockPath, probe.holder);
   const journals = join(context.env.repoRoot, context.paths.journals);
-  const anchored = anchoredIn(context.env);
+  const anchored = anchoredAttempts(repositoryAnchors(context.env.repoRoot, context.paths));
   for (const folder of runFolders(context.env.repoRoot, context.paths)) {
     const id = `sha256:${folder}` as Sha256;
     const peeked = foldJournal(readJournal(join(journals, folder, JOURNAL_FILE)).entries);
@@ -406,7 +408,7 @@ async function withLock<T>(
   let stale: RunLockInfo | undefined;
   const info = { run_id: runId, run_id_audit: randomUUID(), mission_type: missionType, acquired_at: context.env.now().toISOString(), journal_entries: journalLines(context, runId) };
   const key = context.env.signingKey;
-  const sign = key ? (payload: string) => ({ key_id: key.keyId, value: signText(key, payload) }) : undefined;
+  const sign = key ? (payload: string) => signWith(key, payload) : undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const taken = acquireRunLock(lockPath, info, sign);
     if (!taken.acquired) {

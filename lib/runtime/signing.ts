@@ -12,15 +12,22 @@ import { sha256, type Sha256 } from '../core/canonical.ts';
 /** The environment variable naming the private key a run signs its anchors with. */
 export const SIGNING_KEY_ENV = 'LIFEOS_SIGNING_KEY';
 
-export interface SigningKey {
-  privateKey: KeyObject;
-  /** sha256 of the public key (SPKI DER): which key signed an anchor. */
+export interface PublicKey {
+  publicKey: KeyObject;
+  /** sha256 of the public key (SPKI DER): which key signed. */
   keyId: Sha256;
 }
 
-export interface PublicKey {
-  publicKey: KeyObject;
-  keyId: Sha256;
+/** A private key, with its public half (so the engine can check what it signed itself). */
+export interface SigningKey extends PublicKey {
+  privateKey: KeyObject;
+}
+
+/** A signature as it is stored beside what it signs (anchors, the run lock, decisions). */
+export interface Signature {
+  key_id: Sha256;
+  /** Base64 Ed25519 signature of the UTF-8 bytes of the payload. */
+  value: string;
 }
 
 /** Thrown when a key file is missing or is not an Ed25519 key; says which file and what to do. */
@@ -51,7 +58,8 @@ export function generateSigningKey(path: string): { keyId: Sha256; publicPath: s
 
 export function loadSigningKey(path: string): SigningKey {
   const privateKey = readKey(path, (pem) => createPrivateKey(pem), 'private');
-  return { privateKey, keyId: keyIdOf(createPublicKey(privateKey)) };
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
 /** A public key file (or a private one, whose public half is taken). */
@@ -64,14 +72,16 @@ export function keyIdOf(publicKey: KeyObject): Sha256 {
   return sha256(publicKey.export({ format: 'der', type: 'spki' }));
 }
 
-/** Base64 Ed25519 signature of the UTF-8 bytes of `payload`. */
-export function signText(key: SigningKey, payload: string): string {
-  return sign(null, Buffer.from(payload), key.privateKey).toString('base64');
+export function signWith(key: SigningKey, payload: string): Signature {
+  return { key_id: key.keyId, value: sign(null, Buffer.from(payload), key.privateKey).toString('base64') };
 }
 
-export function signatureValid(key: PublicKey, payload: string, signature: string): boolean {
+/** Whether `signature` (as stored, of any shape) is `key`'s signature of `payload`. */
+export function signedBy(signature: unknown, key: PublicKey, payload: string): boolean {
+  const { key_id: keyId, value } = (signature ?? {}) as { key_id?: unknown; value?: unknown };
+  if (keyId !== key.keyId || typeof value !== 'string') return false;
   try {
-    return verify(null, Buffer.from(payload), key.publicKey, Buffer.from(signature, 'base64'));
+    return verify(null, Buffer.from(payload), key.publicKey, Buffer.from(value, 'base64'));
   } catch {
     return false;
   }

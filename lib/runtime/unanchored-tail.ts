@@ -6,15 +6,13 @@
  * the engine's own only when a process of that run died holding the run lock (a crash), or when
  * it is a decision on a paused run (`queue approve`), which is checked against the queue.
  */
-import { createPublicKey } from 'node:crypto';
-import { join } from 'node:path';
 import type { JournalEntry } from '../core/journal-chain.ts';
 import { RunPreconditionFailed, type RunLockInfo } from '../core/run-errors.ts';
 import { openAttempt, type RunState } from '../core/run-state.ts';
-import { readAnchorLog, signedPayload } from './anchor-log.ts';
+import { anchorSignedBy, type AnchorRecord } from './anchor-log.ts';
 import type { EngineEnvironment } from './engine.ts';
 import { lockPayload } from './run-lock.ts';
-import { signatureValid } from './signing.ts';
+import { signedBy, type SigningKey } from './signing.ts';
 
 export interface TailEvidence {
   /** The stale run lock a dead process left, if one was found (it vouches for a crash of its run). */
@@ -24,16 +22,12 @@ export interface TailEvidence {
 }
 
 /** The seq of the run's last trustworthy anchored entry (0 when none). */
-export function lastAnchoredSeq(env: Pick<EngineEnvironment, 'repoRoot' | 'paths' | 'signingKey'>, runId: string, entries: readonly JournalEntry[]): number {
-  const key = env.signingKey && { publicKey: createPublicKey(env.signingKey.privateKey), keyId: env.signingKey.keyId };
+export function lastAnchoredSeq(anchors: readonly AnchorRecord[], key: SigningKey | undefined, runId: string, entries: readonly JournalEntry[]): number {
   let last = 0;
-  for (const anchor of readAnchorLog(join(env.repoRoot, env.paths.anchors)).anchors) {
+  for (const anchor of anchors) {
     if (anchor.run_id !== runId || anchor.entry_count <= last) continue;
     if (entries[anchor.entry_count - 1]?.entry_hash !== anchor.head_hash) continue;
-    if (key) {
-      const { seq, prev_entry_hash: prev, signature, ...fields } = anchor;
-      if (signature?.key_id !== key.keyId || !signatureValid(key, signedPayload(fields, seq, prev), signature.value)) continue;
-    }
+    if (key && !anchorSignedBy(anchor, key)) continue;
     last = anchor.entry_count;
   }
   return last;
@@ -48,18 +42,16 @@ export function lastAnchoredSeq(env: Pick<EngineEnvironment, 'repoRoot' | 'paths
 function vouchesForCrash(env: Pick<EngineEnvironment, 'signingKey'>, lock: RunLockInfo, runId: string, anchored: number): boolean {
   if (lock.run_id !== runId) return false;
   if (!env.signingKey) return true;
-  const key = { publicKey: createPublicKey(env.signingKey.privateKey), keyId: env.signingKey.keyId };
-  const signature = lock.signature;
-  return signature?.key_id === key.keyId && signatureValid(key, lockPayload(lock), signature.value) && (lock.journal_entries ?? -1) >= anchored;
+  return signedBy(lock.signature, env.signingKey, lockPayload(lock)) && (lock.journal_entries ?? -1) >= anchored;
 }
 
 /**
  * Refuse to go on when the journal has entries after its last anchor that nothing accounts for,
  * naming them and the way out.
  */
-export function requireAccountedTail(env: Pick<EngineEnvironment, 'repoRoot' | 'paths' | 'signingKey'>, runId: string, state: RunState, entries: readonly JournalEntry[], evidence: TailEvidence): void {
+export function requireAccountedTail(env: Pick<EngineEnvironment, 'signingKey'>, anchors: readonly AnchorRecord[], runId: string, state: RunState, entries: readonly JournalEntry[], evidence: TailEvidence): void {
   if (evidence.accepted) return;
-  const anchored = lastAnchoredSeq(env, runId, entries);
+  const anchored = lastAnchoredSeq(anchors, env.signingKey, runId, entries);
   if (evidence.staleLock && vouchesForCrash(env, evidence.staleLock, runId, anchored)) return;
   const paused = openAttempt(state)?.paused !== undefined;
   const unexplained = entries.filter((entry) => entry.seq > anchored && !(paused && entry.type === 'human_decided'));

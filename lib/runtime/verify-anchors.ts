@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import type { JournalAnchor, JournalEntry, JournalError, JournalVerification } from '../core/journal-chain.ts';
-import { fileHash, readAnchorLog, signedPayload, type AnchorRecord } from './anchor-log.ts';
+import { anchorSignedBy, fileHash, readAnchorLog, type AnchorRecord } from './anchor-log.ts';
 import { bundlePath } from './bundle.ts';
-import { signatureValid, type PublicKey } from './signing.ts';
+import type { PublicKey } from './signing.ts';
 
 export interface AnchorContext {
   /** The anchor log's path, as given or found. */
@@ -45,12 +45,10 @@ export function loadAnchorContext(path: string, publicKey: PublicKey | undefined
 }
 
 function signatureProblem(anchor: AnchorRecord, key: PublicKey): string | undefined {
-  const { seq, prev_entry_hash: prev, signature, ...rest } = anchor;
-  const what = `anchor ${seq} (run ${anchor.run_id.slice(7, 19)}, attempt ${anchor.attempt}, ${anchor.moment})`;
-  if (!signature) return `${what} is not signed`;
-  if (signature.key_id !== key.keyId) return `${what} is signed by key ${signature.key_id}, not by the given public key ${key.keyId}`;
-  const fields = { run_id: rest.run_id, attempt: rest.attempt, moment: rest.moment, entry_count: rest.entry_count, head_hash: rest.head_hash, bundle_hash: rest.bundle_hash };
-  return signatureValid(key, signedPayload(fields, seq, prev), signature.value) ? undefined : `${what}: the signature does not match its content or its place in the log`;
+  const what = `anchor ${anchor.seq} (run ${anchor.run_id.slice(7, 19)}, attempt ${anchor.attempt}, ${anchor.moment})`;
+  if (!anchor.signature) return `${what} is not signed`;
+  if (anchor.signature.key_id !== key.keyId) return `${what} is signed by key ${anchor.signature.key_id}, not by the given public key ${key.keyId}`;
+  return anchorSignedBy(anchor, key) ? undefined : `${what}: the signature does not match its content or its place in the log`;
 }
 
 /** The anchored heads of a run, for the journal check (a journal shorter than, or different at, an anchored head fails). */

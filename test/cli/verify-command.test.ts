@@ -12,17 +12,16 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, FIXTURES, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
 import { sealEntry, type JournalEntry } from '../../lib/core/journal-chain.ts';
-import { ANCHOR_LOG_ID, signedPayload } from '../../lib/runtime/anchor-log.ts';
+import { ANCHOR_LOG_ID, anchorPayload } from '../../lib/runtime/anchor-log.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { JournalWriter } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { resolveRunPaths } from '../../lib/runtime/run-paths.ts';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
-import { generateSigningKey, loadSigningKey, signText } from '../../lib/runtime/signing.ts';
+import { generateSigningKey, loadSigningKey, signWith } from '../../lib/runtime/signing.ts';
 import { decisionContentHash } from '../../lib/core/run-state.ts';
-import type { OperationHandler } from '../../lib/operations/handler.ts';
 import { stateHash } from '../../lib/runtime/git-state.ts';
-import { makeRepo, mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
+import { failingOnce, makeRepo, mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
 import { cli, rejects, repoRoot } from '../helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lifeos-verify-'));
@@ -347,7 +346,7 @@ const evidenceTampers: Array<[string, (run: string, repo: string) => void, RegEx
     "a full rewrite re-signed with the forger's own key",
     (run, repo) => {
       const forger = loadSigningKey(forgerKey);
-      fullRewrite(run, repo, (fields, seq, prev) => ({ key_id: forger.keyId, value: signText(forger, signedPayload(fields as never, seq, prev as never)) }));
+      fullRewrite(run, repo, (fields, seq, prev) => ({ ...signWith(forger, anchorPayload(fields as never, seq, prev as never)) }));
     },
     /signature_invalid: anchor 1 .* is signed by key sha256:\w+, not by the given public key/,
     ['--public-key', publicKey],
@@ -563,18 +562,7 @@ outputs: []
 steps:
   - {id: once, kind: runtime, operation: fail_once}
 `;
-    let calls = 0;
-    const failOnce: OperationHandler = {
-      type: 'fail_once',
-      description: 'fails the first time (test handler)',
-      writes: false,
-      compensation: 'none',
-      idempotent: true,
-      execute: () => {
-        if (calls++ === 0) throw new Error('first time');
-        return { ok: true };
-      },
-    };
+    const failOnce = failingOnce('fail_once');
     const options = { repoRoot: repo, handlers: [failOnce], fsync: false, store: false as const, signingKey: key };
     const first = await runMission(mission(flaky, [failOnce]), options);
     const second = await runMission(mission(flaky, [failOnce]), options);

@@ -1,10 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stepRecords, type StepRecord } from '../../lib/core/step-records.ts';
-import type { OperationHandler } from '../../lib/operations/handler.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
-import { makeRepo, mission, writeFileHandler } from '../git-repo.ts';
+import { failingOnce, makeRepo, mission, writeFileHandler } from '../git-repo.ts';
 
 const WRITE_THEN_GATE = `mission: write_then_gate
 version: "1.0"
@@ -60,19 +59,7 @@ steps:
 });
 
 test('a second attempt skips the read-only step the first completed, citing its hashes', async () => {
-  let calls = 0;
-  const flaky: OperationHandler = {
-    type: 'flaky',
-    description: 'fails on its first call',
-    writes: false,
-    compensation: 'none',
-    idempotent: true,
-    execute: () => {
-      calls += 1;
-      if (calls === 1) throw new Error('transient');
-      return { ok: true };
-    },
-  };
+  const flaky = failingOnce('flaky', 'transient');
   const text = `mission: retry
 version: "1.0"
 inputs: []
