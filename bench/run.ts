@@ -58,6 +58,17 @@ function sha256OfFile(path: string): string {
   return hash.digest('hex');
 }
 
+/** A temporary folder for one section, removed when the bench ends (whatever it ends with). */
+const scratchFolders: string[] = [];
+process.on('exit', () => {
+  for (const folder of scratchFolders) rmSync(folder, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  scratchFolders.push(folder);
+  return folder;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
@@ -138,7 +149,7 @@ results.push({ name: 'canonical JSON time / JSON.stringify time', value: `${(ser
 
 // 4. Run engine: per-step overhead with a no-op handler, with and without fsync.
 const engineSteps = quick ? 50 : 200;
-const repo = mkdtempSync(join(tmpdir(), 'lifeos-bench-'));
+const repo = scratch('lifeos-bench-');
 execFileSync('git', ['init', '-q', repo]);
 execFileSync('git', ['-C', repo, '-c', 'user.email=b@b', '-c', 'user.name=b', 'commit', '-q', '--allow-empty', '-m', 'init']);
 const noopMission = analyseMission(
@@ -177,7 +188,7 @@ results.push({ name: 'engine fixed cost of a run (a 1-step run, fsync off, media
 // writing and bundling do not grow with the journal).
 const journalEntries = quick ? 20_000 : 100_000;
 const runId = hashCanonical({ bench: 'journal' });
-const journalScratch = mkdtempSync(join(tmpdir(), 'lifeos-journal-bench-'));
+const journalScratch = scratch('lifeos-journal-bench-');
 const journalPath = join(journalScratch, runDirName(runId), 'journal.jsonl');
 const writer = JournalWriter.open(journalPath, runId, { fsync: false });
 const appendStart = performance.now();
@@ -232,10 +243,9 @@ results.push({ name: `peak RSS verifying ${long} entries`, value: `${large.verif
 results.push({ name: `verify of ${long} entries (in its own process; two threads)`, value: `${(large.verify.ms / 1000).toFixed(1)} s`, target: '', ok: true });
 results.push({ name: `  its rate / sha256 of the same file`, value: `1/${(large.verify.ms / large.shaMs).toFixed(1)}`, target: '>= 1/4', ok: large.verify.ms / large.shaMs <= 4 });
 results.push({ name: `peak RSS writing the bundle of ${long} entries, vs ${(quick ? 10_000 : 100_000).toLocaleString('en-US')}`, value: `${large.bundle.maxRssMb.toFixed(0)} / ${small.bundle.maxRssMb.toFixed(0)} MB`, target: 'flat', ok: large.bundle.maxRssMb < small.bundle.maxRssMb * 1.5 });
-rmSync(journalScratch, { recursive: true, force: true });
 
 // 6. Path validation: a mixed corpus of 10,000 requests against a folder with symlinks.
-const pathRepo = mkdtempSync(join(tmpdir(), 'lifeos-path-bench-'));
+const pathRepo = scratch('lifeos-path-bench-');
 for (const file of ['docs/a.md', 'docs/sub/x.md', 'src/app.ts', 'config/models.yaml']) {
   mkdirSync(join(pathRepo, file, '..'), { recursive: true });
   writeFileSync(join(pathRepo, file), file);
@@ -257,7 +267,7 @@ results.push({ name: `path validations, 10,000 mixed requests (${pathAllowed} al
 const cycleWalls: number[] = [];
 const cycleShares: number[] = [];
 for (let i = 0; i < (quick ? 1 : 3); i++) {
-  const cycleRepo = createHelloRepo(mkdtempSync(join(tmpdir(), 'lifeos-cycle-bench-')), { initRepository });
+  const cycleRepo = createHelloRepo(scratch('lifeos-cycle-bench-'), { initRepository });
   const cpu = process.cpuUsage();
   const start = performance.now();
   const cycle = await runMission('autonomous_build_cycle', { repoRoot: cycleRepo, mode: 'replay', inputs: parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown> });
@@ -273,7 +283,7 @@ results.push({ name: 'demo build cycle, share inside the library (own CPU / wall
 // 8. The sandbox's cost per test run.
 const availability = sandboxAvailability();
 if (availability.ok) {
-  const sandboxRepo = mkdtempSync(join(tmpdir(), 'lifeos-sandbox-bench-'));
+  const sandboxRepo = scratch('lifeos-sandbox-bench-');
   const perRun = async (mode: 'auto' | 'off'): Promise<number> => {
     const times: number[] = [];
     for (let i = 0; i < (quick ? 5 : 15); i++) {
