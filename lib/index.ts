@@ -71,7 +71,7 @@ export { COMPENSATION_COMMANDS, COMPENSATION_TYPES, type CompensationCommand, ty
 
 // Running missions (spec §5.2, §5.6–§5.8): runner, operation handlers, journal, lock, recovery.
 export { decideRequest, recoverRuns, resumeMission, runMission, type EngineOptions, type HumanDecision, type RecoverOptions, type ResumeOptions, type RunOptions } from './runtime/runner.ts';
-export type { Escalation, EscalationSink, MissionResult, RunEvent } from './runtime/engine.ts';
+export type { Escalation, EscalationSink, MissionResult, RunEvent } from './runtime/engine/types.ts';
 export type { RecoveryReport } from './runtime/recovery.ts';
 export { defineOperation, type ExecutionContext, type Operation, type OperationContext, type OperationHandler, type PacketTransform } from './operations/handler.ts';
 export { BUILTIN_HANDLERS } from './operations/registry.ts';

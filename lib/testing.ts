@@ -8,7 +8,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JournalEntry } from './core/journal-chain.ts';
 import type { Mission } from './core/types.ts';
-import type { MissionResult } from './runtime/engine.ts';
+import type { MissionResult } from './runtime/engine/types.ts';
 import { readJournal } from './runtime/journal.ts';
 import { resolveRunPaths } from './runtime/run-paths.ts';
 import { runMission, type RunOptions } from './runtime/runner.ts';

@@ -6,7 +6,7 @@
  * the journal always agree.
  */
 import { stepType } from '../core/step-records.ts';
-import type { RunEvent } from '../runtime/engine.ts';
+import type { RunEvent } from '../runtime/engine/types.ts';
 
 interface OpenFanOut {
   id: string;

@@ -5,7 +5,7 @@
 import { relative } from 'node:path';
 import { MissionValidationError } from '../core/errors.ts';
 import { KillSwitchActive, RunLockCorrupt, RunLockHeld, RunPreconditionFailed } from '../core/run-errors.ts';
-import type { MissionResult } from '../runtime/engine.ts';
+import type { MissionResult } from '../runtime/engine/types.ts';
 import { GitError } from '../runtime/git-state.ts';
 import { JournalCorrupt } from '../runtime/journal.ts';
 import type { RecoveryReport } from '../runtime/recovery.ts';

@@ -8,7 +8,7 @@
 import { canonicalJson, type Sha256 } from '../core/canonical.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { decisionContentHash, type AttemptState } from '../core/run-state.ts';
-import type { RunEngine } from './engine.ts';
+import type { RunEngine } from './engine/run-engine.ts';
 import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { OpenRun } from './recovery.ts';
 import type { RunPaths } from './run-paths.ts';

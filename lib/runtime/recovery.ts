@@ -21,7 +21,8 @@ import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
 import { requireAccountedTail, type TailEvidence } from './unanchored-tail.ts';
 import { unboundDecisions } from './decisions.ts';
 import { bundlePath } from './bundle.ts';
-import { RunEngine, type EngineEnvironment, type MissionResult } from './engine.ts';
+import { RunEngine } from './engine/run-engine.ts';
+import type { EngineEnvironment, MissionResult } from './engine/types.ts';
 import { restoreRepo, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { JournalWriter } from './journal.ts';
 

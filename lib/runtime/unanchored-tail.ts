@@ -10,7 +10,7 @@ import type { JournalEntry } from '../core/journal-chain.ts';
 import { RunPreconditionFailed, type RunLockInfo } from '../core/run-errors.ts';
 import { openAttempt, type RunState } from '../core/run-state.ts';
 import { anchorSignedBy, type AnchorRecord } from './anchor-log.ts';
-import type { EngineEnvironment } from './engine.ts';
+import type { EngineEnvironment } from './engine/types.ts';
 import { lockPayload } from './run-lock.ts';
 import { signedBy, type SigningKey } from './signing.ts';
 

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, FIXTURES, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
 import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mjs';
-import type { MissionResult } from '../../lib/runtime/engine.ts';
+import type { MissionResult } from '../../lib/runtime/engine/types.ts';
 import { verifyBundle } from '../../lib/runtime/bundle.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { verifyJournal } from '../../lib/runtime/journal.ts';

@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
 import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mjs';
 import { writeGovernanceBaseline } from '../../lib/governance/baseline.ts';
-import type { MissionResult } from '../../lib/runtime/engine.ts';
+import type { MissionResult } from '../../lib/runtime/engine/types.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
 import { sandboxAvailability } from '../../lib/tools/sandbox.ts';

@@ -9,7 +9,7 @@ import type { OperationHandler } from '../../lib/operations/handler.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';
 import { listQueue } from '../../lib/runtime/queue.ts';
 import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
-import type { MissionResult } from '../../lib/runtime/engine.ts';
+import type { MissionResult } from '../../lib/runtime/engine/types.ts';
 import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 
 /** A builder that writes whatever files its params list (an external agent would do the same). */

@@ -1,0 +1,81 @@
+/**
+ * The journal-backed run state: every transition is appended to the journal first, then folded
+ * into the run state (core/run-state.ts, the same fold recovery uses), indexed in the store and
+ * shown to the host. Nothing else in the engine writes the journal.
+ */
+import { hashCanonical, type Sha256 } from '../../core/canonical.ts';
+import type { JournalEntry } from '../../core/journal-chain.ts';
+import { applyEntry, openAttempt, type AttemptState, type RunState } from '../../core/run-state.ts';
+import type { JournalWriter } from '../journal.ts';
+import { StoreIndex } from './store-index.ts';
+import type { EngineEnvironment, Escalation } from './types.ts';
+
+export class RunRecord {
+  // Every entry of the run, for the store's rows (runRows folds them all at each save).
+  readonly entries: JournalEntry[];
+  private readonly index: StoreIndex | undefined;
+
+  constructor(
+    private readonly env: Pick<EngineEnvironment, 'redact' | 'onEvent' | 'store' | 'escalations' | 'repoRoot'>,
+    readonly journal: JournalWriter,
+    readonly state: RunState,
+    /** The mission type, for store rows and escalations. */
+    readonly mission: string,
+  ) {
+    this.entries = [...journal.opened];
+    this.index = env.store ? new StoreIndex(env.store) : undefined;
+  }
+
+  get runId(): Sha256 {
+    return this.journal.runId;
+  }
+
+  /** Append an entry, fold it into the run state, index it in the store, tell the host. */
+  record(type: string, data: Record<string, unknown>): JournalEntry {
+    const entry = this.journal.append(type, this.env.redact(data));
+    this.entries.push(entry);
+    applyEntry(this.state, entry);
+    const problem = this.index?.add(entry, { mission: this.mission, runId: this.runId, repoRoot: this.env.repoRoot, journalPath: this.journal.path, state: this.state, entries: this.entries });
+    if (problem) this.record('store_failed', { store: this.index?.path, message: problem.failed.message });
+    try {
+      this.env.onEvent?.(entry);
+    } catch {
+      // A host's event callback cannot break the run.
+    }
+    return entry;
+  }
+
+  /** The attempt in progress. */
+  attempt(): AttemptState {
+    const attempt = openAttempt(this.state);
+    if (!attempt) throw new Error(`run ${this.runId} has no attempt in progress`);
+    return attempt;
+  }
+
+  /** The latest attempt, finished or not. */
+  lastAttempt(): AttemptState {
+    const attempt = this.state.attempts[this.state.attempts.length - 1];
+    if (!attempt) throw new Error(`run ${this.runId} has no attempt`);
+    return attempt;
+  }
+
+  /** Raise an escalation (spec §5.5): journaled, then delivered to the host's sink; a failed delivery is journaled too. */
+  async escalate(node: string | null, reason: string, severity: Escalation['severity'], evidence: Record<string, unknown>): Promise<Escalation> {
+    const escalation: Escalation = this.env.redact({
+      escalation_id: hashCanonical({ run_id: this.runId, node, reason }),
+      run_id: this.runId,
+      mission: this.mission,
+      node,
+      reason,
+      severity,
+      evidence,
+    });
+    this.record('escalated', { ...escalation });
+    try {
+      await this.env.escalations?.(escalation);
+    } catch (sinkError) {
+      this.record('escalated', { ...escalation, delivery_error: (sinkError as Error).message });
+    }
+    return escalation;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Keeps the state store in step with the journal: the attempt's mission_runs row and step logs,
+ * and the approval queue. The journal is the source of truth, so a store that fails is reported
+ * once (the caller journals it) and then left alone for the rest of the run (`lifeos-mission
+ * store rebuild` re-derives it), never fatal.
+ */
+import { dirname } from 'node:path';
+import type { Sha256 } from '../../core/canonical.ts';
+import type { JournalEntry } from '../../core/journal-chain.ts';
+import type { RunState } from '../../core/run-state.ts';
+import { missionId, runRows, type EscalationRecord } from '../../core/store-rows.ts';
+import { bundlePath } from '../bundle.ts';
+import { isOpen, type StateStore } from '../store/state-store.ts';
+import { relativeTo } from './paths.ts';
+import type { Escalation } from './types.ts';
+
+/** Entries that change the run's mission_runs row or step_logs. */
+const INDEXED: ReadonlySet<string> = new Set([
+  'run_started',
+  'recovery',
+  'step_started',
+  'step_skipped',
+  'step_finished',
+  'operation_failed',
+  'compensated',
+  'human_requested',
+  'run_paused',
+  'run_resumed',
+  'run_finished',
+]);
+
+/** Of those, the ones saved at once; the others at most every STORE_INTERVAL_MS. */
+const SAVED_AT_ONCE: ReadonlySet<string> = new Set(['run_started', 'recovery', 'run_paused', 'run_resumed', 'run_finished']);
+
+/**
+ * Each save re-derives the attempt's rows and rewrites them (a whole file for lowdb), so saving
+ * after every step would make a 10,000-step fan-out quadratic. Step rows lag by at most this.
+ */
+const STORE_INTERVAL_MS = 250;
+
+export interface IndexedRun {
+  mission: string;
+  runId: Sha256;
+  repoRoot: string;
+  journalPath: string;
+  state: RunState;
+  entries: readonly JournalEntry[];
+}
+
+export class StoreIndex {
+  private failed = false;
+  private dirty = false;
+  private savedAt = 0;
+
+  constructor(private readonly store: StateStore) {}
+
+  get path(): string {
+    return this.store.path;
+  }
+
+  /** Index one new entry; the error when the store failed on it (it is off from then on). */
+  add(entry: JournalEntry, run: IndexedRun): { failed: Error } | undefined {
+    if (this.failed) return undefined;
+    try {
+      this.queue(entry, run);
+      if (INDEXED.has(entry.type)) this.dirty = true;
+      if (this.dirty && (SAVED_AT_ONCE.has(entry.type) || performance.now() - this.savedAt >= STORE_INTERVAL_MS)) {
+        const rows = runRows(run.entries, (n) => relativeTo(run.repoRoot, bundlePath(dirname(run.journalPath), n)));
+        const last = rows[rows.length - 1];
+        if (last) this.store.saveRun(last);
+        this.dirty = false;
+        this.savedAt = performance.now();
+      }
+      return undefined;
+    } catch (error) {
+      this.failed = true;
+      return { failed: error as Error };
+    }
+  }
+
+  /** The approval queue: escalations and human requests in, decisions resolving them. */
+  private queue(entry: JournalEntry, run: IndexedRun): void {
+    const attempt = run.state.attempts[run.state.attempts.length - 1];
+    const mission = attempt ? missionId(run.mission, run.runId, attempt.attempt) : null;
+    const data = entry.data;
+    if (entry.type === 'escalated' && data.delivery_error === undefined) {
+      this.store.queueEscalation(queued(data.escalation_id as Sha256, mission, String(data.reason), data.severity as Escalation['severity'], entry.at));
+    } else if (entry.type === 'human_requested') {
+      this.store.queueEscalation(queued(data.request_id as Sha256, mission, `step ${String(data.node)} asks for a human decision`, 'info', entry.at));
+    } else if (entry.type === 'human_decided') {
+      const row = this.store.findEscalation(String(data.request_id));
+      if (row && isOpen(row)) {
+        this.store.resolveEscalation(row.escalation_id, { resolution: data.decision as 'approved' | 'rejected', resolved_by: String(data.by), resolved_at: entry.at, notes: (data.note as string | null) ?? null });
+      }
+    }
+  }
+}
+
+function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {
+  return { escalation_id: escalationId, mission_id: mission, reason, severity, created_at: at, resolved_at: null, resolution: null, resolved_by: null, notes: null };
+}

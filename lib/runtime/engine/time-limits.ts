@@ -1,0 +1,66 @@
+/**
+ * The run's time limits and cancellation: the mission timeout, each step's timeout and the
+ * host's AbortSignal, joined into one signal per step. A handler that ignores its signal is
+ * still left behind: the step ends when the first limit passes.
+ */
+import type { PlanOperationNode } from '../../core/plan.ts';
+import { OperationFailed } from '../../core/run-errors.ts';
+import type { OperationContext, OperationHandler } from '../../operations/handler.ts';
+import { HostAbort } from './stops.ts';
+
+export class TimeLimits {
+  // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
+  // a handler waits for the signal.
+  private readonly mission = new AbortController();
+  private readonly runSignal: AbortSignal;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: AbortSignal | undefined,
+    private readonly missionSeconds: number,
+  ) {
+    this.runSignal = host ? AbortSignal.any([host, this.mission.signal]) : this.mission.signal;
+  }
+
+  /** Start the mission's clock; stop() ends it. */
+  start(): void {
+    this.timer = setTimeout(() => this.mission.abort(), this.missionSeconds * 1000);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Throws when the run is already cancelled or out of time. */
+  check(node: PlanOperationNode): void {
+    if (this.runSignal.aborted) throw this.abortError(node);
+  }
+
+  /** Call the handler under the step's and the mission's time limits. */
+  async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode): Promise<unknown> {
+    const stepTimeout = node.timeout_seconds === null ? undefined : new AbortController();
+    const stepTimer = stepTimeout && setTimeout(() => stepTimeout.abort(), (node.timeout_seconds as number) * 1000);
+    // A signal of its own for every step, even without a timeout: listeners a handler (or a
+    // library it uses) leaves on it go with the step instead of piling up on the run's signal.
+    const signal = AbortSignal.any(stepTimeout ? [this.runSignal, stepTimeout.signal] : [this.runSignal]);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(this.abortError(node, stepTimeout?.signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(() => handler.execute(params, { ...base, signal })), aborted]);
+    } finally {
+      clearTimeout(stepTimer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      aborted.catch(() => undefined);
+    }
+  }
+
+  private abortError(node: PlanOperationNode, stepTimeout?: AbortSignal): Error {
+    if (this.host?.aborted) return new HostAbort(`the host cancelled the run during step ${node.id}`);
+    if (this.mission.signal.aborted) return new OperationFailed(node.id, node.operation, `mission timeout of ${this.missionSeconds} s exceeded`);
+    if (stepTimeout?.aborted) return new OperationFailed(node.id, node.operation, `step timeout of ${String(node.timeout_seconds)} s exceeded`);
+    return new OperationFailed(node.id, node.operation, 'aborted');
+  }
+}
