@@ -27,8 +27,8 @@ export {
   type Registry,
   type RegistryOptions,
 } from './core/registry.ts';
+export { checkInputs } from './core/plan-inputs.ts';
 export {
-  checkInputs,
   isConcrete,
   unescapePlanKey,
   unescapeValue,
@@ -43,7 +43,7 @@ export {
   type PlanSource,
   type PlanTemplate,
   type PlanValue,
-} from './core/plan.ts';
+} from './core/plan-model.ts';
 export type { ConditionSource, Diagnostic, Envelope, JsonLogic, Mission, MissionInput, MissionOutput, Step, StepKind } from './core/types.ts';
 export { DIAGNOSTIC_CODES, type DiagnosticCode } from './core/diagnostics.ts';
 export { MissionValidationError, formatDiagnostic } from './core/errors.ts';

@@ -2,7 +2,7 @@
  * The execution plan as a readable tree: one line per node with what it does, whether it
  * writes and how it is undone, fan-out instances and nested missions indented beneath.
  */
-import type { ExecutionPlan, PlanNode, PlanValue } from '../core/plan.ts';
+import type { ExecutionPlan, PlanNode, PlanValue } from '../core/plan-model.ts';
 
 export function renderPlanTree(plan: ExecutionPlan): string {
   const { counts } = plan;

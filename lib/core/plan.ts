@@ -6,108 +6,37 @@
  *   each instance with a stable id such as `review_design/run_seats[risk]`.
  * - `kind: mission` steps are inlined with their own ids, prefixed by the parent step id.
  * - Inputs are substituted where known; whole-value templates keep lists and objects.
- * - What can only be known at run time stays typed:
- *     {"$ref": "<node id>", "path": [...]}   the result of a plan node, then a path into it
- *     {"$template": [part, ...]}              a string to build from text and values
- *     {"$condition": {source, logic, vars}}   JSON Logic whose {"var": "<i>"} reads vars[i]
- *   A user mapping key that starts with "$" is written with "$$" so data can never be taken
- *   for one of these forms (see `unescapePlanKey`).
+ * - What can only be known at run time stays typed ($ref, $template, $condition), as
+ *   plan-model.ts describes; user data is escaped so that it can never be taken for one.
  */
-import { hashCanonical, type Sha256 } from './canonical.ts';
-import { COMPENSATION_COMMANDS, commandForType, type CompensationType } from './compensation.ts';
+import { hashCanonical } from './canonical.ts';
+import { COMPENSATION_COMMANDS, commandForType } from './compensation.ts';
 import { compileCondition } from './condition.ts';
-import { diagnostic, didYouMean, joinPointer, type DiagnosticCode } from './diagnostics.ts';
+import { diagnostic, joinPointer, type DiagnosticCode } from './diagnostics.ts';
 import { MissionValidationError } from './errors.ts';
 import { analyseMission, missionSource } from './load.ts';
 import { describeOperation, type Registry } from './registry.ts';
-import { isRequired } from './semantics.ts';
 import { compileTemplate, stringifyForTemplate, type Template, type TemplateRef } from './template.ts';
-import { DEFAULT_TIMEOUT_SECONDS, type ConditionSource, type Diagnostic, type Envelope, type JsonLogic, type Mission, type Step } from './types.ts';
+import { DEFAULT_TIMEOUT_SECONDS, type ConditionSource, type Diagnostic, type JsonLogic, type Mission, type Step } from './types.ts';
+import { checkInputs, withDefaults } from './plan-inputs.ts';
 import { parseValueType, typeMismatch } from './value-type.ts';
-
-export interface PlanRef {
-  $ref: string;
-  path: string[];
-}
-export interface PlanTemplate {
-  $template: PlanValue[];
-}
-export interface PlanCondition {
-  $condition: { source: ConditionSource; logic: JsonLogic | boolean; vars: PlanValue[] };
-}
-export type PlanValue = null | boolean | number | string | PlanValue[] | { [key: string]: PlanValue } | PlanRef | PlanTemplate | PlanCondition;
-
-export interface PlanSource {
-  file?: string;
-  line: number;
-  column: number;
-}
-
-interface PlanNodeBase {
-  /** Unique, stable id: `design/gather_context`, `review_design/run_seats[risk]`. */
-  id: string;
-  /** The step's id in its mission's YAML. */
-  step_id: string;
-  /** The mission whose YAML defines this step. */
-  defined_in: string;
-  description?: string;
-  source?: PlanSource;
-  /** Loop variable values of a fan-out instance. */
-  bindings?: Record<string, PlanValue>;
-}
-
-export interface PlanOperationNode extends PlanNodeBase {
-  type: 'operation';
-  operation: string;
-  params: Record<string, PlanValue>;
-  writes: boolean;
-  compensation: { type: CompensationType; command: string };
-  idempotent: boolean;
-  timeout_seconds: number | null;
-  envelope: Envelope | null;
-}
-
-export interface PlanHumanNode extends PlanNodeBase {
-  type: 'human';
-  params: Record<string, PlanValue>;
-  timeout_seconds: number | null;
-}
-
-export interface PlanMissionNode extends PlanNodeBase {
-  type: 'mission';
-  mission: string;
-  mission_version: string;
-  inputs: Record<string, PlanValue>;
-  preconditions: PlanCondition[];
-  steps: PlanNode[];
-  /** The nested mission's outputs: this node's result. */
-  outputs: Record<string, PlanValue>;
-  envelope: Envelope | null;
-}
-
-export interface PlanFanOutNode extends PlanNodeBase {
-  type: 'fan_out';
-  variables: string[];
-  /** One node per combination; the fan-out's result is the list of their results. */
-  instances: PlanNode[];
-}
-
-export type PlanNode = PlanOperationNode | PlanHumanNode | PlanMissionNode | PlanFanOutNode;
-
-export interface ExecutionPlan {
-  plan_version: '1.0';
-  mission: string;
-  mission_version: string;
-  mission_hash: Sha256;
-  inputs: Record<string, unknown>;
-  inputs_hash: Sha256;
-  timeout_seconds: number;
-  envelope: Envelope | null;
-  preconditions: PlanCondition[];
-  steps: PlanNode[];
-  outputs: Record<string, PlanValue>;
-  counts: { operations: number; writing: number; human: number; nested_missions: number; fan_out_instances: number };
-}
+import {
+  escapeKey,
+  escapeLiteral,
+  isMapping,
+  isRef,
+  isConcrete,
+  isSpecial,
+  unescapeValue,
+  type ExecutionPlan,
+  type PlanCondition,
+  type PlanFanOutNode,
+  type PlanMissionNode,
+  type PlanNodeBase,
+  type PlanNode,
+  type PlanSource,
+  type PlanValue,
+} from './plan-model.ts';
 
 export interface PlanOptions {
   inputs?: Record<string, unknown>;
@@ -171,45 +100,6 @@ export function planMission(mission: Mission, options: PlanOptions): ExecutionPl
     outputs,
     counts: planner.counts,
   };
-}
-
-/** Problems with the inputs given for a mission: unknown, missing, wrong type. */
-export function checkInputs(mission: Mission, given: Record<string, unknown>): Diagnostic[] {
-  const problems: Diagnostic[] = [];
-  const declared = new Map(mission.inputs.map((input) => [input.name, input]));
-  for (const [name, value] of Object.entries(given)) {
-    const input = declared.get(name);
-    if (!input) {
-      problems.push(
-        diagnostic('E_INPUT_UNKNOWN', { path: '' }, `input "${name}" is not declared by mission "${mission.mission}"`, {
-          hint: didYouMean(name, declared.keys()) ?? `declared inputs: ${[...declared.keys()].join(', ') || 'none'}`,
-        }),
-      );
-      continue;
-    }
-    const type = parseValueType(input.type);
-    const problem = type && typeMismatch(type, value);
-    if (problem) problems.push(diagnostic('E_INPUT_TYPE', { path: '' }, `input "${name}" (${input.type}): ${problem}`));
-  }
-  for (const input of mission.inputs) {
-    if (isRequired(input) && !Object.hasOwn(given, input.name)) {
-      problems.push(
-        diagnostic('E_INPUT_MISSING', { path: '' }, `mission "${mission.mission}" needs input "${input.name}" (${input.type})`, {
-          hint: `pass it, e.g. --input ${input.name}=...`,
-        }),
-      );
-    }
-  }
-  return problems;
-}
-
-function withDefaults(mission: Mission, given: Record<string, unknown>): Record<string, unknown> {
-  const inputs: Record<string, unknown> = {};
-  for (const input of mission.inputs) {
-    if (Object.hasOwn(given, input.name)) inputs[input.name] = given[input.name];
-    else if (Object.hasOwn(input, 'default')) inputs[input.name] = input.default;
-  }
-  return inputs;
 }
 
 class Planner {
@@ -493,57 +383,6 @@ function joinText(parts: PlanValue[]): PlanValue[] {
     else joined.push(isConcrete(part) && typeof part !== 'string' ? stringifyForTemplate(unescapeValue(part)) : part);
   }
   return joined;
-}
-
-function isMapping(value: unknown): value is Record<string, PlanValue> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function isRef(value: PlanValue): value is PlanRef {
-  return isMapping(value) && Object.hasOwn(value, '$ref');
-}
-
-function isSpecial(value: Record<string, PlanValue>): boolean {
-  return Object.hasOwn(value, '$ref') || Object.hasOwn(value, '$template') || Object.hasOwn(value, '$condition');
-}
-
-/** Every node of a plan, depth first in run order: nested missions' steps and fan-out instances included. */
-export function* planNodes(nodes: readonly PlanNode[]): Generator<PlanNode> {
-  for (const node of nodes) {
-    yield node;
-    if (node.type === 'fan_out') yield* planNodes(node.instances);
-    else if (node.type === 'mission') yield* planNodes(node.steps);
-  }
-}
-
-/** True when a plan value holds no run-time reference. */
-export function isConcrete(value: PlanValue): boolean {
-  if (Array.isArray(value)) return value.every(isConcrete);
-  if (isMapping(value)) return !isSpecial(value) && Object.values(value).every(isConcrete);
-  return true;
-}
-
-function escapeKey(key: string): string {
-  return key.startsWith('$') ? `$${key}` : key;
-}
-
-/** `$$name` -> `$name`: the inverse of the key escaping planning applies to user data. */
-export function unescapePlanKey(key: string): string {
-  return key.startsWith('$$') ? key.slice(1) : key;
-}
-
-/** A user value as a plan value: mapping keys starting with "$" escaped. */
-function escapeLiteral(value: unknown): PlanValue {
-  if (Array.isArray(value)) return value.map(escapeLiteral);
-  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [escapeKey(key), escapeLiteral(item)]));
-  return value as PlanValue;
-}
-
-/** A concrete plan value back as user data (keys unescaped). */
-export function unescapeValue(value: PlanValue): unknown {
-  if (Array.isArray(value)) return value.map(unescapeValue);
-  if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [unescapePlanKey(key), unescapeValue(item)]));
-  return value;
 }
 
 function describe(value: unknown): string {

@@ -4,7 +4,7 @@
  * a step output holding `{{` stays text. Only own fields are followed.
  */
 import { evaluateCondition } from './condition-eval.ts';
-import { unescapePlanKey, type PlanValue } from './plan.ts';
+import { unescapePlanKey, type PlanValue } from './plan-model.ts';
 import { stringifyForTemplate } from './template.ts';
 
 /** A reference could not be resolved (a step output lacks the field a template reads). */

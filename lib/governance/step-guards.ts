@@ -10,7 +10,7 @@
  *   - budgets: the cost operations report (`cost_usd` in their output) against the smallest
  *     `max_budget_usd` of the chain and the host's daily ceiling.
  */
-import type { ExecutionPlan, PlanNode } from '../core/plan.ts';
+import type { ExecutionPlan, PlanNode } from '../core/plan-model.ts';
 import type { Envelope } from '../core/types.ts';
 import { validatePathAccess, type AccessOperation, type PathAccessResult } from './envelope.ts';
 

@@ -2,7 +2,7 @@
  * The operation handlers built into the engine, and the handler table of one run: built-ins,
  * then the host's handlers (a host handler replaces a built-in of the same type).
  */
-import { planNodes, type PlanNode } from '../core/plan.ts';
+import { planNodes, type PlanNode } from '../core/plan-model.ts';
 import { escalate } from './escalate.ts';
 import { gateCheck } from './gate-check.ts';
 import type { OperationHandler } from './handler.ts';

@@ -13,7 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ExecutionPlan } from '../core/plan.ts';
+import type { ExecutionPlan } from '../core/plan-model.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt, type RunState, type RunStatus } from '../core/run-state.ts';
 import { missingHandlers } from '../operations/registry.ts';

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../../core/canonical.ts';
 import { BudgetExceeded, GovernanceMismatch } from '../../core/governance-errors.ts';
-import type { ExecutionPlan, PlanOperationNode } from '../../core/plan.ts';
+import type { ExecutionPlan, PlanOperationNode } from '../../core/plan-model.ts';
 import { KillSwitchActive } from '../../core/run-errors.ts';
 import type { Envelope } from '../../core/types.ts';
 import { BASELINE_FILE, governanceRecord, verifyGovernanceBaseline } from '../../governance/baseline.ts';

@@ -1,5 +1,5 @@
 /** What a handler is given besides its params: who runs it, where, under which envelopes. */
-import { planNodes, type PlanNode, type PlanOperationNode } from '../../core/plan.ts';
+import { planNodes, type PlanNode, type PlanOperationNode } from '../../core/plan-model.ts';
 import type { InFlightOperation } from '../../core/run-state.ts';
 import { missionId } from '../../core/store-rows.ts';
 import { writeChain } from '../../governance/write-policy.ts';

@@ -12,7 +12,7 @@
  */
 import { canonicalJson, hashCanonical, type Sha256 } from '../../core/canonical.ts';
 import { EnvelopeViolation, GovernanceMismatch } from '../../core/governance-errors.ts';
-import type { PlanOperationNode } from '../../core/plan.ts';
+import type { PlanOperationNode } from '../../core/plan-model.ts';
 import { EscalationRequired, OperationFailed } from '../../core/run-errors.ts';
 import type { OperationReceipt } from '../../core/run-state.ts';
 import { reportedCost, toolOrRoleProblem } from '../../governance/step-guards.ts';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { hashCanonical } from '../../core/canonical.ts';
 import type { JournalEntry } from '../../core/journal-chain.ts';
 import { GovernanceMismatch } from '../../core/governance-errors.ts';
-import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode } from '../../core/plan.ts';
+import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode } from '../../core/plan-model.ts';
 import { resolveValue } from '../../core/resolve.ts';
 import { KillSwitchActive, OperationFailed } from '../../core/run-errors.ts';
 import type { RunState, RunStatus } from '../../core/run-state.ts';

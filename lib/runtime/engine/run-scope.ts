@@ -4,7 +4,7 @@
  * the time limits. One object, passed to the functions of this folder, so each of them says by
  * its parameters what it reads and changes.
  */
-import type { ExecutionPlan } from '../../core/plan.ts';
+import type { ExecutionPlan } from '../../core/plan-model.ts';
 import { resolveValue } from '../../core/resolve.ts';
 import { OperationFailed } from '../../core/run-errors.ts';
 import type { RunState } from '../../core/run-state.ts';

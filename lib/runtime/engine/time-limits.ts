@@ -3,7 +3,7 @@
  * host's AbortSignal, joined into one signal per step. A handler that ignores its signal is
  * still left behind: the step ends when the first limit passes.
  */
-import type { PlanOperationNode } from '../../core/plan.ts';
+import type { PlanOperationNode } from '../../core/plan-model.ts';
 import { OperationFailed } from '../../core/run-errors.ts';
 import type { OperationContext, OperationHandler } from '../../operations/handler.ts';
 import { HostAbort } from './stops.ts';

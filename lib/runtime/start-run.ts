@@ -1,0 +1,143 @@
+/**
+ * A fresh attempt of a mission: planned, its handlers present, a crashed run recovered first,
+ * the run id computed from the mission, inputs, governance surfaces and HEAD (spec §5.1.3), the
+ * work tree required clean, the plan written beside the journal, `run_started` journaled with
+ * the baseline, and the engine driven.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
+import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan-model.ts';
+import type { Registry } from '../core/registry.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { foldJournal, openAttempt } from '../core/run-state.ts';
+import type { Mission } from '../core/types.ts';
+import { verifyGovernanceBaseline } from '../governance/baseline.ts';
+import type { OperationHandler } from '../operations/handler.ts';
+import { missingHandlers } from '../operations/registry.ts';
+import { repositoryAnchors } from './anchor-log.ts';
+import { envelopePolicyHash } from './engine/guards.ts';
+import { RunEngine } from './engine/run-engine.ts';
+import type { MissionResult } from './engine/types.ts';
+import { git, snapshotRepo, stateHash } from './git-state.ts';
+import { JOURNAL_FILE, JournalWriter, readJournal, runDirName } from './journal.ts';
+import { killSwitchPresent } from './kill-switch.ts';
+import { accepted, journalOptions, recoverAll, withLock } from './locked-run.ts';
+import { planMission, resolveMission } from './mission-library.ts';
+import { missionFilesInRepo } from './mission-files.ts';
+import { probeRunLock } from './run-lock.ts';
+import { engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
+import type { RunOptions } from './runner.ts';
+import type { Setup } from './run-setup.ts';
+import { requireAccountedTail } from './unanchored-tail.ts';
+
+/** Start a new attempt of the mission (the result of a recovery that just completed this very run, if one did). */
+export async function startRun(context: Setup, missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
+  const { mission, file } = findMission(missionOrName, context.registry);
+  const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
+  requireHandlers(plan.steps, context.env.handlers);
+  const { repoRoot } = context.env;
+  // A crashed run is recovered first: its rollback may move HEAD, and the run id is computed from
+  // HEAD. When recovery completes this very run (same mission and inputs), that is the result.
+  if (probeRunLock(join(repoRoot, context.paths.lock)).state === 'dead') {
+    const finished = (await recoverAll(context)).find((report) => report.result.status === 'completed' && startedWith(report.result.journalPath, plan));
+    if (finished) return finished.result;
+  }
+  const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();
+  // The surfaces as they are now; a mismatch with the baseline halts the run once it starts.
+  const governance = verifyGovernanceBaseline({ repoRoot, governanceSurfaces: context.env.governanceSurfaces, exclude: engineFiles(context.paths).map((f) => f.path) });
+  const surfaceHashes = Object.fromEntries(Object.entries(governance.surfaces).map(([path, hex]) => [path, `sha256:${hex}`]));
+  const runId = computeRunId({
+    missionSpec: { mission, nested_missions: nestedMissionHashes(plan.steps, context.registry) },
+    inputsHash: plan.inputs_hash,
+    governanceSurfaceHashes: surfaceHashes,
+    codeVersionId: baseline,
+  });
+  return withLock(context, runId, plan.mission, async () => {
+    const runFolder = join(repoRoot, context.paths.journals, runDirName(runId));
+    const journal = JournalWriter.open(join(runFolder, JOURNAL_FILE), runId, journalOptions(context));
+    try {
+      const state = foldJournal(journal.opened);
+      if (openAttempt(state)) {
+        throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
+      }
+      // A new attempt is anchored with all that precedes it: only what the engine wrote may.
+      requireAccountedTail(context.env, repositoryAnchors(repoRoot, context.paths), runId, state, journal.opened, { staleLock: undefined, accepted: accepted(context, runId) });
+      const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
+      if (!killSwitch) requireCleanRepo(repoRoot, context.paths);
+      const planText = canonicalJson(plan);
+      mkdirSync(runFolder, { recursive: true });
+      writeFileSync(join(runFolder, 'plan.json'), planText);
+      const engine = new RunEngine(context.env, plan, journal, state, runDirName(runId));
+      const snapshot = snapshotRepo(repoRoot, context.paths);
+      engine.record('run_started', {
+        mission: plan.mission,
+        mission_version: plan.mission_version,
+        mission_hash: plan.mission_hash,
+        inputs_hash: plan.inputs_hash,
+        plan_hash: sha256(planText),
+        run_id_audit: randomUUID(),
+        attempt: state.attempts.length + 1,
+        baseline: snapshot,
+        baseline_state_hash: stateHash(snapshot),
+        governance_surface_hashes: surfaceHashes,
+        governance_baseline_hash: governance.baselineHash,
+        envelope_policy_hash: envelopePolicyHash(plan),
+        mission_files: missionFilesInRepo(repoRoot, [file, ...nestedMissionFiles(plan.steps, context.registry)]),
+        mode: context.env.mode,
+      });
+      return await engine.drive();
+    } finally {
+      journal.close();
+    }
+  });
+}
+
+/** Whether the run of that journal was started with this plan's mission and inputs. */
+function startedWith(journalPath: string, plan: ExecutionPlan): boolean {
+  const started = readJournal(journalPath).entries.find((entry) => entry.type === 'run_started');
+  return started?.data.mission_hash === plan.mission_hash && started.data.inputs_hash === plan.inputs_hash;
+}
+
+/** The mission and, when it came from a file, that file. */
+function findMission(missionOrName: Mission | string, registry: Registry): { mission: Mission; file?: string } {
+  if (typeof missionOrName !== 'string') return { mission: missionOrName };
+  const { mission, registry: extended, diagnostics } = resolveMission(missionOrName, registry);
+  if (!mission) throw new RunPreconditionFailed(diagnostics.map((d) => d.message).join('\n') || `unknown mission "${missionOrName}"`);
+  const file = extended.missions.get(mission.mission)?.file;
+  return file === undefined ? { mission } : { mission, file };
+}
+
+function nestedMissionFiles(nodes: readonly PlanNode[], registry: Registry): Array<string | undefined> {
+  return [...planNodes(nodes)].map((node) => (node.type === 'mission' ? registry.missions.get(node.mission)?.file : undefined));
+}
+
+function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>): void {
+  const missing = missingHandlers(nodes, handlers);
+  if (missing.size > 0) {
+    const list = [...missing].map(([operation, node]) => `"${operation}" (first used by step ${node})`).join(', ');
+    throw new RunPreconditionFailed(`no handler for operation ${list}; register one: runMission({ handlers }), or \`lifeos-mission run --handlers MODULE\``);
+  }
+}
+
+function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Record<string, Sha256> {
+  const hashes: Record<string, Sha256> = {};
+  for (const node of planNodes(nodes)) {
+    const entry = node.type === 'mission' ? registry.missions.get(node.mission) : undefined;
+    if (entry) hashes[entry.mission.mission] = hashCanonical(entry.mission);
+  }
+  return hashes;
+}
+
+/** Spec §5.6.3: the work tree must be clean (the engine's own files do not count). */
+function requireCleanRepo(repoRoot: string, paths: RunPaths): void {
+  const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--', '.', ...excludePathspecs(paths)]);
+  const entries = status.split('\0').filter(Boolean);
+  if (entries.length > 0) {
+    const shown = entries.slice(0, 10).join(', ');
+    throw new RunPreconditionFailed(
+      `the work tree of ${repoRoot} is not clean (${entries.length} change${entries.length === 1 ? '' : 's'}: ${shown}); commit or stash them before running a mission`,
+    );
+  }
+}
