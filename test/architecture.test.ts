@@ -2,9 +2,11 @@
 // only itself and the folders below it, so the arrows never point up.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { test } from 'uvu';
+import { suite } from './temp.ts';
 import * as assert from 'uvu/assert';
 import { repoRoot } from './helpers.ts';
+
+const test = suite();
 
 // Lowest first; '.' is lib/index.ts and lib/testing.ts.
 const LAYERS = ['core', 'governance', 'agents', 'council', 'tools', 'operations', 'runtime', '.', 'cli'];

@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from './temp.ts';
 import * as assert from 'uvu/assert';
 import { BASELINE_USAGE } from '../lib/cli/baseline-command.ts';
 import { INIT_USAGE } from '../lib/cli/init-command.ts';
@@ -52,7 +51,7 @@ docs('the CLI reference has a section for every command and lists every flag its
 docs('the Python verifier in docs/journal-format.md agrees with verifyJournal and catches an edited entry', async () => {
   const script = /```python\n([\s\S]*?)```/.exec(readFileSync(join(repoRoot, 'docs/journal-format.md'), 'utf8'))?.[1];
   assert.ok(script, 'a python block');
-  const scriptPath = join(mkdtempSync(join(tmpdir(), 'lifeos-doc-')), 'verify.py');
+  const scriptPath = join(tempDir('lifeos-doc-'), 'verify.py');
   writeFileSync(scriptPath, script as string);
   const result = await runMission(mission('mission: doc\nversion: "1.0"\ninputs: []\noutputs: []\nsteps: [{id: n, kind: runtime, operation: noop}]\n'), { repoRoot: makeRepo(), fsync: false });
   const expected = verifyJournal(result.journalPath);

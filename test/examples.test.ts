@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite } from './temp.ts';
 import * as assert from 'uvu/assert';
 import { readMissionFiles, validateMissionFiles } from '../lib/runtime/mission-library.ts';
 import { makeRepo } from './git-repo.ts';

@@ -1,12 +1,12 @@
 // A real git repository in a temp dir, for engine tests, and a writing handler to run in it.
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRegistry } from '../lib/core/registry.ts';
 import type { Mission } from '../lib/core/types.ts';
 import type { OperationHandler } from '../lib/operations/handler.ts';
 import { loadMission } from '../lib/runtime/mission-library.ts';
+import { tempDir } from './temp.ts';
 
 // Fixed dates: the same files give the same commit ids in every test repository.
 const FIXED_DATES = { GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z' };
@@ -17,7 +17,7 @@ export function git(repo: string, ...args: string[]): string {
 
 /** A new repository with one commit holding `files`. */
 export function makeRepo(files: Record<string, string> = { 'README.md': 'hello\n' }): string {
-  const repo = mkdtempSync(join(tmpdir(), 'lifeos-test-'));
+  const repo = tempDir('lifeos-test-');
   git(repo, 'init', '-q', '-b', 'main');
   git(repo, 'config', 'user.email', 'test@example.com');
   git(repo, 'config', 'user.name', 'Test');

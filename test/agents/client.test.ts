@@ -1,5 +1,5 @@
 // The agent client against a real chat-completions server on 127.0.0.1.
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { AgentCallFailed, AgentTimeoutError, createAgentClient, ModelUnavailable, type ChatRequest } from '../../lib/agents/client.ts';
 import { rejects } from '../helpers.ts';

@@ -3,12 +3,14 @@
 // LIFEOS_LIVE_MODEL picks the model (default: a small, cheap one).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { writeGovernanceBaseline } from '../../lib/governance/baseline.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
 import { git, makeRepo, mission } from '../git-repo.ts';
+
+const test = suite();
 
 const key = process.env.OPENROUTER_API_KEY;
 const live = key ? test : test.skip;

@@ -2,7 +2,7 @@
 // baseline, and a real chat-completions server on 127.0.0.1 standing in for the paid model.
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import type { JournalEntry } from '../../lib/core/journal-chain.ts';
 import { writeGovernanceBaseline } from '../../lib/governance/baseline.ts';

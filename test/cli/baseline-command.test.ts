@@ -1,10 +1,12 @@
 // `lifeos-mission baseline --write | --check`.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { makeRepo } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
+
+const test = suite();
 
 test('--write records the surfaces with who approved them; --check passes, then fails naming a changed file', async () => {
   const repo = makeRepo({ 'config/models.yaml': 'a: 1\n', 'CLAUDE.md': 'rules\n' });

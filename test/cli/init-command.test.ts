@@ -1,11 +1,13 @@
 // `lifeos-mission init` on a fresh repository, and again on one it already set up.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { verifyGovernanceBaseline } from '../../lib/governance/baseline.ts';
 import { makeRepo } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
+
+const test = suite();
 
 test('init creates a prompt for every role the built-in missions call, the mapping, the policy, the backlog and a baseline that verifies; a second init changes nothing', async () => {
   const repo = makeRepo();

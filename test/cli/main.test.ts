@@ -1,13 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { runMission } from '../../lib/runtime/runner.ts';
 import { makeRepo, mission } from '../git-repo.ts';
 import { cli, fixturePath, repoRoot } from '../helpers.ts';
-
 
 const invalid = fixturePath('invalid');
 const validate = suite('lifeos-mission validate');
@@ -71,8 +70,8 @@ validate('exit 2 for a missing path, an unknown flag or a bad format', async () 
 });
 
 validate('--missions registers a folder of missions for kind: mission steps', async () => {
-  const lib = mkdtempSync(join(tmpdir(), 'lifeos-lib-'));
-  const work = mkdtempSync(join(tmpdir(), 'lifeos-work-'));
+  const lib = tempDir('lifeos-lib-');
+  const work = tempDir('lifeos-work-');
   writeFileSync(join(lib, 'shared.yaml'), 'mission: shared\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: n, kind: runtime, operation: noop}\n');
   writeFileSync(join(work, 'uses.yaml'), 'mission: uses\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: s, kind: mission, mission: shared}\n');
   assert.is((await cli('validate', work)).code, 1);

@@ -1,14 +1,14 @@
 // `lifeos-mission queue | status | store rebuild` against real repositories, on both store back ends.
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
 import { makeRepo } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
 
-const GATED = join(mkdtempSync(join(tmpdir(), 'lifeos-mission-')), 'gated.yaml');
+const GATED = join(tempDir('lifeos-mission-'), 'gated.yaml');
 writeFileSync(
   GATED,
   `mission: gated

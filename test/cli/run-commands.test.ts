@@ -1,9 +1,8 @@
 // `lifeos-mission run | resume | recover` against real git repositories in temp dirs.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { acquireRunLock, releaseRunLock } from '../../lib/runtime/run-lock.ts';
 import { makeRepo, repoFingerprint } from '../git-repo.ts';
@@ -11,7 +10,7 @@ import { cli, fixturePath, repoRoot } from '../helpers.ts';
 
 /** A mission file outside the repository (so it does not make the work tree dirty). */
 function missionFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'lifeos-mission-')), 'mission.yaml');
+  const path = join(tempDir('lifeos-mission-'), 'mission.yaml');
   writeFileSync(path, text);
   return path;
 }
@@ -110,7 +109,7 @@ run('exit 2 when the repository is dirty, the lock is held, or a handler is miss
 });
 
 run('a nested mission gets a header with its steps indented; an escalating gate prints the escalation', async () => {
-  const library = mkdtempSync(join(tmpdir(), 'lifeos-missions-'));
+  const library = tempDir('lifeos-missions-');
   writeFileSync(join(library, 'inner.yaml'), 'mission: inner\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: a, kind: runtime, operation: noop, params: {}}\n');
   const outer = missionFile(`mission: outer
 version: "1.0"

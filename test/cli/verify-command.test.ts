@@ -5,9 +5,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, FIXTURES, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
@@ -24,7 +24,7 @@ import { stateHash } from '../../lib/runtime/git-state.ts';
 import { failingOnce, makeRepo, mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
 import { cli, rejects, repoRoot } from '../helpers.ts';
 
-const scratch = mkdtempSync(join(tmpdir(), 'lifeos-verify-'));
+const scratch = tempDir('lifeos-verify-');
 const key = join(scratch, 'keys/signing-key.pem');
 const keygen = await cli('keygen', '--out', key);
 const source = createHelloRepo(join(scratch, 'source'), { initRepository });

@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { ConditionEvaluationError, evaluateCondition } from '../../lib/core/condition-eval.ts';
 import { compileCondition } from '../../lib/core/condition.ts';

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { canonicalJson, isSha256, sha256, type Sha256 } from '../../lib/core/canonical.ts';
 import { entryLine, sealEntry, type JournalEntry } from '../../lib/core/journal-chain.ts';

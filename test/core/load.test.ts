@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { loadMission, validateMission } from '../../lib/runtime/mission-library.ts';
 import { errorCodes, fixturePath } from '../helpers.ts';

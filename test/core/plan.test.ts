@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { MissionValidationError } from '../../lib/core/errors.ts';
 import { analyseMission } from '../../lib/core/load.ts';

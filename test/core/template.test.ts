@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import {
   compileSimpleTemplate,

@@ -1,7 +1,9 @@
 // The council rules of spec §5.5.1, enforced in code whatever the chair proposes.
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { MODE_SEATS, synthesiseDecision } from '../../lib/council/synthesis.ts';
+
+const test = suite();
 
 const seat = (name: string, verdict: unknown, extra: Record<string, unknown> = {}) => ({ role: `reviewer_${name}`, packet: { seat: name, verdict, rationale: `${name} says ${String(verdict)}`, ...extra } });
 const core = (verdict: unknown = 'approve') => MODE_SEATS.M1_STANDARD.map((name) => seat(name, verdict));

@@ -3,10 +3,9 @@
 // then a replay in a fresh copy (asserted on), real `node --test` runs, real SIGKILL.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, FIXTURES, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
@@ -25,7 +24,7 @@ const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
 const TASK = inputs.task_spec as string;
 
 function helloRepo(): string {
-  return createHelloRepo(mkdtempSync(join(tmpdir(), 'hello-e2e-')), { initRepository, withFixtures: false });
+  return createHelloRepo(tempDir('hello-e2e-'), { initRepository, withFixtures: false });
 }
 
 const git = (repo: string, ...args: string[]): string => gitIn(repo, ...args).trim();

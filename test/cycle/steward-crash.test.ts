@@ -3,10 +3,9 @@
 // `recover`: every time the repository is either completed on its feature branch or back at its
 // pre-run state with no stray branch, and the cycle can then be run to completion.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
@@ -46,7 +45,7 @@ const it = suite('SIGKILL during the steward commit (issue 14)');
 it('at every 5 ms of the first 150 ms: recover, then the cycle completes; never a stray branch', async () => {
   const outcomes: string[] = [];
   for (let delay = 0; delay < 150; delay += 5) {
-    const scratch = mkdtempSync(join(tmpdir(), 'hello-crash-'));
+    const scratch = tempDir('hello-crash-');
     const repo = createHelloRepo(join(scratch, 'repo'), { initRepository, withFixtures: false });
     mkdirSync(join(scratch, 'tmp'));
     try {

@@ -3,10 +3,10 @@
 // Each scenario is one a user or an attacker tried: a write the envelope policy denies, a test
 // that writes a CI workflow or outside the repository, and someone else editing the repository
 // while a model call is in flight.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
@@ -25,7 +25,7 @@ const branches = (repo: string): string => git(repo, 'branch', '--format=%(refna
 
 /** A hello repository at <parent>/repo, with an empty folder <parent>/sibling beside it; removed after `body`, however it ends. */
 async function inHelloRepo(body: (repo: string, parent: string) => Promise<void>): Promise<void> {
-  const parent = mkdtempSync(join(tmpdir(), 'lifeos-boundary-'));
+  const parent = tempDir('lifeos-boundary-');
   try {
     mkdirSync(join(parent, 'sibling'));
     await body(createHelloRepo(join(parent, 'repo'), { initRepository, withFixtures: false }), parent);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { BASELINE_FILE, verifyGovernanceBaseline, writeGovernanceBaseline } from '../../lib/governance/baseline.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';

@@ -1,15 +1,14 @@
 // Path envelopes and protected paths against a real folder with symlinks, loops and look-alikes:
 // a corpus of cases with the verdict and the deciding check each must get. None may throw.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import type { Envelope } from '../../lib/core/types.ts';
 import { isProtectedPath, validatePathAccess, type AccessOperation } from '../../lib/governance/envelope.ts';
 
 function fixtureRepo(): string {
-  const root = mkdtempSync(join(tmpdir(), 'lifeos-paths-'));
+  const root = tempDir('lifeos-paths-');
   const files = ['docs/a.md', 'docs/sub/x.md', 'docs/secret/key.md', 'docs-old/y.md', 'config/models.yaml', 'config/agent_roles/designer.md', 'src/app.ts', 'src/lib/deep.ts', 'src/generated/out.ts', 'notes/todo.txt', 'README.md', 'AGENTS.md', '.git/config', 'docs/caf\u00e9.md'];
   for (const file of files) {
     mkdirSync(join(root, file, '..'), { recursive: true });

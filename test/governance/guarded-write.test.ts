@@ -1,8 +1,7 @@
 // Writes re-validated at the moment of use: a path swapped for a symlink after its check fails.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
 import { writeGuarded } from '../../lib/governance/guarded-write.ts';
@@ -10,10 +9,10 @@ import { writeGuarded } from '../../lib/governance/guarded-write.ts';
 const ENVELOPE = { allowed_paths: ['docs/**'] };
 
 function repo(): { root: string; outside: string } {
-  const root = mkdtempSync(join(tmpdir(), 'lifeos-write-'));
+  const root = tempDir('lifeos-write-');
   mkdirSync(join(root, 'docs'));
   writeFileSync(join(root, 'docs/a.md'), 'before');
-  const outside = mkdtempSync(join(tmpdir(), 'lifeos-outside-'));
+  const outside = tempDir('lifeos-outside-');
   writeFileSync(join(outside, 'target.txt'), 'untouched');
   return { root, outside };
 }

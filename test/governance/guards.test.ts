@@ -2,7 +2,7 @@
 // repository at its pre-run state and puts a critical escalation in the queue.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { writeGovernanceBaseline } from '../../lib/governance/baseline.ts';
 import type { OperationHandler } from '../../lib/operations/handler.ts';

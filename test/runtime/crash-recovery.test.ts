@@ -4,12 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { verifyBundle } from '../../lib/runtime/bundle.ts';
 import { readJournal, verifyJournal } from '../../lib/runtime/journal.ts';
 import { makeRepo, repoFingerprint } from '../git-repo.ts';
 import { fixturePath } from '../helpers.ts';
+
+const test = suite();
 
 const CHILD = fixturePath('processes/crash-run.ts');
 

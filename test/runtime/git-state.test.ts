@@ -1,12 +1,13 @@
 // Snapshots (runtime/git-state.ts) on real repositories: what they must never miss.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { snapshotRepo } from '../../lib/runtime/git-state.ts';
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { git } from '../git-repo.ts';
+
+const test = suite();
 
 /** Block until just after the next whole second (the race below is about second boundaries). */
 function untilNextSecond(): void {
@@ -14,7 +15,7 @@ function untilNextSecond(): void {
 }
 
 test('a same-size edit made in the second of the last index write is seen by a snapshot taken a second later', () => {
-  const repo = mkdtempSync(join(tmpdir(), 'lifeos-test-'));
+  const repo = tempDir('lifeos-test-');
   try {
     untilNextSecond();
     git(repo, 'init', '-q');

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { hashCanonical, sha256, type Sha256 } from '../../lib/core/canonical.ts';
 import { verifyJournalText } from '../../lib/core/journal-check.ts';
@@ -9,11 +9,13 @@ import { entryHash, genesisHash } from '../../lib/core/journal-chain.ts';
 import { JournalCorrupt, JournalWriter, quarantineTornTail, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
 import { PARALLEL_MIN_BYTES } from '../../lib/runtime/line-worker.ts';
 
+const test = suite();
+
 const RUN = hashCanonical({ test: 'run-a' });
 const OTHER_RUN = hashCanonical({ test: 'run-b' });
 
 function journalWith(runId: Sha256, count: number): string {
-  const folder = join(mkdtempSync(join(tmpdir(), 'lifeos-journal-')), runDirName(runId));
+  const folder = join(tempDir('lifeos-journal-'), runDirName(runId));
   mkdirSync(folder);
   const path = join(folder, 'journal.jsonl');
   const writer = JournalWriter.open(path, runId, { fsync: false });
@@ -155,7 +157,7 @@ test('a line that is not JSON is a parse_error; the chain resumes after it', () 
 
 test('a journal long enough to be checked on two threads (over 32 MB, several read chunks) gets exactly the verdict, line for line, of the one-thread check of the same text', () => {
   const runId = hashCanonical({ test: 'long' });
-  const folder = join(mkdtempSync(join(tmpdir(), 'lifeos-journal-')), runDirName(runId));
+  const folder = join(tempDir('lifeos-journal-'), runDirName(runId));
   try {
     mkdirSync(folder);
     const path = join(folder, 'journal.jsonl');

@@ -1,7 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { createRegistry } from '../../lib/core/registry.ts';
 import {
@@ -87,7 +86,7 @@ spec.run();
 const library = suite('mission library');
 
 library('files validated together may name each other in any order', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeos-missions-'));
+  const dir = tempDir('lifeos-missions-');
   writeFileSync(join(dir, 'a_parent.yaml'), 'mission: parent\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: c, kind: mission, mission: zz_child}\n');
   writeFileSync(join(dir, 'b_child.yml'), 'mission: zz_child\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: n, kind: runtime, operation: noop}\n');
   writeFileSync(join(dir, 'notes.txt'), 'not a mission');
@@ -100,7 +99,7 @@ library('files validated together may name each other in any order', () => {
 });
 
 library('detects a cycle between missions', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeos-cycle-'));
+  const dir = tempDir('lifeos-cycle-');
   writeFileSync(join(dir, 'ping.yaml'), 'mission: ping\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: x, kind: mission, mission: pong}\n');
   writeFileSync(join(dir, 'pong.yaml'), 'mission: pong\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: y, kind: mission, mission: ping}\n');
   const { reports } = validateMissionFiles(readMissionFiles([dir]).files);
@@ -175,7 +174,7 @@ robust.run();
 const sets = suite('validateMissionFiles: a set of files');
 
 sets('two files defining the same mission name are both reported and neither registered', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeos-same-'));
+  const dir = tempDir('lifeos-same-');
   const text = 'mission: twin\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: n, kind: runtime, operation: noop}\n';
   writeFileSync(join(dir, 'one.yaml'), text);
   writeFileSync(join(dir, 'two.yaml'), text);

@@ -1,10 +1,12 @@
 // The built-in packet schemas: every name the built-in missions use is registered, and each
 // schema accepts a well-formed packet and refuses a broken one (fail-closed verdicts).
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { compileJsonSchema } from '../../lib/core/json-schema.ts';
 import { defaultRegistry } from '../../lib/runtime/mission-library.ts';
 import { builtinPacketSchemas } from '../../lib/runtime/packet-schemas.ts';
+
+const test = suite();
 
 test('every schema name used by a built-in mission (output_schema, gate schema) is a built-in packet schema', () => {
   const used = new Set<string>();

@@ -1,7 +1,7 @@
 // The approval queue: items joined with their runs, decisions bound to what they approve.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
 import { JournalWriter, readJournal } from '../../lib/runtime/journal.ts';
@@ -10,6 +10,7 @@ import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { makeRepo, mission, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
+const test = suite();
 
 const GATE = `mission: gated
 version: "1.0"

@@ -2,10 +2,10 @@
 // protected, the diff gate covers git's HEAD, refs and config and the engine's own state, nothing a
 // step injects into git's config runs, and no child sees a key the host did not pass.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { validatePathAccess } from '../../lib/governance/envelope.ts';
 import type { OperationHandler } from '../../lib/operations/handler.ts';
@@ -281,7 +281,7 @@ it('a file named like the run lock but not it (.lifeos_run_lockfile) is seen by 
   await inRepo(async (repo) => {
     mkdirSync(join(repo, 'logs/mission_journals/run'), { recursive: true });
     writeFileSync(join(repo, 'logs/mission_journals/run/journal.jsonl'), 'real\n');
-    const agentState = mkdtempSync(join(tmpdir(), 'lifeos-agent-state-'));
+    const agentState = tempDir('lifeos-agent-state-');
     const script = 'mv logs logs-old; mkdir -p logs/mission_journals; echo forged > logs/mission_journals/FORGED.jsonl; echo x > .git/HEAD; mv .git git-old; echo x > "$AGENT_STATE/plugin.js"; echo tests ran > src-file.txt';
     // The agent's own writable folders are the agent's: the tests do not get them.
     const context = toolContext(repo, [], { sandbox: { mode: 'auto', writable: [agentState] }, child_env: { set: { AGENT_STATE: agentState } } });
@@ -382,7 +382,7 @@ it('the steward commits the bytes the review saw: a file changed after staging i
 
 it('finding 7: a repository opened through a symlinked path allows a legitimate write given through that path', () => {
   const real = makeRepo();
-  const aliasParent = mkdtempSync(join(tmpdir(), 'lifeos-alias-'));
+  const aliasParent = tempDir('lifeos-alias-');
   try {
     const alias = join(aliasParent, 'src');
     symlinkSync(real, alias);

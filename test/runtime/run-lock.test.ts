@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { RunLockCorrupt, RunLockHeld } from '../../lib/core/run-errors.ts';
 import { acquireRunLock, breakStaleLock, probeRunLock, processStart, releaseRunLock } from '../../lib/runtime/run-lock.ts';
 import { fixturePath } from '../helpers.ts';
+
+const test = suite();
 
 const RACER = fixturePath('processes/lock-racer.ts');
 const info = (run: string) => ({ run_id: run, run_id_audit: run, mission_type: 'test', acquired_at: '2026-11-21T00:00:00Z' });
@@ -24,7 +26,7 @@ function racer(lockPath: string, startAt: number, run: string): Promise<{ line: 
 }
 
 test('8 processes racing for the lock, 20 rounds: exactly one winner each round', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeos-lock-'));
+  const dir = tempDir('lifeos-lock-');
   const lockPath = join(dir, '.lifeos_run_lock');
   for (let round = 0; round < 20; round++) {
     const startAt = Date.now() + 1500;
@@ -38,7 +40,7 @@ test('8 processes racing for the lock, 20 rounds: exactly one winner each round'
 });
 
 test('a live holder makes the lock held; its owner releases it', () => {
-  const lockPath = join(mkdtempSync(join(tmpdir(), 'lifeos-lock-')), '.lifeos_run_lock');
+  const lockPath = join(tempDir('lifeos-lock-'), '.lifeos_run_lock');
   const taken = acquireRunLock(lockPath, info('run-a'));
   assert.ok(taken.acquired);
   assert.throws(() => acquireRunLock(lockPath, info('run-b')), (e: unknown) => e instanceof RunLockHeld && /run-a/.test(e.message));
@@ -48,7 +50,7 @@ test('a live holder makes the lock held; its owner releases it', () => {
 });
 
 test('a dead holder, or a reused pid with another start time, is stale and can be broken once', () => {
-  const lockPath = join(mkdtempSync(join(tmpdir(), 'lifeos-lock-')), '.lifeos_run_lock');
+  const lockPath = join(tempDir('lifeos-lock-'), '.lifeos_run_lock');
   const dead = { ...info('crashed'), pid: 2 ** 22 + 12345, process_start: null, host: hostname() };
   writeFileSync(lockPath, JSON.stringify(dead));
   const probe = probeRunLock(lockPath);
@@ -67,7 +69,7 @@ test('a dead holder, or a reused pid with another start time, is stale and can b
 });
 
 test('a corrupt lock file is a clear error and is never overwritten', () => {
-  const lockPath = join(mkdtempSync(join(tmpdir(), 'lifeos-lock-')), '.lifeos_run_lock');
+  const lockPath = join(tempDir('lifeos-lock-'), '.lifeos_run_lock');
   writeFileSync(lockPath, 'garbage{');
   assert.throws(() => acquireRunLock(lockPath, info('run-a')), (e: unknown) => e instanceof RunLockCorrupt && e.message.includes(lockPath));
   assert.is(readFileSync(lockPath, 'utf8'), 'garbage{');

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
 import { createRegistry } from '../../lib/core/registry.ts';
@@ -10,6 +10,8 @@ import { verifyBundle } from '../../lib/runtime/bundle.ts';
 import { verifyJournal } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+
+const test = suite();
 
 const TWO_WRITES = `mission: two_writes
 version: "1.0"

@@ -1,9 +1,11 @@
-import { test } from 'uvu';
+import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { stepRecords, type StepRecord } from '../../lib/core/step-records.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { failingOnce, makeRepo, mission, writeFileHandler } from '../git-repo.ts';
+
+const test = suite();
 
 const WRITE_THEN_GATE = `mission: write_then_gate
 version: "1.0"

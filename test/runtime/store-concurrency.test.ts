@@ -1,10 +1,9 @@
 // The state store under several processes: no lost update, a file that always parses, and
 // a mutex that a dead holder cannot block.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { withFileMutex, StoreBusy } from '../../lib/runtime/store/file-mutex.ts';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
@@ -66,7 +65,7 @@ const it = suite('state store concurrency');
 
 for (const backend of ['lowdb', 'sqlite'] as const) {
   it(`${backend}: two processes queueing ${PER_PROCESS} escalations each lose none, and the file always parses`, async () => {
-    const repo = mkdtempSync(join(tmpdir(), 'lifeos-store-race-'));
+    const repo = tempDir('lifeos-store-race-');
     openStateStore({ repoRoot: repo, backend }).close();
     const watch = watchParses(repo, backend);
     const codes = await Promise.all([writer(backend, repo, 'a'), writer(backend, repo, 'b')]);
@@ -111,7 +110,7 @@ for (const backend of ['lowdb', 'sqlite'] as const) {
 }
 
 it('a mutex left by a dead process is broken at once', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeos-mutex-'));
+  const dir = tempDir('lifeos-mutex-');
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   const lock = join(dir, 'state.json.lock');
   writeFileSync(lock, JSON.stringify({ pid: Number(dead.stdout), process_start: null, host: currentHolder().host }));
@@ -121,7 +120,7 @@ it('a mutex left by a dead process is broken at once', () => {
 });
 
 it('a mutex held by a live process makes a waiter fail with StoreBusy after its timeout, naming the holder', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeos-mutex-'));
+  const dir = tempDir('lifeos-mutex-');
   mkdirSync(dir, { recursive: true });
   const lock = join(dir, 'state.json.lock');
   withFileMutex(lock, () => {

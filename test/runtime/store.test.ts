@@ -1,8 +1,6 @@
 // The state store: one suite, run against both back ends (lowdb and SQLite).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { suite } from 'uvu';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import type { Sha256 } from '../../lib/core/canonical.ts';
 import type { EscalationRecord, MissionRunRecord, RunRows, StepLogRecord } from '../../lib/core/store-rows.ts';
@@ -54,7 +52,7 @@ const decide = (resolution: 'approved' | 'rejected' | 'deferred') => ({ resoluti
 function storeSuite(backend: StoreBackend): void {
   const it = suite(`state store (${backend})`);
   const fresh = (): { store: StateStore; repo: string } => {
-    const repo = mkdtempSync(join(tmpdir(), 'lifeos-store-'));
+    const repo = tempDir('lifeos-store-');
     return { store: openStateStore({ repoRoot: repo, backend }), repo };
   };
 

@@ -3,17 +3,16 @@
 // edits (whose hash no longer matches), and forged ones whose entry_hash was recomputed over the
 // mutated bytes, so only the form decides. The same journal must get the same verdict from both.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { hashCanonical, sha256 } from '../../lib/core/canonical.ts';
 import { JournalWriter, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
 import { repoRoot } from '../helpers.ts';
 
 const it = suite('JS and Python verifiers agree');
-const scratch = mkdtempSync(join(tmpdir(), 'lifeos-agreement-'));
+const scratch = tempDir('lifeos-agreement-');
 const runId = hashCanonical({ agreement: 'corpus' });
 const folder = join(scratch, runDirName(runId));
 const journal = join(folder, 'journal.jsonl');

@@ -1,9 +1,9 @@
 // Issue 13, finding 4: the coding agent's tree is a boundary. Real shell-script agents, real
 // git, real symlinks, hard links, FIFOs and background processes; the sandbox where bwrap works.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
 import { AGENT_INSTRUCTION, executeBuild } from '../../lib/tools/coding-agent.ts';
@@ -20,7 +20,7 @@ const context = (repo: string, extra: Partial<ToolContext> = {}): ToolContext =>
 
 /** A repository and an agent script (its body in sh) in a scratch folder, both removed after `body`. */
 async function withAgent(script: string, body: (repo: string, agent: string, scratch: string) => Promise<void>): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeos-agent-test-'));
+  const scratch = tempDir('lifeos-agent-test-');
   const repo = makeRepo({ 'src/app.txt': 'v1\n', 'README.md': 'hello\n' });
   try {
     const agent = join(scratch, 'agent.sh');

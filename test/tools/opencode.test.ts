@@ -4,10 +4,9 @@
 // (refused, nothing applied), tries to write the live repository from its bash tool (read-only
 // in the sandbox), and builds the hello task end to end through the whole cycle.
 // Needs LIFEOS_OPENCODE_BIN (the opencode binary); README "Development" says how to get it.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
@@ -96,7 +95,7 @@ async function withOpenCode(
   body: (repo: string, setup: OpenCodeSetup, requests: Awaited<ReturnType<typeof startOpenCodeModel>>['requests']) => Promise<void>,
   permission?: Record<string, string>,
 ): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeos-opencode-'));
+  const scratch = tempDir('lifeos-opencode-');
   const repo = makeRepo({ 'src/app.mjs': 'export const app = 1;\n', 'README.md': 'hello\n' });
   const model = await startOpenCodeModel(steps(repo));
   try {
@@ -168,7 +167,7 @@ it('builds the hello task through the whole cycle (builder: coding_agent): commi
   const greet = 'export function greet(name) {\n  return `Hello, ${name || \'world\'}!`;\n}\n';
   const greetTest = "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { greet } from '../src/greet.mjs';\n\ntest('greet', () => assert.equal(greet('Ada'), 'Hello, Ada!'));\n";
   const steps: ModelStep[] = [{ tool: 'write', filePath: 'src/greet.mjs', content: greet }, { tool: 'write', filePath: 'test/greet.test.mjs', content: greetTest }];
-  const scratch = mkdtempSync(join(tmpdir(), 'lifeos-opencode-cycle-'));
+  const scratch = tempDir('lifeos-opencode-cycle-');
   const builderModel = await startOpenCodeModel(steps);
   const council = await startScriptedModel('happy');
   try {

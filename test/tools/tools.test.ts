@@ -1,7 +1,7 @@
 // The tool_invoke back ends on real git repositories and real child processes.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
 import { EscalationRequired } from '../../lib/core/run-errors.ts';
@@ -12,6 +12,8 @@ import { runTests } from '../../lib/tools/test-runner.ts';
 import { git, makeRepo, repoFingerprint } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 import { toolContext } from '../tool-context.ts';
+
+const test = suite();
 
 const context = toolContext;
 
@@ -75,7 +77,7 @@ test('the test tool retries once, then escalates with both outputs; on success i
 
 test('coding_agent: the agent works in its own worktree; its change is applied only after every path passes the envelope', async () => {
   const repo = makeRepo({ 'src/app.txt': 'v1\n' });
-  const agent = join(repo, '..', `agent-${Date.now()}.sh`);
+  const agent = join(tempDir('lifeos-agent-script-'), 'agent.sh');
   writeFileSync(agent, '#!/bin/sh\nprintf "v2\\n" > src/app.txt\nmkdir -p docs && echo notes > docs/notes.md\n[ -n "$WRITE_PROTECTED" ] && mkdir -p config && echo hacked > config/models.yaml\nexit 0\n');
   chmodSync(agent, 0o755);
   const applied = await executeBuild({ command: [agent], instruction: { summary: 'bump' } }, context(repo, [{ allowed_paths: ['src/**', 'docs/**'] }]));
