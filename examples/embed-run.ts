@@ -5,7 +5,7 @@
  *   npm run build && node --import tsx examples/embed-run.ts
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistry, defaultRegistry, formatDiagnostic, loadMission, readJournal, resumeMission, runMission, stepRecords, verifyJournal, type RunEvent } from 'lifeos-mission';
@@ -48,3 +48,6 @@ console.log(`journal: ${check.ok ? 'verifies' : 'DOES NOT VERIFY'}, ${check.entr
 for (const step of stepRecords(readJournal(done.journalPath).entries)) {
   console.log(`  ${step.step_id.padEnd(22)} ${step.operation_type.padEnd(17)} ${step.skipped ? 'skipped (completed before the pause)' : step.status}`);
 }
+
+// 6. The scratch repository of this example goes (a host runs in its own repository instead).
+rmSync(repo, { recursive: true, force: true });
