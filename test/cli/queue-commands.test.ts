@@ -5,20 +5,16 @@ import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
-import { makeRepo } from '../git-repo.ts';
+import { makeRepo, missionYaml } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
 
 const GATED = join(tempDir('lifeos-mission-'), 'gated.yaml');
 writeFileSync(
   GATED,
-  `mission: gated
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: look, kind: runtime, operation: noop, params: {}}
-  - {id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}
-`,
+  missionYaml('gated', [
+  '{id: look, kind: runtime, operation: noop, params: {}}',
+  '{id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}',
+]),
 );
 
 for (const backend of ['lowdb', 'sqlite'] as const) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { acquireRunLock, releaseRunLock } from '../../lib/runtime/run-lock.ts';
-import { makeRepo, repoFingerprint } from '../git-repo.ts';
+import { makeRepo, missionYaml, repoFingerprint } from '../git-repo.ts';
 import { cli, fixturePath, repoRoot } from '../helpers.ts';
 
 /** A mission file outside the repository (so it does not make the work tree dirty). */
@@ -38,14 +38,10 @@ steps:
     params: {condition: "{{pass}} == true"}
 `);
 
-const WRITE_AND_ASK = missionFile(`mission: write_and_ask
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
-  - {id: ask, kind: human, params: {question: keep it?}}
-`);
+const WRITE_AND_ASK = missionFile(missionYaml('write_and_ask', [
+  '{id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}',
+  '{id: ask, kind: human, params: {question: keep it?}}',
+]));
 
 const WRITE_HANDLERS = fixturePath('handlers/write-file.ts');
 
@@ -111,14 +107,10 @@ run('exit 2 when the repository is dirty, the lock is held, or a handler is miss
 run('a nested mission gets a header with its steps indented; an escalating gate prints the escalation', async () => {
   const library = tempDir('lifeos-missions-');
   writeFileSync(join(library, 'inner.yaml'), 'mission: inner\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: a, kind: runtime, operation: noop, params: {}}\n');
-  const outer = missionFile(`mission: outer
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: sub, kind: mission, mission: inner, params: {}}
-  - {id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}
-`);
+  const outer = missionFile(missionYaml('outer', [
+  '{id: sub, kind: mission, mission: inner, params: {}}',
+  '{id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}',
+]));
   const { code, stdout } = await cli('run', outer, '--repo', makeRepo(), '--missions', library);
   assert.is(code, 1);
   assert.match(stdout, /\n▸ sub {2}mission inner\n {2}✓ a +noop +completed +\d+ ms\n✓ sub +mission +completed/);
@@ -130,15 +122,11 @@ steps:
 run('Ctrl-C in a real process stops the run, rolls it back to the pre-run state and exits 1 halted', async () => {
   const repo = makeRepo();
   const before = repoFingerprint(repo);
-  const file = missionFile(`mission: slow
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
-  - {id: wait, kind: runtime, operation: wait, params: {}}
-  - {id: never, kind: runtime, operation: noop, params: {}}
-`);
+  const file = missionFile(missionYaml('slow', [
+  '{id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}',
+  '{id: wait, kind: runtime, operation: wait, params: {}}',
+  '{id: never, kind: runtime, operation: noop, params: {}}',
+]));
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'lib/cli/bin.ts'), 'run', file, '--repo', repo, '--handlers', fixturePath('handlers/slow.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

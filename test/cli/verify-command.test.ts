@@ -21,7 +21,7 @@ import { openStateStore } from '../../lib/runtime/store/open-store.ts';
 import { generateSigningKey, loadSigningKey, signWith } from '../../lib/runtime/signing.ts';
 import { decisionContentHash } from '../../lib/core/run-state.ts';
 import { stateHash } from '../../lib/runtime/git-state.ts';
-import { failingOnce, makeRepo, mission, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
+import { failingOnce, makeRepo, mission, missionYaml, PACKET_THEN_ASK, writeFileHandler } from '../git-repo.ts';
 import { cli, rejects, repoRoot } from '../helpers.ts';
 
 const scratch = tempDir('lifeos-verify-');
@@ -555,13 +555,7 @@ it('a forged second attempt appended to a finished run is refused by resume, not
 it('a run of two attempts (the first failed) verifies: the bundle of each names its own attempt', async () => {
   const repo = makeRepo();
   try {
-    const flaky = `mission: flaky
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: once, kind: runtime, operation: fail_once}
-`;
+    const flaky = missionYaml('flaky', ['{id: once, kind: runtime, operation: fail_once}']);
     const failOnce = failingOnce('fail_once');
     const options = { repoRoot: repo, handlers: [failOnce], fsync: false, store: false as const, signingKey: key };
     const first = await runMission(mission(flaky, [failOnce]), options);

@@ -7,19 +7,15 @@ import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
 import { JournalWriter, readJournal } from '../../lib/runtime/journal.ts';
 import { decideQueueItem, listQueue, pausedChanges, queueItem } from '../../lib/runtime/queue.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
-import { makeRepo, mission, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+import { makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
 const test = suite();
 
-const GATE = `mission: gated
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
-  - {id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}
-`;
+const GATE = missionYaml('gated', [
+  '{id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}',
+  '{id: gate, kind: runtime, operation: gate_check, params: {condition: "1 == 2", on_fail: escalate}}',
+]);
 
 const options = { handlers: [writeFileHandler], fsync: false };
 

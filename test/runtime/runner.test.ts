@@ -9,7 +9,7 @@ import { defaultRegistry } from '../../lib/runtime/mission-library.ts';
 import { verifyBundle } from '../../lib/runtime/bundle.ts';
 import { verifyJournal } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
-import { git, makeRepo, mission, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+import { git, makeRepo, mission, missionYaml, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 
 const test = suite();
 
@@ -96,14 +96,10 @@ test('a failing handler fails the run; its own partial write is undone too', asy
   };
   const result = await runMission(
     mission(
-      `mission: half
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: ok, kind: runtime, operation: write_file, params: {path: a.txt, text: a}}
-  - {id: bad, kind: runtime, operation: half_write, params: {path: b.txt, text: b}}
-`,
+      missionYaml('half', [
+  '{id: ok, kind: runtime, operation: write_file, params: {path: a.txt, text: a}}',
+  '{id: bad, kind: runtime, operation: half_write, params: {path: b.txt, text: b}}',
+]),
       [writeFileHandler, half],
     ),
     { repoRoot: repo, handlers: [writeFileHandler, half] },
@@ -135,14 +131,10 @@ steps:
 
 test('re-running a completed run whose writes were discarded writes them again instead of skipping them', async () => {
   const repo = makeRepo();
-  const text = `mission: writes_then_reads
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}
-  - {id: look, kind: runtime, operation: noop, params: {}}
-`;
+  const text = missionYaml('writes_then_reads', [
+  '{id: write, kind: runtime, operation: write_file, params: {path: out.txt, text: made}}',
+  '{id: look, kind: runtime, operation: noop, params: {}}',
+]);
   const first = await runMission(mission(text), { repoRoot: repo, handlers: [writeFileHandler] });
   assert.is(first.status, 'completed');
   rmSync(join(repo, 'out.txt'));
@@ -181,14 +173,10 @@ test('the kill switch created mid-step: the next operation never starts, status 
   };
   const result = await runMission(
     mission(
-      `mission: halted
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: one, kind: runtime, operation: pull_switch, params: {path: x.txt, text: x}}
-  - {id: two, kind: runtime, operation: write_file, params: {path: y.txt, text: y}}
-`,
+      missionYaml('halted', [
+  '{id: one, kind: runtime, operation: pull_switch, params: {path: x.txt, text: x}}',
+  '{id: two, kind: runtime, operation: write_file, params: {path: y.txt, text: y}}',
+]),
       [writeFileHandler, pull],
     ),
     { repoRoot: repo, handlers: [writeFileHandler, pull] },
@@ -258,14 +246,10 @@ test('a step timeout aborts the handler and rolls back', async () => {
   };
   const result = await runMission(
     mission(
-      `mission: slow
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: w, kind: runtime, operation: write_file, params: {path: a.txt, text: a}}
-  - {id: s, kind: runtime, operation: slow, timeout_seconds: 1}
-`,
+      missionYaml('slow', [
+  '{id: w, kind: runtime, operation: write_file, params: {path: a.txt, text: a}}',
+  '{id: s, kind: runtime, operation: slow, timeout_seconds: 1}',
+]),
       [writeFileHandler, slow],
     ),
     { repoRoot: repo, handlers: [writeFileHandler, slow] },

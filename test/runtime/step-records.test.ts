@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { stepRecords, type StepRecord } from '../../lib/core/step-records.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
-import { failingOnce, makeRepo, mission, writeFileHandler } from '../git-repo.ts';
+import { failingOnce, makeRepo, mission, missionYaml, writeFileHandler } from '../git-repo.ts';
 
 const test = suite();
 
@@ -45,13 +45,7 @@ test('a failed run marks the failing step failed and every undone write compensa
 });
 
 test('a human step is pending while the run waits and completed once approved', async () => {
-  const text = `mission: ask
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: ask, kind: human, params: {question: ship it?}}
-`;
+  const text = missionYaml('ask', ['{id: ask, kind: human, params: {question: ship it?}}']);
   const repo = makeRepo();
   const paused = await runMission(mission(text), { repoRoot: repo, fsync: false });
   assert.equal(summary(records(paused.journalPath)), ['ask:human:pending:not_needed']);
@@ -62,14 +56,10 @@ steps:
 
 test('a second attempt skips the read-only step the first completed, citing its hashes', async () => {
   const flaky = failingOnce('flaky', 'transient');
-  const text = `mission: retry
-version: "1.0"
-inputs: []
-outputs: []
-steps:
-  - {id: look, kind: runtime, operation: noop, params: {}}
-  - {id: try, kind: runtime, operation: flaky, params: {}}
-`;
+  const text = missionYaml('retry', [
+  '{id: look, kind: runtime, operation: noop, params: {}}',
+  '{id: try, kind: runtime, operation: flaky, params: {}}',
+]);
   const repo = makeRepo();
   const m = mission(text, [flaky]);
   const failed = await runMission(m, { repoRoot: repo, handlers: [flaky], fsync: false });
