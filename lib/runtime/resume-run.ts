@@ -16,8 +16,7 @@ import { runDirName } from './journal.ts';
 import { accepted, openRun, peekMission, withLock } from './locked-run.ts';
 import { evidenceMissing, recoverRun, writeMissingBundle } from './recovery.ts';
 import { findRunId } from './run-folders.ts';
-import type { ResumeOptions } from './runner.ts';
-import type { Setup } from './run-setup.ts';
+import type { ResumeOptions, Setup } from './run-setup.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
 
 /** Continue a paused run after recording `options.decisions`, or recover one whose process died. */

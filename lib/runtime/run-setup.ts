@@ -18,6 +18,7 @@ import { toolInvokeHandler } from '../operations/tool-invoke.ts';
 import type { ChildEnvPolicy } from '../tools/child-env.ts';
 import { DEFAULT_SANDBOX, requireSandbox, type SandboxMode, type SandboxSettings } from '../tools/sandbox.ts';
 import type { Tool } from '../tools/tool.ts';
+import type { HumanDecision } from './decisions.ts';
 import type { EngineEnvironment, EscalationSink, RunEvent } from './engine/types.ts';
 import { repoTopLevel } from './git-state.ts';
 import { defaultRegistry } from './mission-library.ts';
@@ -94,6 +95,17 @@ export interface EngineOptions {
    */
   signingKey?: string;
 }
+
+export interface RunOptions extends EngineOptions {
+  inputs?: Record<string, unknown>;
+}
+
+export interface ResumeOptions extends EngineOptions {
+  /** Decisions on the run's pending human requests, recorded before it goes on. */
+  decisions?: readonly HumanDecision[];
+}
+
+export interface RecoverOptions extends EngineOptions {}
 
 /** A run's environment and what it was built from. */
 export interface Setup {

@@ -6,26 +6,15 @@
  */
 import type { Sha256 } from '../core/canonical.ts';
 import type { Mission } from '../core/types.ts';
-import type { HumanDecision } from './decisions.ts';
 import type { MissionResult } from './engine/types.ts';
 import { recoverAll } from './locked-run.ts';
 import type { RecoveryReport } from './recovery.ts';
 import { decideOnRun, resumeRun } from './resume-run.ts';
-import { withSetup, type EngineOptions } from './run-setup.ts';
+import type { HumanDecision } from './decisions.ts';
+import { withSetup, type EngineOptions, type RecoverOptions, type ResumeOptions, type RunOptions } from './run-setup.ts';
 import { startRun } from './start-run.ts';
 
-export type { EngineOptions, HumanDecision };
-
-export interface RunOptions extends EngineOptions {
-  inputs?: Record<string, unknown>;
-}
-
-export interface ResumeOptions extends EngineOptions {
-  /** Decisions on the run's pending human requests, recorded before it goes on. */
-  decisions?: readonly HumanDecision[];
-}
-
-export interface RecoverOptions extends EngineOptions {}
+export type { EngineOptions, HumanDecision, RecoverOptions, ResumeOptions, RunOptions };
 
 /**
  * Run a mission (a Mission object, a registered name, or a mission file path) in a git

@@ -28,8 +28,7 @@ import { planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
 import { probeRunLock } from './run-lock.ts';
 import { engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
-import type { RunOptions } from './runner.ts';
-import type { Setup } from './run-setup.ts';
+import type { RunOptions, Setup } from './run-setup.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
 
 /** Start a new attempt of the mission (the result of a recovery that just completed this very run, if one did). */

@@ -23,7 +23,7 @@ export class RunRecord {
     readonly mission: string,
   ) {
     this.entries = [...journal.opened];
-    this.index = env.store ? new StoreIndex(env.store) : undefined;
+    this.index = env.store ? new StoreIndex(env.store, env.repoRoot, this) : undefined;
   }
 
   get runId(): Sha256 {
@@ -35,7 +35,7 @@ export class RunRecord {
     const entry = this.journal.append(type, this.env.redact(data));
     this.entries.push(entry);
     applyEntry(this.state, entry);
-    const problem = this.index?.add(entry, { mission: this.mission, runId: this.runId, repoRoot: this.env.repoRoot, journalPath: this.journal.path, state: this.state, entries: this.entries });
+    const problem = this.index?.add(entry);
     if (problem) this.record('store_failed', { store: this.index?.path, message: problem.failed.message });
     try {
       this.env.onEvent?.(entry);

@@ -38,13 +38,13 @@ const SAVED_AT_ONCE: ReadonlySet<string> = new Set(['run_started', 'recovery', '
  */
 const STORE_INTERVAL_MS = 250;
 
+/** The run being indexed, as the journal-backed record holds it (run-record.ts). */
 export interface IndexedRun {
-  mission: string;
-  runId: Sha256;
-  repoRoot: string;
-  journalPath: string;
-  state: RunState;
-  entries: readonly JournalEntry[];
+  readonly mission: string;
+  readonly runId: Sha256;
+  readonly journal: { readonly path: string };
+  readonly state: RunState;
+  readonly entries: readonly JournalEntry[];
 }
 
 export class StoreIndex {
@@ -52,20 +52,24 @@ export class StoreIndex {
   private dirty = false;
   private savedAt = 0;
 
-  constructor(private readonly store: StateStore) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly repoRoot: string,
+    private readonly run: IndexedRun,
+  ) {}
 
   get path(): string {
     return this.store.path;
   }
 
   /** Index one new entry; the error when the store failed on it (it is off from then on). */
-  add(entry: JournalEntry, run: IndexedRun): { failed: Error } | undefined {
+  add(entry: JournalEntry): { failed: Error } | undefined {
     if (this.failed) return undefined;
     try {
-      this.queue(entry, run);
+      this.queue(entry);
       if (INDEXED.has(entry.type)) this.dirty = true;
       if (this.dirty && (SAVED_AT_ONCE.has(entry.type) || performance.now() - this.savedAt >= STORE_INTERVAL_MS)) {
-        const rows = runRows(run.entries, (n) => relativeTo(run.repoRoot, bundlePath(dirname(run.journalPath), n)));
+        const rows = runRows(this.run.entries, (n) => relativeTo(this.repoRoot, bundlePath(dirname(this.run.journal.path), n)));
         const last = rows[rows.length - 1];
         if (last) this.store.saveRun(last);
         this.dirty = false;
@@ -79,7 +83,8 @@ export class StoreIndex {
   }
 
   /** The approval queue: escalations and human requests in, decisions resolving them. */
-  private queue(entry: JournalEntry, run: IndexedRun): void {
+  private queue(entry: JournalEntry): void {
+    const run = this.run;
     const attempt = run.state.attempts[run.state.attempts.length - 1];
     const mission = attempt ? missionId(run.mission, run.runId, attempt.attempt) : null;
     const data = entry.data;
