@@ -46,8 +46,8 @@ if (job === 'write') {
     final_state_hash: runId,
     outputs: null,
     escalations: [],
-    receipts: [],
-  }, { journal: { file: 'journal.jsonl', path: path as string, entry_count: count, head_hash: verification.headHash as never }, agentCalls: null });
+    // The embedding bundle (--embed-journal): the one whose writing could grow with the journal.
+  }, { receipts: [], journal: { file: 'journal.jsonl', path: path as string, entry_count: count, head_hash: verification.headHash as never, embed: true }, agentCalls: null });
 } else {
   throw new Error(`unknown job ${String(job)}`);
 }

@@ -10,12 +10,14 @@
  *      verify rate to a plain sha256 over the same bytes (target: at least 1/4), and the peak
  *      memory of writing, verifying and bundling a 1M-entry journal (verify under 300 MB; writing
  *      and bundling flat), each in its own process (bench/journal-memory.ts).
- *   6. path validations per second.
+ *   6. path validations per second (target: at least 100,000/s).
  *   7. the offline demo cycle (examples/hello-cycle, replay, in process): wall time, and the
  *      share spent inside the library, taken as this process's CPU time over the wall time (the
  *      rest is waiting for git and the test run, which are child processes).
  *   8. the sandbox's cost per test run: the same small command (`node -e ""`) through the test
  *      runner's process path, with bubblewrap and without (skipped where bwrap cannot run).
+ *   9. scaling (bench/scaling.ts): queue list, the store calls of one run and a long no-op run,
+ *      each at two sizes of history or length, and their ratio (targets: flat).
  *
  * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
  * on shared machines are noisy, so targets are read by people, not by unit tests).
@@ -39,6 +41,7 @@ import { runProcess } from '../lib/tools/child-process.ts';
 import { confine, sandboxAvailability } from '../lib/tools/sandbox.ts';
 import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../examples/hello-cycle/hello-repo.mjs';
+import { scalingSection } from './scaling.ts';
 
 const quick = process.argv.includes('--quick');
 const strict = process.argv.includes('--strict');
@@ -261,7 +264,7 @@ for (const [i, request] of pathRequests.entries()) {
   if (validatePathAccess(request, i % 2 === 0 ? 'write' : 'read', pathEnvelope, { repoRoot: pathRepo }).allowed) pathAllowed++;
 }
 const pathMs = performance.now() - pathStart;
-results.push({ name: `path validations, 10,000 mixed requests (${pathAllowed} allowed)`, value: `${Math.round(10_000 / (pathMs / 1000)).toLocaleString('en-US')}/s`, target: '', ok: true });
+results.push({ name: `path validations, 10,000 mixed requests (${pathAllowed} allowed)`, value: `${Math.round(10_000 / (pathMs / 1000)).toLocaleString('en-US')}/s`, target: '>= 100,000/s', ok: 10_000 / (pathMs / 1000) >= 100_000 });
 
 // 7. The demo cycle, as `npm run demo` runs it but in process, so its CPU time can be read.
 const cycleWalls: number[] = [];
@@ -303,6 +306,9 @@ if (availability.ok) {
 } else {
   results.push({ name: `sandbox cost per test run (skipped: ${availability.reason})`, value: '-', target: '', ok: true });
 }
+
+// 9. Scaling: the same costs with a long history (or a long run) and a short one.
+results.push(...scalingSection({ quick, root, bin, scratch }));
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);

@@ -21,6 +21,7 @@ export const ENGINE_ARGS = {
   mode: { type: 'string' },
   'llm-base-url': { type: 'string' },
   'no-fsync': { type: 'boolean' },
+  'embed-journal': { type: 'boolean' },
   store: { type: 'string' },
   sandbox: { type: 'string' },
   'sandbox-writable': { type: 'string', multiple: true },
@@ -40,6 +41,9 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
   --llm-base-url URL   an OpenAI-compatible endpoint for llm_call (default: OpenRouter's; the
                        key is read from OPENROUTER_API_KEY)
   --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
+  --embed-journal      completion bundles hold a copy of the journal, so each one verifies on
+                       its own, away from its run folder (default: they name it by entry count
+                       and head hash)
   --store BACKEND      lowdb | sqlite: the state store to use or create in .lifeos/ (default:
                        the one that exists, else lowdb)
   --sandbox MODE        auto | required | off: confine the coding agent and the test command
@@ -65,6 +69,7 @@ export interface EngineArgValues {
   mode?: string;
   'llm-base-url'?: string;
   'no-fsync'?: boolean;
+  'embed-journal'?: boolean;
   store?: string;
   sandbox?: string;
   'sandbox-writable'?: string[];
@@ -90,6 +95,7 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
     handlers,
     registry: registryWithMissionDirs(values.missions, io, base),
     fsync: values['no-fsync'] !== true,
+    ...(values['embed-journal'] ? { embedJournal: true } : {}),
     ...(mode ? { mode } : {}),
     ...(values['llm-base-url'] ? { agent: { baseURL: values['llm-base-url'] } } : {}),
     ...(io.interrupts ? { signal: interruptSignal(io) } : {}),

@@ -44,18 +44,108 @@ export interface StepRecord {
 
 interface Draft extends StepRecord {
   writes: boolean;
+  /** Its place among the records the fold has made (stable: a store row can be keyed by it). */
+  ordinal: number;
+}
+
+/** A step record and its place in the order the steps started. */
+export interface NumberedStepRecord {
+  ordinal: number;
+  record: StepRecord;
 }
 
 /** Every step execution in the journal, in the order the steps started. */
 export function stepRecords(entries: readonly JournalEntry[]): StepRecord[] {
-  const drafts: Draft[] = [];
-  let current = new Map<string, Draft>();
-  let attempt = 0;
-  // Completed operations by the seq of their operation_started entry (what step_skipped cites).
-  const completedBySeq = new Map<number, { operation: string; receipt: OperationReceipt; output: unknown }>();
-  let started = { seq: 0, operation: '' };
+  const fold = new StepRecordFold();
+  for (const entry of entries) fold.apply(entry);
+  return fold.records();
+}
 
-  const open = (entry: JournalEntry, fields: Partial<Draft>): void => {
+/**
+ * The step records of a journal kept up to date one entry at a time, so an engine that indexes
+ * a long run pays for each new entry once, never for the whole journal again. With
+ * `latestAttemptOnly`, the records of an attempt are dropped when the next one starts (a running
+ * engine indexes only its own attempt; memory then stays bounded by one attempt's steps).
+ */
+export class StepRecordFold {
+  private drafts: Draft[] = [];
+  private current = new Map<string, Draft>();
+  private attempt = 0;
+  private made = 0;
+  // The evidence hash of each completed operation, by the seq of its operation_started entry (what
+  // step_skipped cites); hashes, not outputs, so a long run does not hold every output twice.
+  private readonly completedBySeq = new Map<number, { operation: string; receipt: OperationReceipt; evidenceHash: Sha256 }>();
+  private started = { seq: 0, operation: '' };
+  private changed = new Set<Draft>();
+
+  constructor(private readonly options: { latestAttemptOnly?: boolean } = {}) {}
+
+  apply(entry: JournalEntry): void {
+    const data = entry.data;
+    switch (entry.type as JournalEntryType) {
+      case 'run_started':
+        this.attempt = data.attempt as number;
+        this.current = new Map();
+        if (this.options.latestAttemptOnly) {
+          this.drafts = [];
+          this.changed = new Set();
+        }
+        return;
+      case 'step_started':
+        this.open(entry, { operation_type: stepType(data) });
+        return;
+      case 'step_skipped': {
+        const done = this.completedBySeq.get(data.completed_seq as number);
+        this.open(entry, {
+          operation_type: done?.operation ?? 'unknown',
+          status: 'completed',
+          completed_at: entry.at,
+          skipped: true,
+          pre_state_hash: done?.receipt.pre_state_hash ?? null,
+          post_state_hash: done?.receipt.post_state_hash ?? null,
+          evidence_hash: done?.evidenceHash ?? null,
+        });
+        return;
+      }
+      case 'operation_started':
+        this.started = { seq: entry.seq, operation: data.operation as string };
+        break;
+      case 'operation_finished':
+        this.completedBySeq.set(this.started.seq, { operation: this.started.operation, receipt: data.receipt as OperationReceipt, evidenceHash: hashCanonical(data.output ?? null) });
+        break;
+      case 'run_finished':
+        for (const draft of closeAttempt(this.current, entry)) this.changed.add(draft);
+        return;
+      default:
+        break;
+    }
+    const draft = typeof data.node === 'string' ? this.current.get(data.node) : undefined;
+    if (draft && applyStepEntry(draft, entry, this.completedBySeq.get(this.started.seq)?.evidenceHash ?? null)) {
+      draft.prev_entry_hash = entry.prev_entry_hash;
+      draft.entry_hash = entry.entry_hash;
+      this.changed.add(draft);
+    }
+  }
+
+  /** Every record kept, in the order the steps started. */
+  records(): StepRecord[] {
+    return this.drafts.map(publicRecord);
+  }
+
+  /** The records changed since the last call (or since the fold began), in the order they started. */
+  takeChanged(): NumberedStepRecord[] {
+    const changed = [...this.changed].sort((a, b) => a.ordinal - b.ordinal).map((draft) => ({ ordinal: draft.ordinal, record: publicRecord(draft) }));
+    this.changed = new Set();
+    return changed;
+  }
+
+  /** Every record kept, numbered; what was changed counts as taken. */
+  takeAll(): NumberedStepRecord[] {
+    this.changed = new Set();
+    return this.drafts.map((draft) => ({ ordinal: draft.ordinal, record: publicRecord(draft) }));
+  }
+
+  private open(entry: JournalEntry, fields: Partial<Draft>): void {
     const draft: Draft = {
       step_id: entry.data.node as string,
       operation_type: 'unknown',
@@ -69,61 +159,24 @@ export function stepRecords(entries: readonly JournalEntry[]): StepRecord[] {
       compensation_status: 'not_needed',
       prev_entry_hash: entry.prev_entry_hash,
       entry_hash: entry.entry_hash,
-      attempt,
+      attempt: this.attempt,
       skipped: false,
       writes: false,
+      ordinal: this.made++,
       ...fields,
     };
-    drafts.push(draft);
-    current.set(draft.step_id, draft);
-  };
-
-  for (const entry of entries) {
-    const data = entry.data;
-    switch (entry.type as JournalEntryType) {
-      case 'run_started':
-        attempt = data.attempt as number;
-        current = new Map();
-        continue;
-      case 'step_started':
-        open(entry, { operation_type: stepType(data) });
-        continue;
-      case 'step_skipped': {
-        const done = completedBySeq.get(data.completed_seq as number);
-        open(entry, {
-          operation_type: done?.operation ?? 'unknown',
-          status: 'completed',
-          completed_at: entry.at,
-          skipped: true,
-          pre_state_hash: done?.receipt.pre_state_hash ?? null,
-          post_state_hash: done?.receipt.post_state_hash ?? null,
-          evidence_hash: done ? hashCanonical(done.output ?? null) : null,
-        });
-        continue;
-      }
-      case 'operation_started':
-        started = { seq: entry.seq, operation: data.operation as string };
-        break;
-      case 'operation_finished':
-        completedBySeq.set(started.seq, { operation: started.operation, receipt: data.receipt as OperationReceipt, output: data.output });
-        break;
-      case 'run_finished':
-        closeAttempt(current, entry);
-        continue;
-      default:
-        break;
-    }
-    const draft = typeof data.node === 'string' ? current.get(data.node) : undefined;
-    if (draft && applyStepEntry(draft, entry)) {
-      draft.prev_entry_hash = entry.prev_entry_hash;
-      draft.entry_hash = entry.entry_hash;
-    }
+    this.drafts.push(draft);
+    this.current.set(draft.step_id, draft);
+    this.changed.add(draft);
   }
-  return drafts.map(({ writes: _writes, ...record }) => record);
 }
 
-/** Apply an entry about one step to its record; false when the entry does not change it. */
-function applyStepEntry(draft: Draft, entry: JournalEntry): boolean {
+function publicRecord({ writes: _writes, ordinal: _ordinal, ...record }: Draft): StepRecord {
+  return record;
+}
+
+/** Apply an entry about one step to its record (`evidenceHash`: of the output an operation_finished carries); false when the entry does not change it. */
+function applyStepEntry(draft: Draft, entry: JournalEntry, evidenceHash: Sha256 | null): boolean {
   const data = entry.data;
   switch (entry.type as JournalEntryType) {
     case 'operation_started':
@@ -132,7 +185,7 @@ function applyStepEntry(draft: Draft, entry: JournalEntry): boolean {
       return true;
     case 'operation_finished':
       draft.post_state_hash = (data.receipt as OperationReceipt).post_state_hash;
-      draft.evidence_hash = hashCanonical(data.output ?? null);
+      draft.evidence_hash = evidenceHash;
       if (draft.writes) draft.compensation_status = 'pending';
       return true;
     case 'operation_failed':
@@ -157,19 +210,27 @@ function applyStepEntry(draft: Draft, entry: JournalEntry): boolean {
   }
 }
 
-/** At the end of an attempt, steps still running failed with the run, and kept writes need no undo. */
-function closeAttempt(current: ReadonlyMap<string, Draft>, entry: JournalEntry): void {
+/** At the end of an attempt, steps still running failed with the run, and kept writes need no undo; returns the records it changed. */
+function closeAttempt(current: ReadonlyMap<string, Draft>, entry: JournalEntry): Draft[] {
   const error = entry.data.error as { message?: string; node?: string | null } | undefined;
+  const changed: Draft[] = [];
   for (const draft of current.values()) {
+    let change = false;
     if (draft.status === 'running' || draft.status === 'pending') {
       draft.status = 'failed';
       draft.completed_at = entry.at;
       draft.error_message ??= error?.message ?? `the run ended ${String(entry.data.status)}`;
       draft.prev_entry_hash = entry.prev_entry_hash;
       draft.entry_hash = entry.entry_hash;
+      change = true;
     }
-    if (entry.data.status === 'completed' && draft.compensation_status === 'pending') draft.compensation_status = 'not_needed';
+    if (entry.data.status === 'completed' && draft.compensation_status === 'pending') {
+      draft.compensation_status = 'not_needed';
+      change = true;
+    }
+    if (change) changed.push(draft);
   }
+  return changed;
 }
 
 /** What a `step_started` entry says the step is: its operation, or `human`, `mission`, `fan_out`. */

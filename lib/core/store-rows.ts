@@ -70,29 +70,43 @@ export function runRows(entries: readonly JournalEntry[], bundleFile: (attempt: 
   const records = stepRecords(entries);
   const starts = entries.filter((entry) => entry.type === 'run_started');
   return state.attempts.map((attempt, index) => {
-    const started = starts[index] as JournalEntry;
-    const id = missionId(String(started.data.mission), started.run_id, attempt.attempt);
     const finished = attempt.finished ? entries.find((entry) => entry.seq === attempt.finished?.seq) : undefined;
-    const run: MissionRunRecord = {
-      mission_id: id,
-      run_id_deterministic: started.run_id,
-      run_id_audit: String(started.data.run_id_audit),
-      mission_type: String(started.data.mission),
-      ...statusOf(attempt, finished, state.escalations),
-      started_at: started.at,
-      completed_at: finished?.at ?? null,
-      baseline_commit: attempt.baseline.head ?? '',
-      result_commit: resultCommit(attempt, finished),
-      // The manifest's hash when there is one, else the hash of the surfaces as they were.
-      governance_baseline_hash: (started.data.governance_baseline_hash as Sha256 | null | undefined) ?? hashCanonical(started.data.governance_surface_hashes ?? {}),
-      evidence_bundle_path: finished ? bundleFile(attempt.attempt) : null,
-      created_at: started.at,
-    };
+    const run = runRow(starts[index] as JournalEntry, attempt, finished, state.escalations, bundleFile);
     const steps = records
       .filter((record) => record.attempt === attempt.attempt)
-      .map(({ attempt: _attempt, skipped: _skipped, ...record }) => ({ mission_id: id, ...record }));
+      .map((record) => stepLogRow(run.mission_id, record));
     return { run, steps };
   });
+}
+
+/** The mission_runs row of one attempt: its run_started entry, its state, and its run_finished entry once it ended. */
+export function runRow(
+  started: JournalEntry,
+  attempt: AttemptState,
+  finished: JournalEntry | undefined,
+  escalations: ReadonlyArray<Record<string, unknown>>,
+  bundleFile: (attempt: number) => string,
+): MissionRunRecord {
+  return {
+    mission_id: missionId(String(started.data.mission), started.run_id, attempt.attempt),
+    run_id_deterministic: started.run_id,
+    run_id_audit: String(started.data.run_id_audit),
+    mission_type: String(started.data.mission),
+    ...statusOf(attempt, finished, escalations),
+    started_at: started.at,
+    completed_at: finished?.at ?? null,
+    baseline_commit: attempt.baseline.head ?? '',
+    result_commit: resultCommit(attempt, finished),
+    // The manifest's hash when there is one, else the hash of the surfaces as they were.
+    governance_baseline_hash: (started.data.governance_baseline_hash as Sha256 | null | undefined) ?? hashCanonical(started.data.governance_surface_hashes ?? {}),
+    evidence_bundle_path: finished ? bundleFile(attempt.attempt) : null,
+    created_at: started.at,
+  };
+}
+
+/** A step record as a step_logs row of the attempt `missionId`. */
+export function stepLogRow(mission: string, { attempt: _attempt, skipped: _skipped, ...record }: StepRecord): StepLogRecord {
+  return { mission_id: mission, ...record };
 }
 
 /** §6.1 has no `halted` or `awaiting_human`: both need the CEO, so both are `escalated`, with the reason. */

@@ -1,15 +1,20 @@
 /**
  * Completion bundles (spec §5.5, §5.8): written when an attempt ends, for success and failure
- * alike, beside the journal as `bundle.<attempt>.json`. A bundle holds the whole journal, the
- * receipts, the final state and its hash, the escalations, and the journal's entry count and
- * head hash, which later anchor `verify` against a truncated or rewritten tail.
+ * alike, beside the journal as `bundle.<attempt>.json`. A bundle holds the receipts, the final
+ * state and its hash, the escalations, the call log, and the journal's entry count and head
+ * hash, which bind it to the journal beside it (the chain binds every earlier entry to that
+ * hash) and later anchor `verify` against a truncated or rewritten tail. It embeds a copy of the
+ * journal only when asked (`embedJournal`): a bundle that must be verifiable without its run
+ * folder; by default a long run's bundle does not double the run's size on disk.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { entryLine, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
+import { entryLine, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
 import { verifyJournalText } from '../core/journal-check.ts';
 import type { RecordedSnapshot, RunStatus } from '../core/run-state.ts';
+import { JOURNAL_FILE } from './journal.ts';
 import { readEvidenceFile, readLines } from './journal-lines.ts';
 
 export const BUNDLE_VERSION = 'lifeos-mission/bundle/v1';
@@ -29,7 +34,8 @@ export interface CompletionBundle {
   outputs: unknown;
   escalations: unknown[];
   receipts: unknown[];
-  journal: { file: string; entry_count: number; head_hash: Sha256; entries: JournalEntry[] };
+  /** The journal it closes; `entries`, a copy of its first `entry_count` entries, only in a bundle written with embedJournal. */
+  journal: { file: string; entry_count: number; head_hash: Sha256; entries?: JournalEntry[] };
   /**
    * The run's agent call log as it stood (spec §5.5: the decision-affecting calls), so the
    * evidence survives the call logs' retention window.
@@ -41,32 +47,46 @@ export function bundlePath(runDir: string, attempt: number): string {
   return join(runDir, `bundle.${attempt}.json`);
 }
 
-/** A bundle's fields other than the two copies, which are streamed from their files. */
-export type BundleHeader = Omit<CompletionBundle, 'journal' | 'agent_calls'>;
+/** A bundle's fields other than those streamed from files or lists (receipts, journal, call log). */
+export type BundleHeader = Omit<CompletionBundle, 'receipts' | 'journal' | 'agent_calls'>;
 
-/** Where the copies come from: the journal (its first `entry_count` lines) and the call log (all of it), as repository-relative and absolute paths. */
+/**
+ * Where the rest comes from: the receipts, the journal (its first `entry_count` lines, copied
+ * when `embed`) and the call log (all of it), as repository-relative and absolute paths.
+ */
 export interface BundleSources {
-  journal: { file: string; path: string; entry_count: number; head_hash: Sha256 };
+  receipts: readonly unknown[];
+  journal: { file: string; path: string; entry_count: number; head_hash: Sha256; embed: boolean };
   agentCalls: { file: string; path: string } | null;
 }
 
 /**
- * Write a bundle: the header, then the journal and the call log copied line by line from their
- * files (each line is already one entry's JSON), so a long run's bundle never holds its journal
- * in memory. Written to a temporary file and renamed into place: a crash leaves no bundle or a
- * whole one.
+ * Write a bundle: the header, then the receipts one by one, the journal and the call log copied
+ * line by line from their files (each line is already one entry's JSON), so a long run's bundle
+ * is never held in memory. Written to a temporary file and renamed into place: a crash leaves no
+ * bundle or a whole one. Returns the hash of the bytes written (what the anchor names).
  */
-export function writeBundle(path: string, header: BundleHeader, sources: BundleSources): void {
+export function writeBundle(path: string, header: BundleHeader, sources: BundleSources): Sha256 {
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, 'w');
+  const hash = createHash('sha256');
   try {
-    const out = (text: string | Uint8Array): void => writeAll(fd, typeof text === 'string' ? Buffer.from(text) : text);
-    out(`${JSON.stringify(header, null, 1).slice(0, -2)},\n "journal": `);
-    const { journal, agentCalls } = sources;
-    out(`{"file":${JSON.stringify(journal.file)},"entry_count":${journal.entry_count},"head_hash":${JSON.stringify(journal.head_hash)},"entries":[\n`);
-    const copied = copyLines(journal.path, journal.entry_count, out);
-    if (copied !== journal.entry_count) throw new Error(`${journal.path} has ${copied} entries, not the ${journal.entry_count} the run wrote`);
-    out(']},\n "agent_calls": ');
+    const out = (text: string | Uint8Array): void => {
+      const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+      hash.update(bytes);
+      writeAll(fd, bytes);
+    };
+    const { receipts, journal, agentCalls } = sources;
+    out(`${JSON.stringify(header, null, 1).slice(0, -2)},\n "receipts": [`);
+    receipts.forEach((receipt, index) => out(`${index === 0 ? '\n' : ',\n'}${JSON.stringify(receipt)}`));
+    out(`],\n "journal": {"file":${JSON.stringify(journal.file)},"entry_count":${journal.entry_count},"head_hash":${JSON.stringify(journal.head_hash)}`);
+    if (journal.embed) {
+      out(',"entries":[\n');
+      const copied = copyLines(journal.path, journal.entry_count, out);
+      if (copied !== journal.entry_count) throw new Error(`${journal.path} has ${copied} entries, not the ${journal.entry_count} the run wrote`);
+      out(']');
+    }
+    out('},\n "agent_calls": ');
     if (agentCalls) {
       out(`{"file":${JSON.stringify(agentCalls.file)},"entries":[\n`);
       copyLines(agentCalls.path, Number.POSITIVE_INFINITY, out, parsesAsObject);
@@ -78,6 +98,7 @@ export function writeBundle(path: string, header: BundleHeader, sources: BundleS
     closeSync(fd);
   }
   renameSync(temporary, path);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Copy up to `limit` whole lines (those `accept` accepts) as JSON array items; returns how many were copied. */
@@ -109,23 +130,36 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (written < bytes.length) written += writeSync(fd, bytes, written);
 }
 
-/** Verify a bundle: its journal copy chains, and its recorded count and head hash match it. */
+/**
+ * Verify a bundle's binding to its journal: the journal it embeds, or else the journal beside it
+ * (`journal.jsonl` in the same run folder), must chain and hold the recorded count and head hash.
+ */
 export function verifyBundle(path: string): JournalVerification {
+  const fail = (message: string, kind: JournalError['kind'] = 'parse_error'): JournalVerification => ({ ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind, message }] });
   let bundle: Partial<CompletionBundle>;
   try {
     bundle = JSON.parse(readEvidenceFile(path).toString('utf8')) as Partial<CompletionBundle>;
   } catch (error) {
-    return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: `not a bundle: ${(error as Error).message}` }] };
+    return fail(`not a bundle: ${(error as Error).message}`);
   }
   const journal = bundle.journal;
-  if (!journal || !Array.isArray(journal.entries)) {
-    return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: 'the bundle has no journal.entries' }] };
-  }
+  if (!journal || typeof journal !== 'object') return fail('the bundle has no journal { file, entry_count, head_hash }');
   let text: string;
-  try {
-    text = journal.entries.map((entry) => `${entryLine(entry)}\n`).join('');
-  } catch (error) {
-    return { ok: false, entries: 0, headHash: null, runId: null, errors: [{ line: 1, kind: 'parse_error', message: `the bundle's journal copy is not journal entries: ${(error as Error).message}` }] };
+  if (journal.entries === undefined) {
+    const beside = join(dirname(path), JOURNAL_FILE);
+    try {
+      text = readEvidenceFile(beside).toString('utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is not beside it' : `cannot be read (${(error as Error).message})`;
+      return fail(`the bundle holds no copy of its journal (${String(journal.file)}, ${String(journal.entry_count)} entries, head ${String(journal.head_hash)}) and that journal ${reason}: verify the run folder, or write bundles with --embed-journal to verify them on their own`, 'bundle_mismatch');
+    }
+  } else {
+    try {
+      if (!Array.isArray(journal.entries)) throw new Error('journal.entries is not a list');
+      text = journal.entries.map((entry) => `${entryLine(entry)}\n`).join('');
+    } catch (error) {
+      return fail(`the bundle's journal copy is not journal entries: ${(error as Error).message}`);
+    }
   }
   return verifyJournalText(text, {
     ...(bundle.run_id ? { runId: bundle.run_id } : {}),

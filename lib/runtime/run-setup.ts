@@ -49,6 +49,11 @@ export interface EngineOptions {
   escalations?: EscalationSink;
   /** fsync the journal after each entry (default true). */
   fsync?: boolean;
+  /**
+   * Completion bundles embed a copy of the journal, so each verifies on its own, away from its
+   * run folder (default false: a bundle names the journal by entry count and head hash).
+   */
+  embedJournal?: boolean;
   /** Where the engine's files go (defaults in run-paths.ts). */
   paths?: Partial<RunPaths>;
   /** Missions that `kind: mission` steps and mission names resolve to (default: built-ins). */
@@ -172,6 +177,7 @@ function setup(options: EngineOptions): Setup {
       childEnv: options.childEnv ?? {},
       signingKey: signingKeyOf(options.signingKey, repoRoot),
       fsync: options.fsync ?? true,
+      embedJournal: options.embedJournal ?? false,
       now: options.now ?? (() => new Date()),
     },
     registry,

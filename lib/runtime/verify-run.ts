@@ -29,6 +29,9 @@ export interface RunVerification extends JournalVerification {
 /** The fields a bundle has; any other is an error (a field added by hand). */
 const BUNDLE_FIELDS = ['bundle_version', 'run_id', 'run_id_audit', 'mission', 'attempt', 'status', 'baseline_commit', 'result_commit', 'final_state', 'final_state_hash', 'outputs', 'escalations', 'receipts', 'journal', 'agent_calls'];
 
+/** The fields of a bundle's `journal`; `entries` only in a bundle that embeds the journal. */
+const JOURNAL_FIELDS = ['file', 'entry_count', 'head_hash', 'entries'];
+
 /** The run folders a path names: a run folder, a folder of run folders, a journal or a bundle. Empty when it holds none. */
 export function runFoldersIn(path: string): string[] {
   if (!statSync(path).isDirectory()) return [dirname(path)];
@@ -66,8 +69,8 @@ export function verifyRunFolder(folder: string, anchors?: AnchorContext): RunVer
 }
 
 /**
- * A bundle whose journal is not beside it: its copy of the journal must verify, its fields must
- * be what that copy says, and, where there is an anchor log (or with a public key), its bytes
+ * A bundle whose journal is not beside it: its copy of the journal must verify (a bundle without
+ * one cannot be verified on its own, and says so), its fields must be what that copy says, and, where there is an anchor log (or with a public key), its bytes
  * must be the ones an anchor names.
  */
 export function verifyLoneBundle(path: string, anchors: AnchorContext): RunVerification {
@@ -147,10 +150,12 @@ function checkBundle(file: string, attempt: number, summary: AttemptEnd, calls: 
   if ('receipts' in bundle) problems.push(...checkReceipts(bundle.receipts, summary.receipts).map(error));
   const copy = bundle.journal as { file?: unknown; entry_count?: unknown; head_hash?: unknown; entries?: unknown } | null | undefined;
   if (!('journal' in bundle)) return problems;
-  if (!copy || typeof copy !== 'object') return [...problems, error('field journal is not { file, entry_count, head_hash, entries }')];
+  if (!copy || typeof copy !== 'object') return [...problems, error('field journal is not { file, entry_count, head_hash } (with entries when embedded)')];
+  for (const field of Object.keys(copy)) if (!JOURNAL_FIELDS.includes(field)) problems.push(error(`field journal.${field} is not a bundle field`));
   if (copy.entry_count !== end.seq) problems.push(error(`field journal.entry_count is ${show(copy.entry_count)}; the attempt ends at entry ${end.seq}`));
   if (copy.head_hash !== end.entry_hash) problems.push(error(`field journal.head_hash is ${show(copy.head_hash)}; the journal's entry ${end.seq} is ${end.entry_hash}`));
-  if (!copyMatches(copy.entries, end)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
+  // A bundle written without embedJournal has no copy: the count and head hash above bind it.
+  if ('entries' in copy && !copyMatches(copy.entries, end)) problems.push(error('field journal.entries is not the journal up to the end of the attempt'));
   if (calls) problems.push(...checkCallLog(bundle.agent_calls, copy.file, calls).map((message) => error(message)));
   return problems;
 }

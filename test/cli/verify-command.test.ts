@@ -92,6 +92,26 @@ it('an untouched run verifies, as a run folder, a journal, a bundle, or the fold
   assert.match(all.stdout, /anchors\.jsonl: ok, 2 entries/);
 });
 
+it('a bundle written with --embed-journal verifies on its own, away from its journal, and an edit to it is reported by field', async () => {
+  const repo = makeRepo();
+  const file = join(scratch, 'embed.yaml');
+  writeFileSync(file, missionYaml('embed', ['{id: look, kind: runtime, operation: noop, params: {}}']));
+  const ran = await cli('run', file, '--repo', repo, '--embed-journal', '--format', 'json');
+  assert.is(ran.code, 0, ran.stderr);
+  const { journalPath, bundlePath } = JSON.parse(ran.stdout) as { journalPath: string; bundlePath: string };
+  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as { journal: { entries?: unknown[]; entry_count: number } };
+  assert.is(bundle.journal.entries?.length, bundle.journal.entry_count, 'the copy holds the whole journal');
+  rmSync(journalPath);
+  const alone = await cli('verify', bundlePath);
+  assert.is(alone.code, 0, alone.stdout);
+  const edited = JSON.parse(readFileSync(bundlePath, 'utf8')) as Json;
+  edited.status = 'FORGED';
+  writeFileSync(bundlePath, JSON.stringify(edited));
+  const forged = await cli('verify', bundlePath);
+  assert.is(forged.code, 1);
+  assert.match(forged.stdout, /field status differs from the journal/);
+});
+
 it('relative paths verify as absolute ones do: `verify .` inside a run folder, `verify logs/mission_journals` at the root', async () => {
   const before = process.cwd();
   try {
@@ -143,7 +163,8 @@ const fieldEdits: Array<[string, (bundle: Json) => void, RegExp]> = [
   ['an added field', (b) => (b.approved_by_ceo = true), /field approved_by_ceo is not a bundle field/],
   ['journal.entry_count', (b) => ((b.journal as Json).entry_count = 0), /field journal\.entry_count is 0/],
   ['journal.head_hash', (b) => ((b.journal as Json).head_hash = `sha256:${'4'.repeat(64)}`), /field journal\.head_hash/],
-  ['journal.entries', (b) => ((b.journal as Json).entries as Json[]).splice(3, 1), /field journal\.entries is not the journal/],
+  ['journal.entries (a copy added that is not the journal)', (b) => ((b.journal as Json).entries = []), /field journal\.entries is not the journal/],
+  ['journal (a field added)', (b) => ((b.journal as Json).approved = true), /field journal\.approved is not a bundle field/],
   ['agent_calls', (b) => ((b.agent_calls as Json).entries as Json[]).reverse(), /does not begin with the entries the bundle holds/],
 ];
 for (const [what, edit, pattern] of fieldEdits) {
@@ -414,11 +435,11 @@ const attackTampers: Array<[string, (run: string, repo: string) => void, RegExp,
     (run) => appendTo(journalOf(run), original.runId, [['\uFEFFrun_started', { attempt: 2 }], ['escalated', { reason: 'forged' }]]),
     /unexpected_entry: 2 entries \(the first a \uFEFFrun_started\) follow the end of attempt 1/,
   ],
-  ['a lone bundle edited, its journal deleted, checked with the public key', (run) => {
+  ['a lone bundle (no journal copy) edited, its journal deleted, checked with the public key', (run) => {
     editBundle(run, (b) => (b.status = 'FORGED'));
     rmSync(journalOf(run));
-  }, /^(?=[\s\S]*field status differs)(?=[\s\S]*anchor_missing: bundle\.1\.json: no validly signed anchor in anchors\.jsonl names this bundle)/, ['--public-key', publicKey], (run) => join(run, 'bundle.1.json')],
-  ['a bundle whose journal copy is set to null', (run) => editBundle(run, (b) => (b.journal = null)), /field journal is not \{ file, entry_count, head_hash, entries \}/],
+  }, /^(?=[\s\S]*bundle_mismatch: the bundle holds no copy of its journal .* that journal is not beside it: verify the run folder, or write bundles with --embed-journal)(?=[\s\S]*anchor_missing: bundle\.1\.json: no validly signed anchor in anchors\.jsonl names this bundle)/, ['--public-key', publicKey], (run) => join(run, 'bundle.1.json')],
+  ['a bundle whose journal reference is set to null', (run) => editBundle(run, (b) => (b.journal = null)), /field journal is not \{ file, entry_count, head_hash \} \(with entries when embedded\)/],
   ['an entry appended to the call log after the last attempt ended', (_run, repo) => {
     const log = callLogOf(repo);
     const entries = readEntries(log);

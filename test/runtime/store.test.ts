@@ -1,5 +1,6 @@
 // The state store: one suite, run against both back ends (lowdb and SQLite).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import type { Sha256 } from '../../lib/core/canonical.ts';
@@ -64,6 +65,33 @@ function storeSuite(backend: StoreBackend): void {
     assert.is(runs.length, 1);
     assert.is(runs[0]?.status, 'completed');
     assert.equal(store.stepLogs('m@1/1').map((s) => s.step_id), ['a', 'b']);
+    store.close();
+  });
+
+  it('updateRun rewrites the run row and only the step rows given: those with an id replaced, the others added', () => {
+    const { store } = fresh();
+    const first = runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'running', ['a', 'b']);
+    const [a, b] = store.saveRun(first) as [number, number];
+    const done = runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'completed', ['b', 'c']);
+    const changedB = { ...(done.steps[0] as StepLogRecord), status: 'failed' as const };
+    const ids = store.updateRun(done.run, [
+      { id: b, step: changedB },
+      { id: null, step: done.steps[1] as StepLogRecord },
+    ]);
+    assert.is(ids?.[0], b);
+    assert.ok(ids?.[1] !== undefined && ids[1] > b, 'a new row gets a new id');
+    assert.is(store.runs()[0]?.status, 'completed');
+    const steps = store.stepLogs('m@1/1');
+    assert.equal(steps.map((s) => [s.id, s.step_id, s.status]), [[a, 'a', 'completed'], [b, 'b', 'failed'], [ids?.[1], 'c', 'completed']]);
+    store.close();
+  });
+
+  it('updateRun of an attempt the store does not hold returns null and writes nothing', () => {
+    const { store } = fresh();
+    const rows = runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'running', ['a']);
+    assert.is(store.updateRun(rows.run, [{ id: null, step: rows.steps[0] as StepLogRecord }]), null);
+    assert.equal(store.runs(), []);
+    assert.equal(store.stepLogs('m@1/1'), []);
     store.close();
   });
 
@@ -160,3 +188,58 @@ function storeSuite(backend: StoreBackend): void {
 
 storeSuite('lowdb');
 storeSuite('sqlite');
+
+const lowdb = suite('state store (lowdb layout)');
+
+lowdb('a version 1 state.json (runs and steps inside) is moved to run files on open, ids and queue kept', () => {
+  const repo = tempDir('lifeos-store-v1-');
+  const { run, steps } = runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'completed', ['a', 'b']);
+  const v1 = {
+    format: 'lifeos-mission/state/v1',
+    last_id: { mission_runs: 7, step_logs: 12, escalation_queue: 3 },
+    mission_runs: [{ id: 7, ...run }],
+    step_logs: steps.map((step, i) => ({ id: 11 + i, ...step })),
+    escalation_queue: [{ id: 3, ...escalation(1, '2026-01-01T00:00:00.000Z') }],
+  };
+  mkdirSync(join(repo, '.lifeos'), { recursive: true });
+  writeFileSync(join(repo, '.lifeos', 'state.json'), JSON.stringify(v1));
+  const store = openStateStore({ repoRoot: repo });
+  assert.equal(store.runs().map((r) => [r.id, r.mission_id]), [[7, 'm@1/1']]);
+  assert.equal(store.stepLogs('m@1/1').map((s) => [s.id, s.step_id]), [[11, 'a'], [12, 'b']]);
+  assert.equal(store.escalations().map((e) => e.id), [3]);
+  const after = JSON.parse(readFileSync(join(repo, '.lifeos', 'state.json'), 'utf8')) as Record<string, unknown>;
+  assert.is(after.format, 'lifeos-mission/state/v2');
+  assert.is(after.mission_runs, undefined, 'the rows moved out of state.json');
+  const next = store.saveRun(runRows('m@1/2', '2026-01-02T00:00:00.000Z', 'running', ['c']));
+  assert.equal(next, [13], 'ids go on from the old counters');
+  store.close();
+});
+
+lowdb("a step file's last line cut short by a crash is left out, and cut off before the next save appends", () => {
+  const repo = tempDir('lifeos-store-torn-');
+  const store = openStateStore({ repoRoot: repo });
+  const rows = runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'running', ['a']);
+  const [a] = store.saveRun(rows) as [number];
+  const folder = join(repo, '.lifeos', 'runs', '2026-01-01');
+  const stepsFile = join(folder, readdirSync(folder).find((name) => name.endsWith('.steps.jsonl')) as string);
+  appendFileSync(stepsFile, '{"id":99,"step_id":"tor');
+  assert.equal(store.stepLogs('m@1/1').map((s) => s.id), [a]);
+  const more = runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'completed', ['b']);
+  store.updateRun(more.run, [{ id: null, step: more.steps[0] as StepLogRecord }]);
+  assert.equal(store.stepLogs('m@1/1').map((s) => s.step_id), ['a', 'b']);
+  assert.not.match(readFileSync(stepsFile, 'utf8'), 'tor');
+  store.close();
+});
+
+lowdb('a step file damaged before its last line is reported as corrupt, with its path', () => {
+  const repo = tempDir('lifeos-store-damaged-');
+  const store = openStateStore({ repoRoot: repo });
+  store.saveRun(runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'running', ['a', 'b']));
+  const folder = join(repo, '.lifeos', 'runs', '2026-01-01');
+  const stepsFile = join(folder, readdirSync(folder).find((name) => name.endsWith('.steps.jsonl')) as string);
+  writeFileSync(stepsFile, readFileSync(stepsFile, 'utf8').replace('"step_id":"a"', '"step_id":'));
+  assert.throws(() => store.stepLogs('m@1/1'), (e: unknown) => e instanceof StoreCorrupt && (e as Error).message.includes(stepsFile) && /line 1/.test((e as Error).message));
+  store.close();
+});
+
+lowdb.run();

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Sha256 } from '../../core/canonical.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { callLogPath } from '../../agents/call-log.ts';
-import { appendAnchor, fileHash, type AnchorFields } from '../anchor-log.ts';
+import { appendAnchor, type AnchorFields } from '../anchor-log.ts';
 import { bundlePath, writeBundle, BUNDLE_VERSION, type BundleHeader } from '../bundle.ts';
 import { stateHash, type RepoSnapshot } from '../git-state.ts';
 import { relativeTo } from './paths.ts';
@@ -47,14 +47,14 @@ export function finish(scope: RunScope, status: RunStatus, final: RepoSnapshot, 
     final_state_hash: stateHash(final),
     outputs,
     escalations: run.state.escalations,
-    receipts: run.entries.filter((entry) => entry.type === 'operation_finished').map((entry) => entry.data.receipt),
   };
-  // Journal entries and call-log entries were redacted before they were sealed.
-  writeBundle(path, env.redact(header), {
-    journal: { file: relativeTo(env.repoRoot, run.journal.path), path: run.journal.path, entry_count: run.journal.count, head_hash: run.journal.headHash as Sha256 },
+  // Receipts, journal entries and call-log entries were redacted before they were sealed.
+  const bundleHash = writeBundle(path, env.redact(header), {
+    receipts: run.receipts,
+    journal: { file: relativeTo(env.repoRoot, run.journal.path), path: run.journal.path, entry_count: run.journal.count, head_hash: run.journal.headHash as Sha256, embed: env.embedJournal },
     agentCalls: existsSync(callLog) ? { file: relativeTo(env.repoRoot, callLog), path: callLog } : null,
   });
-  anchor(scope, 'finished', fileHash(path));
+  anchor(scope, 'finished', bundleHash);
   return { ...baseResult(scope, status, outputs), bundlePath: path, commit };
 }
 

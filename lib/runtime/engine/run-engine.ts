@@ -17,7 +17,6 @@ import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode } from '..
 import { resolveValue } from '../../core/resolve.ts';
 import { KillSwitchActive, OperationFailed } from '../../core/run-errors.ts';
 import type { RunState, RunStatus } from '../../core/run-state.ts';
-import { reportedCost } from '../../governance/step-guards.ts';
 import { builderPolicy } from '../../governance/write-policy.ts';
 import { spentOnDay } from '../daily-spend.ts';
 import { snapshotRepo, stateHash, type RepoSnapshot } from '../git-state.ts';
@@ -65,7 +64,7 @@ export class RunEngine {
     // Mission files inside the repository are governance surfaces: no step may write them. And an
     // attempt goes on in the mode it started in: a replay run recovered or resumed stays replay,
     // whatever key the environment holds now.
-    scope.env = { ...scope.env, protectedPaths: [...scope.env.protectedPaths, ...missionFilesOf(run.entries)], mode: journaledMode(run.entries, attempt.started_seq) ?? scope.env.mode };
+    scope.env = { ...scope.env, protectedPaths: [...scope.env.protectedPaths, ...missionFilesOf(run.started)], mode: journaledMode(run.started) ?? scope.env.mode };
     const { env } = scope;
     scope.limits.start();
     try {
@@ -73,7 +72,7 @@ export class RunEngine {
       scope.governance = checkGovernance({ repoRoot: env.repoRoot, governanceSurfaces: env.governanceSurfaces, exclude: scope.enginePaths }, plan);
       scope.policy = builderPolicy(env.repoRoot);
       scope.settled = captureProtected(env.repoRoot, env.paths);
-      scope.spend.runUsd = run.entries.filter((e) => e.type === 'operation_finished' && e.seq > attempt.started_seq).reduce((sum, e) => sum + reportedCost(e.data.output), 0);
+      scope.spend.runUsd = run.attemptSpentUsd;
       if (env.dailyBudgetUsd !== undefined) scope.spend.todayUsd = spentOnDay(env.repoRoot, env.paths, env.now().toISOString().slice(0, 10));
       for (const [index, condition] of plan.preconditions.entries()) {
         if (resolveValue(condition, outputLookup(scope)) !== true) {
@@ -205,13 +204,12 @@ export class RunEngine {
 }
 
 /** The LLM mode the attempt started at `startedSeq` was journaled with. */
-function journaledMode(entries: readonly JournalEntry[], startedSeq: number): EngineEnvironment['mode'] | undefined {
-  const mode = entries.find((entry) => entry.seq === startedSeq)?.data.mode;
+function journaledMode(started: JournalEntry | undefined): EngineEnvironment['mode'] | undefined {
+  const mode = started?.data.mode;
   return mode === 'live' || mode === 'record' || mode === 'replay' ? mode : undefined;
 }
 
 /** The repository-relative mission files the run was started from (run_started `mission_files`). */
-function missionFilesOf(entries: readonly JournalEntry[]): string[] {
-  const started = entries.findLast((entry) => entry.type === 'run_started');
+function missionFilesOf(started: JournalEntry | undefined): string[] {
   return Object.keys((started?.data.mission_files as Record<string, string> | undefined) ?? {});
 }

@@ -6,13 +6,18 @@
 import { hashCanonical, type Sha256 } from '../../core/canonical.ts';
 import type { JournalEntry } from '../../core/journal-chain.ts';
 import { applyEntry, openAttempt, type AttemptState, type RunState } from '../../core/run-state.ts';
+import { reportedCost } from '../../governance/step-guards.ts';
 import type { JournalWriter } from '../journal.ts';
 import { StoreIndex } from './store-index.ts';
 import type { EngineEnvironment, Escalation } from './types.ts';
 
 export class RunRecord {
-  // Every entry of the run, for the store's rows (runRows folds them all at each save).
-  readonly entries: JournalEntry[];
+  /** Every finished operation's receipt, in order (the completion bundle lists them). */
+  readonly receipts: unknown[] = [];
+  /** The latest attempt's run_started entry (its mode and mission files). */
+  started: JournalEntry | undefined;
+  /** What the latest attempt's operations reported spending (the run budget goes on from it). */
+  attemptSpentUsd = 0;
   private readonly index: StoreIndex | undefined;
 
   constructor(
@@ -22,7 +27,7 @@ export class RunRecord {
     /** The mission type, for store rows and escalations. */
     readonly mission: string,
   ) {
-    this.entries = [...journal.opened];
+    for (const entry of journal.opened) this.note(entry);
     this.index = env.store ? new StoreIndex(env.store, env.repoRoot, this) : undefined;
   }
 
@@ -33,7 +38,7 @@ export class RunRecord {
   /** Append an entry, fold it into the run state, index it in the store, tell the host. */
   record(type: string, data: Record<string, unknown>): JournalEntry {
     const entry = this.journal.append(type, this.env.redact(data));
-    this.entries.push(entry);
+    this.note(entry);
     applyEntry(this.state, entry);
     const problem = this.index?.add(entry);
     if (problem) this.record('store_failed', { store: this.index?.path, message: problem.failed.message });
@@ -43,6 +48,18 @@ export class RunRecord {
       // A host's event callback cannot break the run.
     }
     return entry;
+  }
+
+  // The few facts the engine reads back are kept as entries arrive; the entries themselves are
+  // not (a long run would hold its whole journal in memory).
+  private note(entry: JournalEntry): void {
+    if (entry.type === 'run_started') {
+      this.started = entry;
+      this.attemptSpentUsd = 0;
+    } else if (entry.type === 'operation_finished') {
+      this.receipts.push(entry.data.receipt);
+      this.attemptSpentUsd += reportedCost(entry.data.output);
+    }
   }
 
   /** The attempt in progress. */

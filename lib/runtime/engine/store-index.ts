@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
 import type { Sha256 } from '../../core/canonical.ts';
 import type { JournalEntry } from '../../core/journal-chain.ts';
 import type { RunState } from '../../core/run-state.ts';
-import { missionId, runRows, type EscalationRecord } from '../../core/store-rows.ts';
+import { StepRecordFold } from '../../core/step-records.ts';
+import { missionId, runRow, stepLogRow, type EscalationRecord } from '../../core/store-rows.ts';
 import { bundlePath } from '../bundle.ts';
 import { isOpen, type StateStore } from '../store/state-store.ts';
 import { relativeTo } from './paths.ts';
@@ -33,8 +34,8 @@ const INDEXED: ReadonlySet<string> = new Set([
 const SAVED_AT_ONCE: ReadonlySet<string> = new Set(['run_started', 'recovery', 'run_paused', 'run_resumed', 'run_finished']);
 
 /**
- * Each save re-derives the attempt's rows and rewrites them (a whole file for lowdb), so saving
- * after every step would make a 10,000-step fan-out quadratic. Step rows lag by at most this.
+ * Each save writes the attempt's row and the step rows that changed since the last one; saving
+ * after every step would still be a store write per step, so step rows lag by at most this.
  */
 const STORE_INTERVAL_MS = 250;
 
@@ -42,21 +43,30 @@ const STORE_INTERVAL_MS = 250;
 export interface IndexedRun {
   readonly mission: string;
   readonly runId: Sha256;
-  readonly journal: { readonly path: string };
+  readonly journal: { readonly path: string; readonly opened: readonly JournalEntry[] };
   readonly state: RunState;
-  readonly entries: readonly JournalEntry[];
 }
 
 export class StoreIndex {
   private failed = false;
   private dirty = false;
   private savedAt = 0;
+  /** The latest attempt's step records, kept up to date entry by entry. */
+  private readonly steps = new StepRecordFold({ latestAttemptOnly: true });
+  private started: JournalEntry | undefined;
+  private finished: JournalEntry | undefined;
+  /** Store row ids of the attempt's step records, by their place in the fold. */
+  private rowIds = new Map<number, number>();
+  /** The next save writes the attempt whole: its first in this process, or the store lost it. */
+  private whole = true;
 
   constructor(
     private readonly store: StateStore,
     private readonly repoRoot: string,
     private readonly run: IndexedRun,
-  ) {}
+  ) {
+    for (const entry of run.journal.opened) this.fold(entry);
+  }
 
   get path(): string {
     return this.store.path;
@@ -66,12 +76,11 @@ export class StoreIndex {
   add(entry: JournalEntry): { failed: Error } | undefined {
     if (this.failed) return undefined;
     try {
+      this.fold(entry);
       this.queue(entry);
       if (INDEXED.has(entry.type)) this.dirty = true;
       if (this.dirty && (SAVED_AT_ONCE.has(entry.type) || performance.now() - this.savedAt >= STORE_INTERVAL_MS)) {
-        const rows = runRows(this.run.entries, (n) => relativeTo(this.repoRoot, bundlePath(dirname(this.run.journal.path), n)));
-        const last = rows[rows.length - 1];
-        if (last) this.store.saveRun(last);
+        this.save();
         this.dirty = false;
         this.savedAt = performance.now();
       }
@@ -82,7 +91,41 @@ export class StoreIndex {
     }
   }
 
-  /** The approval queue: escalations and human requests in, decisions resolving them. */
+  private fold(entry: JournalEntry): void {
+    if (entry.type === 'run_started') {
+      this.started = entry;
+      this.finished = undefined;
+      this.rowIds = new Map();
+      this.whole = true;
+    } else if (entry.type === 'run_finished') {
+      this.finished = entry;
+    }
+    this.steps.apply(entry);
+  }
+
+  /** The attempt's row and its changed step rows (all of them when it is saved whole). */
+  private save(): void {
+    const attempt = this.run.state.attempts[this.run.state.attempts.length - 1];
+    if (!attempt || !this.started) return;
+    const run = runRow(this.started, attempt, this.finished, this.run.state.escalations, (n) => relativeTo(this.repoRoot, bundlePath(dirname(this.run.journal.path), n)));
+    if (!this.whole) {
+      const changed = this.steps.takeChanged();
+      const ids = this.store.updateRun(
+        run,
+        changed.map(({ ordinal, record }) => ({ id: this.rowIds.get(ordinal) ?? null, step: stepLogRow(run.mission_id, record) })),
+      );
+      if (ids) {
+        changed.forEach(({ ordinal }, i) => this.rowIds.set(ordinal, ids[i] as number));
+        return;
+      }
+    }
+    const all = this.steps.takeAll();
+    const ids = this.store.saveRun({ run, steps: all.map(({ record }) => stepLogRow(run.mission_id, record)) });
+    this.rowIds = new Map(all.map(({ ordinal }, i) => [ordinal, ids[i] as number]));
+    this.whole = false;
+  }
+
+/** The approval queue: escalations and human requests in, decisions resolving them. */
   private queue(entry: JournalEntry): void {
     const run = this.run;
     const attempt = run.state.attempts[run.state.attempts.length - 1];

@@ -38,29 +38,42 @@ export class TimeLimits {
 
   /** Call the handler under the step's and the mission's time limits. */
   async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode): Promise<unknown> {
-    const stepTimeout = node.timeout_seconds === null ? undefined : new AbortController();
-    const stepTimer = stepTimeout && setTimeout(() => stepTimeout.abort(), (node.timeout_seconds as number) * 1000);
     // A signal of its own for every step, even without a timeout: listeners a handler (or a
     // library it uses) leaves on it go with the step instead of piling up on the run's signal.
-    const signal = AbortSignal.any(stepTimeout ? [this.runSignal, stepTimeout.signal] : [this.runSignal]);
+    // The run's signal is forwarded by hand, not joined with AbortSignal.any, which on Node 20
+    // keeps every joined signal alive as long as the run's (a long run's memory grew per step).
+    const step = new AbortController();
+    const timedOut = { yes: false };
+    const forward = (): void => step.abort();
+    if (this.runSignal.aborted) step.abort();
+    else this.runSignal.addEventListener('abort', forward, { once: true });
+    const stepTimer =
+      node.timeout_seconds === null
+        ? undefined
+        : setTimeout(() => {
+            timedOut.yes = true;
+            step.abort();
+          }, node.timeout_seconds * 1000);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(this.abortError(node, stepTimeout?.signal));
-      signal.addEventListener('abort', onAbort, { once: true });
+      onAbort = () => reject(this.abortError(node, timedOut.yes));
+      if (step.signal.aborted) onAbort();
+      else step.signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      return await Promise.race([Promise.resolve().then(() => handler.execute(params, { ...base, signal })), aborted]);
+      return await Promise.race([Promise.resolve().then(() => handler.execute(params, { ...base, signal: step.signal })), aborted]);
     } finally {
       clearTimeout(stepTimer);
-      if (onAbort) signal.removeEventListener('abort', onAbort);
+      this.runSignal.removeEventListener('abort', forward);
+      if (onAbort) step.signal.removeEventListener('abort', onAbort);
       aborted.catch(() => undefined);
     }
   }
 
-  private abortError(node: PlanOperationNode, stepTimeout?: AbortSignal): Error {
+  private abortError(node: PlanOperationNode, stepTimedOut = false): Error {
     if (this.host?.aborted) return new HostAbort(`the host cancelled the run during step ${node.id}`);
     if (this.mission.signal.aborted) return new OperationFailed(node.id, node.operation, `mission timeout of ${this.missionSeconds} s exceeded`);
-    if (stepTimeout?.aborted) return new OperationFailed(node.id, node.operation, `step timeout of ${String(node.timeout_seconds)} s exceeded`);
+    if (stepTimedOut) return new OperationFailed(node.id, node.operation, `step timeout of ${String(node.timeout_seconds)} s exceeded`);
     return new OperationFailed(node.id, node.operation, 'aborted');
   }
 }

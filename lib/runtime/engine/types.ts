@@ -57,6 +57,8 @@ export interface EngineEnvironment {
   signingKey: SigningKey | undefined;
   /** fsync journal and anchor appends. */
   fsync: boolean;
+  /** Completion bundles embed a copy of the journal (else they reference it by count and head hash). */
+  embedJournal: boolean;
   now: () => Date;
 }
 

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Sha256 } from '../../core/canonical.ts';
 import type { EscalationRecord, MissionRunRecord, RunRows, StepLogRecord, WithId } from '../../core/store-rows.ts';
-import { checkResolvable, matchEscalation, StoreCorrupt, StoreUnavailable, type EscalationQuery, type Resolution, type RunQuery, type StateStore } from './state-store.ts';
+import { checkResolvable, matchEscalation, StoreCorrupt, StoreUnavailable, type EscalationQuery, type Resolution, type RunQuery, type StateStore, type StepRowUpdate } from './state-store.ts';
 
 /** Spec §6.1, verbatim. */
 export const SCHEMA_SQL = `
@@ -64,6 +64,12 @@ CREATE INDEX IF NOT EXISTS idx_step_logs_mission_id ON step_logs(mission_id);
 CREATE INDEX IF NOT EXISTS idx_escalation_queue_resolved ON escalation_queue(resolved_at);
 `;
 
+/**
+ * Beyond §6.1: every save finds its attempt's row by mission_id, which §6.1 does not index, so
+ * without this a save would scan the whole history.
+ */
+const EXTRA_INDEXES_SQL = 'CREATE INDEX IF NOT EXISTS idx_mission_runs_mission_id ON mission_runs(mission_id);';
+
 const RUN_COLUMNS = ['mission_id', 'run_id_deterministic', 'run_id_audit', 'mission_type', 'status', 'started_at', 'completed_at', 'baseline_commit', 'result_commit', 'governance_baseline_hash', 'escalation_reason', 'evidence_bundle_path', 'created_at'] as const;
 const STEP_COLUMNS = ['mission_id', 'step_id', 'operation_type', 'status', 'started_at', 'completed_at', 'pre_state_hash', 'post_state_hash', 'evidence_hash', 'error_message', 'compensation_status', 'prev_entry_hash', 'entry_hash'] as const;
 const ESCALATION_COLUMNS = ['escalation_id', 'mission_id', 'reason', 'severity', 'created_at', 'resolved_at', 'resolution', 'resolved_by', 'notes'] as const;
@@ -84,14 +90,30 @@ export class SqliteStore implements StateStore {
       // UNIQUE, so SQLite cannot enforce it ("foreign key mismatch"). The schema is kept verbatim and
       // saveRun keeps the relation: a run's row and its steps are written in one transaction.
       this.db.pragma('foreign_keys = OFF');
-      this.db.exec(SCHEMA_SQL);
+      this.db.exec(SCHEMA_SQL + EXTRA_INDEXES_SQL);
     } catch (error) {
       throw new StoreCorrupt(path, (error as Error).message);
     }
   }
 
-  saveRun(rows: RunRows): void {
-    this.db.transaction(() => this.putRun(rows)).immediate();
+  saveRun(rows: RunRows): number[] {
+    return this.db.transaction(() => this.putRun(rows)).immediate();
+  }
+
+  updateRun(run: MissionRunRecord, steps: readonly StepRowUpdate[]): number[] | null {
+    return this.db
+      .transaction(() => {
+        const updated = this.db.prepare(`UPDATE mission_runs SET ${RUN_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE mission_id = @mission_id`).run(run);
+        if (updated.changes === 0) return null;
+        const insert = this.db.prepare(insertSql('step_logs', STEP_COLUMNS));
+        const replace = this.db.prepare(`UPDATE step_logs SET ${STEP_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
+        return steps.map(({ id, step }) => {
+          if (id === null) return Number(insert.run(step).lastInsertRowid);
+          replace.run({ ...step, id });
+          return id;
+        });
+      })
+      .immediate();
   }
 
   replaceRuns(all: readonly RunRows[]): void {
@@ -147,7 +169,7 @@ export class SqliteStore implements StateStore {
     this.db.close();
   }
 
-  private putRun({ run, steps }: RunRows): void {
+  private putRun({ run, steps }: RunRows): number[] {
     const existing = this.db.prepare('SELECT id FROM mission_runs WHERE mission_id = ?').get(run.mission_id) as { id: number } | undefined;
     if (existing) {
       this.db.prepare(`UPDATE mission_runs SET ${RUN_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...run, id: existing.id });
@@ -156,7 +178,7 @@ export class SqliteStore implements StateStore {
     }
     this.db.prepare('DELETE FROM step_logs WHERE mission_id = ?').run(run.mission_id);
     const insert = this.db.prepare(insertSql('step_logs', STEP_COLUMNS));
-    for (const step of steps) insert.run(step);
+    return steps.map((step) => Number(insert.run(step).lastInsertRowid));
   }
 }
 

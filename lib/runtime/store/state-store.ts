@@ -28,12 +28,25 @@ export interface Resolution {
   notes: string | null;
 }
 
+/** A step row to write: `id` from an earlier save replaces that row, null adds one. */
+export interface StepRowUpdate {
+  id: number | null;
+  step: StepLogRecord;
+}
+
 export interface StateStore {
   readonly backend: StoreBackend;
   /** The store file. */
   readonly path: string;
-  /** Insert or replace one attempt's mission_runs row, and replace its step_logs. */
-  saveRun(rows: RunRows): void;
+  /** Insert or replace one attempt's mission_runs row, and replace its step_logs; the step rows' ids, in order. */
+  saveRun(rows: RunRows): number[];
+  /**
+   * Update the row of an attempt saved before, and write only the step rows given (replacing
+   * those with an id, adding the others), so a long run's save costs what changed, not the run
+   * so far. The steps' ids in order, or null when the attempt is not in the store (rebuilt or
+   * moved aside meanwhile: save it whole).
+   */
+  updateRun(run: MissionRunRecord, steps: readonly StepRowUpdate[]): number[] | null;
   /** Replace every mission_runs and step_logs row (store rebuild); the queue is kept. */
   replaceRuns(all: readonly RunRows[]): void;
   /** Add an escalation; one with the same escalation_id already queued is returned unchanged. */
