@@ -44,6 +44,9 @@ export const SCENARIOS = {
   happy: {},
   // The risk seat rejects the design: escalated to the CEO whatever the chair says.
   seat_reject: { seat: (seat) => (seat === 'risk' ? 'reject' : 'approve') },
+  // The risk seat rejects the design only; the change itself it approves (a CEO override of the
+  // design review then lets the cycle run to its commit).
+  design_seat_reject: { seat: (seat, _n, input) => (seat === 'risk' && input.review_type === 'build_review' ? 'reject' : 'approve') },
   // The architect asks for fixes to the design, and again after the revision.
   fix_required_twice: { seat: (seat) => (seat === 'architect' ? 'fix_required' : 'approve') },
   // The architect asks for a fix once; the revised design is approved.
@@ -81,7 +84,7 @@ function answer(role, input, scenario, count) {
   if (role === 'designer') return input.type === 'REVISION_REQUEST' ? { ...DESIGN, summary: `${DESIGN.summary} (revised)` } : DESIGN;
   if (role.startsWith('reviewer_')) {
     const seat = role.slice('reviewer_'.length);
-    const verdict = plan.seat ? plan.seat(seat, count) : 'approve';
+    const verdict = plan.seat ? plan.seat(seat, count, input) : 'approve';
     return {
       seat,
       verdict,

@@ -98,6 +98,34 @@ it('a seat Reject escalates to the CEO whatever the chair says: no commit, repo 
   assert.is(repoState(repo), before);
 });
 
+it('issue 15, finding 2: the CEO approving a seat Reject lets the cycle go on to its commit; the build reads the decision as approved by override', async () => {
+  const model = await startScriptedModel('design_seat_reject');
+  const repo = helloRepo();
+  try {
+    const live = { ...options(repo), mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' } };
+    const paused = await runMission('autonomous_build_cycle', live);
+    assert.is(paused.status, 'awaiting_human');
+    assert.is(paused.escalation?.node, 'gate_design_approval');
+    const note = 'the risk is accepted for this change';
+    const done = await resumeMission(paused.runId, { ...live, decisions: [{ decision: 'approved', by: 'ceo', note }] });
+    assert.is(done.status, 'completed', JSON.stringify(done.error ?? done.escalation));
+    assert.match(git(repo, 'log', '-1', '--format=%s', done.outputs?.commit_hash as string), /greet/i);
+    const decision = (done.outputs?.cycle_report as { design_decision: Record<string, unknown> }).design_decision;
+    assert.equal(
+      [decision.verdict, decision.ceo_override, decision.overridden_verdict, decision.override_escalation_id, decision.override_by, decision.override_rationale],
+      ['approved', true, 'escalated_to_ceo', paused.escalation?.escalation_id, 'ceo', note],
+    );
+    const gate = readFileSync(done.journalPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> })
+      .find((entry) => entry.type === 'step_finished' && entry.data.node === 'gate_design_approval');
+    assert.equal((gate?.data.amended_decisions as Array<{ node: string }>).map((a) => a.node), ['review_design_2'], 'the journal records what the override amended');
+  } finally {
+    await model.close();
+  }
+});
+
 it('fix_required twice: the design is revised once, reviewed again, then the run escalates', async () => {
   const { repo, calls } = await recorded('fix_required_twice');
   const result = await runMission('autonomous_build_cycle', options(repo));

@@ -19,6 +19,7 @@ import { reportedCost, toolOrRoleProblem } from '../../governance/step-guards.ts
 import { snapshotRepo, stateHash, type RepoSnapshot } from '../git-state.ts';
 import { checkParams } from '../params-check.ts';
 import { captureProtected } from '../protected-state.ts';
+import { amendCouncilDecisions, type CeoOverride } from './ceo-override.ts';
 import { budgetVerdict, checkKillSwitch, diffGateVerdict, ownStateVerdict, restoreHidden, settledVerdict } from './guards.ts';
 import { operationContext } from './operation-context.ts';
 import { compensateOne } from './rollback.ts';
@@ -117,8 +118,9 @@ function skipCompleted(scope: RunScope, node: PlanOperationNode, key: Sha256, op
 
 /**
  * The escalation this step raised earlier in the attempt, if any: approved, the step completes
- * as a CEO override without running again (returns true); rejected, the run fails; undecided,
- * the run pauses again.
+ * as a CEO override without running again (returns true), and the council decisions it read
+ * count as approved for the steps after it (ceo-override.ts); rejected, the run fails;
+ * undecided, the run pauses again.
  */
 function decidedEscalation(scope: RunScope, node: PlanOperationNode): boolean {
   const { run } = scope;
@@ -131,9 +133,10 @@ function decidedEscalation(scope: RunScope, node: PlanOperationNode): boolean {
   if (decision.decision === 'rejected') {
     throw new OperationFailed(node.id, node.operation, `escalation rejected by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`);
   }
-  const output = { ceo_override: true, escalation_id: requestId, by: decision.by, rationale: decision.note };
+  const output: CeoOverride = { ceo_override: true, escalation_id: requestId, by: decision.by, rationale: decision.note };
   scope.outputs.set(node.id, { value: output });
-  run.record('step_finished', { node: node.id, status: 'completed', ceo_override: output });
+  const amended = amendCouncilDecisions(scope, node, output);
+  run.record('step_finished', { node: node.id, status: 'completed', ceo_override: output, ...(amended.length > 0 ? { amended_decisions: amended } : {}) });
   return true;
 }
 
