@@ -102,6 +102,23 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
   };
 }
 
+/**
+ * The engine flags of this command as they must be given again to go on with the run it started
+ * (`resume` needs the same handlers, missions, repository, mode and sandbox), shell-quoted, with a
+ * leading space; empty when there are none. `--format` is left out: it is the caller's choice.
+ */
+export function resumeFlags(values: EngineArgValues): string {
+  const quote = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`);
+  const flags: string[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (!RESUMED_FLAGS.has(name) || value === undefined || value === false) continue;
+    for (const item of Array.isArray(value) ? value : [value]) flags.push(item === true ? `--${name}` : `--${name} ${quote(String(item))}`);
+  }
+  return flags.map((flag) => ` ${flag}`).join('');
+}
+
+const RESUMED_FLAGS: ReadonlySet<string> = new Set(['repo', 'handlers', 'missions', 'mode', 'llm-base-url', 'no-fsync', 'embed-journal', 'store', 'sandbox', 'sandbox-writable', 'sandbox-readable', 'child-env', 'surface', 'signing-key']);
+
 /** `--repo DIR` (default: the current folder) as the repository's top-level folder. */
 export function repositoryOption(value: string | undefined): string {
   try {

@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resumeMission, type HumanDecision } from '../runtime/runner.ts';
-import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions } from './engine-options.ts';
+import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions, resumeFlags } from './engine-options.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { progressPrinter } from './progress.ts';
 import { resultExit, resultText, runErrorExit } from './run-report.ts';
@@ -58,7 +58,7 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
       ...(values['accept-unanchored'] ? { acceptUnanchored: [positionals[0] as string] } : {}),
       ...(format === 'text' ? { onEvent: progressPrinter((text) => io.stdout.write(text)) } : {}),
     });
-    io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd()));
+    io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd(), resumeFlags(values)));
     return resultExit(result);
   } catch (error) {
     return runErrorExit('resume', error, io);

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { resolveMission } from '../runtime/mission-library.ts';
 import { runMission } from '../runtime/runner.ts';
-import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions } from './engine-options.ts';
+import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions, resumeFlags } from './engine-options.ts';
 import { readInputs } from './inputs.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { progressPrinter } from './progress.ts';
@@ -43,7 +43,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   try {
     const write = (text: string): unknown => io.stdout.write(text);
     const result = await runMission(mission, { ...options, inputs, ...(format === 'text' ? { onEvent: progressPrinter(write) } : {}) });
-    io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd()));
+    io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd(), resumeFlags(values)));
     return resultExit(result);
   } catch (error) {
     return runErrorExit('run', error, io);

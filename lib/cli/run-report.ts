@@ -15,8 +15,11 @@ import { EXIT, type CliIO } from './io.ts';
 import { shortId } from './progress.ts';
 import { diagnosticText } from './report.ts';
 
-/** The summary of a run's end: status, run id, journal, bundle, commit, and what to do next. */
-export function resultText(result: MissionResult, cwd: string): string {
+/**
+ * The summary of a run's end: status, run id, journal, bundle, commit, and what to do next;
+ * `flags` are the engine flags the next command must be given again (resumeFlags).
+ */
+export function resultText(result: MissionResult, cwd: string, flags = ''): string {
   const rows: Array<[string, string]> = [
     ['run id', result.runId],
     ['journal', shortPath(result.journalPath, cwd)],
@@ -28,10 +31,10 @@ export function resultText(result: MissionResult, cwd: string): string {
   if (result.evidencePath) rows.push(['evidence', shortPath(result.evidencePath, cwd)]);
   if (result.awaiting && result.escalation) {
     rows.push(['waiting for', `the CEO's decision on escalation ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
-    rows.push(['next', `lifeos-mission queue show ${shortId(result.awaiting.request_id)}, then queue approve (with --note "<rationale>") or reject, then resume ${shortId(result.runId)}`]);
+    rows.push(['next', `lifeos-mission queue show ${shortId(result.awaiting.request_id)}, then queue approve (with --note "<rationale>") or reject, then lifeos-mission resume ${shortId(result.runId)}${flags}`]);
   } else if (result.awaiting) {
     rows.push(['waiting for', `approval of request ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
-    rows.push(['next', `lifeos-mission resume ${shortId(result.runId)} --approve --by <name>   (or --reject)`]);
+    rows.push(['next', `lifeos-mission resume ${shortId(result.runId)} --approve --by <name>${flags}   (or --reject)`]);
   }
   const headline = `${result.status}: mission ${result.mission}\n`;
   return headline + rows.map(([key, value]) => `  ${key.padEnd(11)} ${value}\n`).join('');

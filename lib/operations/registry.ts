@@ -3,6 +3,7 @@
  * then the host's handlers (a host handler replaces a built-in of the same type).
  */
 import { planNodes, type PlanNode } from '../core/plan-model.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { escalate } from './escalate.ts';
 import { gateCheck } from './gate-check.ts';
 import type { OperationHandler } from './handler.ts';
@@ -24,4 +25,13 @@ export function missingHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMa
     if (node.type === 'operation' && !handlers.has(node.operation) && !missing.has(node.operation)) missing.set(node.operation, node.id);
   }
   return missing;
+}
+
+/** Refuse to go on when an operation the plan uses has no handler; `fix` says how to give one. */
+export function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, fix: string): void {
+  const missing = missingHandlers(nodes, handlers);
+  if (missing.size > 0) {
+    const list = [...missing].map(([operation, node]) => `"${operation}" (first used by step ${node})`).join(', ');
+    throw new RunPreconditionFailed(`no handler for operation ${list}; ${fix}`);
+  }
 }

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt } from '../core/run-state.ts';
+import { requireHandlers } from '../operations/registry.ts';
 import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
 import { RunEngine } from './engine/run-engine.ts';
@@ -39,6 +40,8 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
         return (await recoverRun(context.env, run)).result;
       }
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
+      // Before any decision is recorded: a resume that could not go on must leave the run as it was.
+      requireHandlers(run.plan.steps, context.env.handlers, `nothing was recorded; resume with the handlers the run was started with (resumeMission({ handlers }), or \`lifeos-mission resume ${id.slice(7, 19)} --handlers MODULE\`)`);
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
       for (const decision of options.decisions ?? []) recordDecision(engine, run, decision, context.env.signingKey);
       const forged = unboundDecisions(run, context.env.store, context.env.signingKey);

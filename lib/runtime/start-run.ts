@@ -14,8 +14,7 @@ import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { Mission } from '../core/types.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
-import type { OperationHandler } from '../operations/handler.ts';
-import { missingHandlers } from '../operations/registry.ts';
+import { requireHandlers } from '../operations/registry.ts';
 import { repositoryAnchors } from './anchor-log.ts';
 import { envelopePolicyHash } from './engine/guards.ts';
 import { RunEngine } from './engine/run-engine.ts';
@@ -35,7 +34,7 @@ import { requireAccountedTail } from './unanchored-tail.ts';
 export async function startRun(context: Setup, missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
   const { mission, file } = findMission(missionOrName, context.registry);
   const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
-  requireHandlers(plan.steps, context.env.handlers);
+  requireHandlers(plan.steps, context.env.handlers, 'register one: runMission({ handlers }), or `lifeos-mission run --handlers MODULE`');
   const { repoRoot } = context.env;
   // A crashed run is recovered first: its rollback may move HEAD, and the run id is computed from
   // HEAD. When recovery completes this very run (same mission and inputs), that is the result.
@@ -110,14 +109,6 @@ function findMission(missionOrName: Mission | string, registry: Registry): { mis
 
 function nestedMissionFiles(nodes: readonly PlanNode[], registry: Registry): Array<string | undefined> {
   return [...planNodes(nodes)].map((node) => (node.type === 'mission' ? registry.missions.get(node.mission)?.file : undefined));
-}
-
-function requireHandlers(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>): void {
-  const missing = missingHandlers(nodes, handlers);
-  if (missing.size > 0) {
-    const list = [...missing].map(([operation, node]) => `"${operation}" (first used by step ${node})`).join(', ');
-    throw new RunPreconditionFailed(`no handler for operation ${list}; register one: runMission({ handlers }), or \`lifeos-mission run --handlers MODULE\``);
-  }
 }
 
 function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Record<string, Sha256> {

@@ -162,6 +162,22 @@ resume('a human step pauses the run (exit 1); resume --approve by a short run id
   assert.is(readFileSync(join(repo, 'out.txt'), 'utf8'), 'made');
 });
 
+resume('issue 15, finding 5: the printed next line, followed literally, resumes the run; without the handlers resume refuses before recording the decision', async () => {
+  const repo = makeRepo();
+  const paused = await cli('run', WRITE_AND_ASK, '--repo', repo, '--handlers', WRITE_HANDLERS);
+  assert.is(paused.code, 1);
+  const next = /^ {2}next +lifeos-mission (resume .*?) {3}\(or --reject\)$/m.exec(paused.stdout)?.[1] as string;
+  assert.match(next, `--repo ${repo} --handlers ${WRITE_HANDLERS}`);
+  const runId = next.split(' ')[1] as string;
+  const bare = await cli('resume', runId, '--approve', '--by', 'CEO', '--repo', repo);
+  assert.is(bare.code, 2);
+  assert.match(bare.stderr, /no handler for operation "write_file" \(first used by step \w+\); nothing was recorded; resume with the handlers the run was started with/);
+  const done = await cli(...next.replace('<name>', 'CEO').split(' '));
+  assert.is(done.code, 0, done.stdout + done.stderr);
+  assert.match(done.stdout, /✓ request [0-9a-f]{12} approved by CEO/);
+  assert.is(readFileSync(join(repo, 'out.txt'), 'utf8'), 'made');
+});
+
 resume('--reject ends the run and rolls its writes back', async () => {
   const repo = makeRepo();
   const before = repoFingerprint(repo);
