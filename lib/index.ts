@@ -95,7 +95,7 @@ export { EscalationRequired, KillSwitchActive, OperationFailed, RunLockCorrupt, 
 // Governance guards (spec §2.3, §2.4, §5.2.1, §5.5).
 export { BudgetExceeded, EnvelopeViolation, GovernanceMismatch } from './core/governance-errors.ts';
 export { BASELINE_FILE, BUILTIN_GOVERNANCE_SURFACES, verifyGovernanceBaseline, writeGovernanceBaseline, type BaselineCheck, type BaselineMismatch, type BaselineOptions } from './governance/baseline.ts';
-export { isProtectedPath, validatePathAccess, type AccessOperation, type PathAccessEvidence, type PathAccessOptions, type PathAccessResult } from './governance/envelope.ts';
+export { isProtectedPath, resolveRepoRoot, validatePathAccess, type AccessOperation, type PathAccessEvidence, type PathAccessOptions, type PathAccessResult, type ResolvedRoot } from './governance/envelope.ts';
 export { writeGuarded, type GuardedWriteOptions } from './governance/guarded-write.ts';
 export { BUILTIN_PROTECTED_PATHS } from './governance/protected-paths.ts';
 export { validateInChain } from './governance/step-guards.ts';

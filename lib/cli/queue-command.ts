@@ -4,7 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { EscalationResolution } from '../core/store-rows.ts';
+import type { QueueResolution } from '../core/store-rows.ts';
 import { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueItem } from '../runtime/queue.ts';
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { StoreConflict } from '../runtime/store/state-store.ts';
@@ -34,7 +34,7 @@ Exit codes: 0 done, 1 the item cannot be decided (decided already, or its conten
 2 usage or environment error (unknown item).
 `;
 
-const DECISIONS: Readonly<Record<string, EscalationResolution>> = { approve: 'approved', reject: 'rejected', defer: 'deferred' };
+const DECISIONS: Readonly<Record<string, QueueResolution>> = { approve: 'approved', reject: 'rejected', defer: 'deferred' };
 
 export async function queueCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -76,7 +76,7 @@ export async function queueCommand(args: string[], io: CliIO): Promise<number> {
     }
     const decided = await decideQueueItem(
       ref as string,
-      { resolution: DECISIONS[action] as EscalationResolution, by: values.by ?? userInfo().username, ...(values.note ? { note: values.note } : {}) },
+      { resolution: DECISIONS[action] as QueueResolution, by: values.by ?? userInfo().username, ...(values.note ? { note: values.note } : {}) },
       { repoRoot, store },
     );
     print(decided, decidedText(decided));

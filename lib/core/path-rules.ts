@@ -55,7 +55,11 @@ export function normalisePath(requested: string, root: string): NormalisedPath {
 
 export interface CompiledPattern {
   pattern: string;
+  /** Matched against the path lower-cased (deny and protected lists). */
+  caseInsensitive: boolean;
   matches(path: string): boolean;
+  /** `matches`, for a path already lower-cased when the pattern is case-insensitive. */
+  matchesFolded(path: string): boolean;
 }
 
 /** Compile a pattern; `caseInsensitive` for deny and protected lists. */
@@ -65,27 +69,32 @@ export function compilePattern(pattern: string, caseInsensitive: boolean): Compi
     .replace(/^(\.\/)+/, '')
     .replace(/\/{2,}/g, '/')
     .replace(/\/+$/, '');
-  const fold = (s: string): string => (caseInsensitive ? s.toLowerCase() : s);
-  const target = fold(cleaned);
-  if (!/[*?]/.test(cleaned)) {
-    // A plain name: that file or folder, and everything below it.
-    return { pattern, matches: (path) => target === '' || fold(path) === target || fold(path).startsWith(`${target}/`) };
-  }
-  const regex = new RegExp(`^${globToRegex(target)}$`, 's');
-  return { pattern, matches: (path) => regex.test(fold(path)) };
+  const target = caseInsensitive ? cleaned.toLowerCase() : cleaned;
+  const below = `${target}/`;
+  const regex = /[*?]/.test(cleaned) ? new RegExp(`^${globToRegex(target)}$`, 's') : undefined;
+  // A plain name: that file or folder, and everything below it.
+  const matchesFolded = regex ? (path: string): boolean => regex.test(path) : (path: string): boolean => target === '' || path === target || path.startsWith(below);
+  return { pattern, caseInsensitive, matchesFolded, matches: (path) => matchesFolded(caseInsensitive ? path.toLowerCase() : path) };
 }
 
 /** The first pattern that matches `path`, or undefined. */
 export function firstMatch(patterns: readonly CompiledPattern[], path: string): string | undefined {
-  return patterns.find((p) => p.matches(path))?.pattern;
+  // Lower-cased once for all the case-insensitive patterns, not once per pattern.
+  let folded: string | undefined;
+  for (const p of patterns) {
+    if (p.matchesFolded(p.caseInsensitive ? (folded ??= path.toLowerCase()) : path)) return p.pattern;
+  }
+  return undefined;
 }
 
 /** Whether `path` or one of the folders above it matches (a denied folder denies its contents). */
 export function matchesSelfOrParent(patterns: readonly CompiledPattern[], path: string): string | undefined {
-  const segments = path.split('/');
-  for (let n = segments.length; n >= 1; n--) {
-    const hit = firstMatch(patterns, segments.slice(0, n).join('/'));
+  // The path, then each prefix before a `/`, longest first (what split('/') and joining the
+  // first n segments gives, for n from all of them down to one).
+  for (let end = path.length; end >= 0; end = path.lastIndexOf('/', end - 1)) {
+    const hit = firstMatch(patterns, end === path.length ? path : path.slice(0, end));
     if (hit !== undefined) return hit;
+    if (end === 0) break;
   }
   return undefined;
 }

@@ -34,7 +34,10 @@ export interface MissionRunRecord {
 export type StepLogRecord = Omit<StepRecord, 'attempt' | 'skipped'> & { mission_id: string };
 
 export type EscalationSeverity = 'info' | 'warning' | 'critical';
-export type EscalationResolution = 'approved' | 'rejected' | 'deferred';
+/** What a person decides on a queue item. */
+export type QueueResolution = 'approved' | 'rejected' | 'deferred';
+/** A queue item's resolution: a person's, or `closed` by the engine when its run ended (the notes say how), as nothing waits for it any more. */
+export type EscalationResolution = QueueResolution | 'closed';
 
 /** An escalation_queue row without its `id`. Human approval requests are queued here too. */
 export interface EscalationRecord {

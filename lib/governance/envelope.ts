@@ -1,7 +1,8 @@
 /**
  * Path envelopes (spec §5.2.1): `validatePathAccess` runs the five checks on a requested path,
- * against the file system as it is now (nothing is cached, so calling it again at the moment of
- * use is the TOCTOU re-check):
+ * against the file system as it is now (nothing below the root is cached, so calling it again at
+ * the moment of use is the TOCTOU re-check; the root itself is resolved on every call unless the
+ * caller passes it resolved once for a batch of checks, `root`, see resolveRepoRoot):
  *
  *   1. realpath containment  the path, with every symlink of its existing part resolved, stays
  *                            in the repository (a symlink loop or an unreadable folder denies)
@@ -50,16 +51,38 @@ export interface PathAccessResult {
 
 export interface PathAccessOptions {
   repoRoot: string;
+  /**
+   * The repository root as the caller resolved it once (resolveRepoRoot), for many checks in a
+   * row, so that each does not resolve it again; used only when it was resolved from this
+   * `repoRoot`. Default: the root is resolved on every call.
+   */
+  root?: ResolvedRoot | undefined;
   /** Added to the built-in protected paths (never replaces them). */
   protectedPaths?: readonly string[];
   /** Clock for `checked_at` (audit only). */
   now?: () => Date;
 }
 
+/** A repository root and where it led, its symlinks resolved, when resolveRepoRoot was called. */
+export interface ResolvedRoot {
+  readonly given: string;
+  readonly real: string;
+}
+
+/**
+ * Resolve the repository root once, for the `root` option of the checks that follow. Checks
+ * given it do not see the root re-pointed after this call (a symlink on its path moved to
+ * another folder), so it is taken per run, or per batch of checks, never kept for the process;
+ * writeGuarded refuses to write when the root no longer leads where its check saw it lead.
+ */
+export function resolveRepoRoot(repoRoot: string): ResolvedRoot {
+  return Object.freeze({ given: repoRoot, real: realRoot(repoRoot) });
+}
+
 const WRITES: ReadonlySet<AccessOperation> = new Set(['write', 'delete', 'create']);
 
 export function validatePathAccess(requestedPath: string, operation: AccessOperation, envelope: Envelope | null | undefined, options: PathAccessOptions): PathAccessResult {
-  const root = realRoot(options.repoRoot);
+  const root = options.root !== undefined && options.root.given === options.repoRoot ? options.root.real : realRoot(options.repoRoot);
   const evidence: PathAccessEvidence = {
     requested: requestedPath,
     operation,
@@ -75,25 +98,24 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     decided_by: 'normalise',
     checked_at: (options.now ?? (() => new Date()))().toISOString(),
   };
-  const deny = (decidedBy: string, reason: string): PathAccessResult => ({ allowed: false, reason, evidence: { ...evidence, decided_by: decidedBy } });
 
   const normal = normalisePath(throughRoot(requestedPath, options.repoRoot, root), root);
-  if (!normal.ok) return deny('normalise', normal.reason);
+  if (!normal.ok) return denial(evidence, 'normalise', normal.reason);
   evidence.normalized = normal.path;
   const writes = WRITES.has(operation);
-  if (writes && normal.path === '') return deny('write_target', `cannot ${operation} the repository root itself (an empty path or ".")`);
+  if (writes && normal.path === '') return denial(evidence, 'write_target', `cannot ${operation} the repository root itself (an empty path or ".")`);
 
   // 1 and 2: resolve the existing part of the path, noting every symlink on the way.
   const walk = resolveExisting(root, normal.path);
-  if ('error' in walk) return deny('containment', walk.error);
+  if ('error' in walk) return denial(evidence, 'containment', walk.error);
   evidence.resolved = walk.resolved;
   evidence.symlinks = walk.symlinks;
   evidence.exists = walk.exists;
   evidence.is_directory = walk.isDirectory;
-  if (walk.resolved === null) return deny('containment', `the path resolves outside the repository (through the symlink ${walk.symlinks.join(', ')})`);
-  if (envelope?.reject_symlinks && walk.symlinks.length > 0) return deny('symlink', `the path goes through a symlink (${walk.symlinks.join(', ')}) and the envelope rejects symlinks`);
-  if (writes && normal.trailingSlash && walk.exists && !walk.isDirectory) return deny('write_target', 'the path ends with / but names a file');
-  if (writes && walk.exists && walk.isDirectory && operation === 'write') return deny('write_target', 'the path names a folder, not a file');
+  if (walk.resolved === null) return denial(evidence, 'containment', `the path resolves outside the repository (through the symlink ${walk.symlinks.join(', ')})`);
+  if (envelope?.reject_symlinks && walk.symlinks.length > 0) return denial(evidence, 'symlink', `the path goes through a symlink (${walk.symlinks.join(', ')}) and the envelope rejects symlinks`);
+  if (writes && normal.trailingSlash && walk.exists && !walk.isDirectory) return denial(evidence, 'write_target', 'the path ends with / but names a file');
+  if (writes && walk.exists && walk.isDirectory && operation === 'write') return denial(evidence, 'write_target', 'the path names a folder, not a file');
 
   const forms = walk.resolved === normal.path ? [normal.path] : [normal.path, walk.resolved];
   // 5 (first for writes): self-modification protection.
@@ -103,7 +125,7 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
       const hit = protectedPaths.match(form);
       if (hit !== undefined) {
         evidence.matched_protected = hit;
-        return deny('protected', `${form} is protected from modification (${hit}); governance surfaces change only through a council ruling`);
+        return denial(evidence, 'protected', `${form} is protected from modification (${hit}); governance surfaces change only through a council ruling`);
       }
     }
   }
@@ -113,17 +135,21 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     const hit = matchesSelfOrParent(denied, form);
     if (hit !== undefined) {
       evidence.matched_deny = hit;
-      return deny('deny', `${form} matches the denied pattern ${JSON.stringify(hit)}`);
+      return denial(evidence, 'deny', `${form} matches the denied pattern ${JSON.stringify(hit)}`);
     }
   }
   // 3: allow list; both the requested and the resolved form must be allowed.
-  if (allowed.length === 0) return deny('allow', 'the envelope allows no paths (allowed_paths is empty)');
+  if (allowed.length === 0) return denial(evidence, 'allow', 'the envelope allows no paths (allowed_paths is empty)');
   for (const form of forms) {
     const hit = firstMatch(allowed, form);
-    if (hit === undefined) return deny('allow', `${form} matches none of the allowed patterns (${allowed.map((p) => JSON.stringify(p.pattern)).join(', ')})`);
+    if (hit === undefined) return denial(evidence, 'allow', `${form} matches none of the allowed patterns (${allowed.map((p) => JSON.stringify(p.pattern)).join(', ')})`);
     evidence.matched_allow = hit;
   }
   return { allowed: true, reason: `allowed by ${JSON.stringify(evidence.matched_allow)}`, evidence: { ...evidence, decided_by: 'ok' } };
+}
+
+function denial(evidence: PathAccessEvidence, decidedBy: string, reason: string): PathAccessResult {
+  return { allowed: false, reason, evidence: { ...evidence, decided_by: decidedBy } };
 }
 
 // Patterns are compiled once per envelope object and protected list; the file system is never cached.
@@ -140,7 +166,10 @@ function compiledEnvelope(envelope: Envelope | null | undefined): { denied: Comp
   return compiled;
 }
 
+const builtinProtected = new ProtectedPaths();
+
 function protectedSet(extra: readonly string[] = []): ProtectedPaths {
+  if (extra.length === 0) return builtinProtected;
   const key = JSON.stringify(extra);
   let set = protectedSets.get(key);
   if (!set) {
@@ -162,7 +191,7 @@ function throughRoot(requested: string, given: string, root: string): string {
 
 function realRoot(repoRoot: string): string {
   try {
-    return realpathSync(repoRoot);
+    return realpathSync.native(repoRoot);
   } catch {
     return repoRoot;
   }
@@ -179,25 +208,27 @@ function resolveExisting(root: string, path: string): Walk {
   const segments = path === '' ? [] : path.split('/');
   const symlinks: string[] = [];
   let current = root;
+  // `current` relative to the root, `/`-separated (what relative(root, current) gives).
+  let base = '';
   for (let i = 0; i < segments.length; i++) {
     const next = join(current, segments[i] as string);
     let stat;
     try {
-      stat = lstatSync(next);
+      // A missing component is common (a file to create) and ends the walk: no exception for it.
+      stat = lstatSync(next, { throwIfNoEntry: false });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        const rest = segments.slice(i).join('/');
-        const base = relative(root, current).split(sep).join('/');
-        return { resolved: base === '' ? rest : `${base}/${rest}`, symlinks, exists: false, isDirectory: false };
-      }
-      return { error: `cannot check ${segments.slice(0, i + 1).join('/')}: ${code ?? (error as Error).message}` };
+      if (code !== 'ENOTDIR') return { error: `cannot check ${segments.slice(0, i + 1).join('/')}: ${code ?? (error as Error).message}` };
+    }
+    if (stat === undefined) {
+      const rest = segments.slice(i).join('/');
+      return { resolved: base === '' ? rest : `${base}/${rest}`, symlinks, exists: false, isDirectory: false };
     }
     if (stat.isSymbolicLink()) {
       symlinks.push(segments.slice(0, i + 1).join('/'));
       let target: string;
       try {
-        target = realpathSync(next);
+        target = realpathSync.native(next);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ELOOP') return { error: `${segments.slice(0, i + 1).join('/')} is a symlink loop` };
@@ -208,6 +239,7 @@ function resolveExisting(root: string, path: string): Walk {
       const inside = relative(root, target);
       if (inside.startsWith('..') || isAbsolute(inside)) return { resolved: null, symlinks, exists: true, isDirectory: false };
       current = target;
+      base = inside.split(sep).join('/');
       if (i === segments.length - 1) {
         let isDirectory = false;
         try {
@@ -215,15 +247,17 @@ function resolveExisting(root: string, path: string): Walk {
         } catch {
           // Checked by realpath just now; a race leaves it a non-directory.
         }
-        return { resolved: inside.split(sep).join('/'), symlinks, exists: true, isDirectory };
+        return { resolved: base, symlinks, exists: true, isDirectory };
       }
       continue;
     }
     current = next;
-    if (i === segments.length - 1) return { resolved: relative(root, current).split(sep).join('/'), symlinks, exists: true, isDirectory: stat.isDirectory() };
+    // A segment of a normalised path: one name, never '', '.' or '..'.
+    base = base === '' ? (segments[i] as string) : `${base}/${segments[i] as string}`;
+    if (i === segments.length - 1) return { resolved: base, symlinks, exists: true, isDirectory: stat.isDirectory() };
     if (!stat.isDirectory()) {
       const rest = segments.slice(i + 1).join('/');
-      return { resolved: `${relative(root, current).split(sep).join('/')}/${rest}`, symlinks, exists: false, isDirectory: false };
+      return { resolved: `${base}/${rest}`, symlinks, exists: false, isDirectory: false };
     }
   }
   return { resolved: '', symlinks, exists: true, isDirectory: true };

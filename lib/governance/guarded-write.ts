@@ -21,7 +21,11 @@ export interface GuardedWriteOptions extends PathAccessOptions {
 export function writeGuarded(path: string, data: string | Uint8Array, envelope: Envelope | null, options: GuardedWriteOptions): { path: string; bytes: number } {
   const check = validatePathAccess(path, 'write', envelope, options);
   if (!check.allowed) throw new EnvelopeViolation(path, 'write', check.reason, { ...check.evidence });
-  const root = realpathSync(options.repoRoot);
+  const root = realpathSync.native(options.repoRoot);
+  // The check may have used a root resolved earlier (options.root): write only where it looked.
+  if (root !== check.evidence.repo_root) {
+    throw new EnvelopeViolation(path, 'write', `the repository root ${options.repoRoot} now leads to ${root}, not ${check.evidence.repo_root} where the path was checked`, { ...check.evidence });
+  }
   const expected = join(root, check.evidence.resolved as string);
   mkdirSync(dirname(expected), { recursive: true });
   options.afterCheck?.();

@@ -12,7 +12,7 @@
  */
 import type { ExecutionPlan, PlanNode } from '../core/plan-model.ts';
 import type { Envelope } from '../core/types.ts';
-import { validatePathAccess, type AccessOperation, type PathAccessResult } from './envelope.ts';
+import { resolveRepoRoot, validatePathAccess, type AccessOperation, type PathAccessOptions, type PathAccessResult } from './envelope.ts';
 
 /** The envelopes in force for each operation node, outermost first. */
 export function envelopeChains(plan: ExecutionPlan): Map<string, Envelope[]> {
@@ -36,12 +36,17 @@ export function innermostEnvelope(chain: readonly Envelope[]): Envelope {
   return chain.at(-1) ?? OPEN_ENVELOPE;
 }
 
+/** What the checks of a chain are given: the repository, the host's protected paths, the root if resolved already. */
+export type ChainCheckOptions = Pick<PathAccessOptions, 'repoRoot' | 'protectedPaths' | 'root'>;
+
 /** A path checked against every envelope of a chain; the first denial, or the last allowance. */
-export function validateInChain(path: string, operation: AccessOperation, chain: readonly Envelope[], options: { repoRoot: string; protectedPaths?: readonly string[] }): PathAccessResult {
+export function validateInChain(path: string, operation: AccessOperation, chain: readonly Envelope[], options: ChainCheckOptions): PathAccessResult {
   const envelopes = chain.length > 0 ? chain : [OPEN_ENVELOPE];
+  // The envelopes of a chain check one path at one moment: against one resolution of the root.
+  const checks = envelopes.length > 1 ? withRoot(options) : options;
   let result: PathAccessResult | undefined;
   for (const envelope of envelopes) {
-    result = validatePathAccess(path, operation, envelope, options);
+    result = validatePathAccess(path, operation, envelope, checks);
     if (!result.allowed) return result;
   }
   return result as PathAccessResult;
@@ -70,8 +75,15 @@ export function toolOrRoleProblem(operation: string, params: Record<string, unkn
 }
 
 /** The diff gate: each changed path that the chain does not allow to be written or deleted. */
-export function diffGateViolations(changed: ReadonlyArray<{ path: string; deleted: boolean }>, chain: readonly Envelope[], options: { repoRoot: string; protectedPaths?: readonly string[] }): PathAccessResult[] {
-  return changed.map((c) => validateInChain(c.path, c.deleted ? 'delete' : 'write', chain, options)).filter((r) => !r.allowed);
+export function diffGateViolations(changed: ReadonlyArray<{ path: string; deleted: boolean }>, chain: readonly Envelope[], options: ChainCheckOptions): PathAccessResult[] {
+  // One operation's changes are checked together, after it ended: the root is resolved once for them.
+  const checks = changed.length > 1 ? withRoot(options) : options;
+  return changed.map((c) => validateInChain(c.path, c.deleted ? 'delete' : 'write', chain, checks)).filter((r) => !r.allowed);
+}
+
+/** `options` with the root resolved now, unless it was given for this repository already. */
+function withRoot(options: ChainCheckOptions): ChainCheckOptions {
+  return options.root?.given === options.repoRoot ? options : { ...options, root: resolveRepoRoot(options.repoRoot) };
 }
 
 /** The smallest `max_budget_usd` of the chain, if any sets one. */

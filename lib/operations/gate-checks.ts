@@ -60,6 +60,6 @@ function pathProblems(pattern: string, chain: readonly Envelope[], context: Oper
   const parts = pattern.split('/');
   const cut = parts.findIndex((part) => /[*?[\]]/.test(part));
   const path = cut < 0 ? pattern : [...parts.slice(0, cut), 'lifeos-scope-probe'].join('/');
-  const result = validateInChain(path, 'write', chain, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
+  const result = validateInChain(path, 'write', chain, { repoRoot: context.repo_root, protectedPaths: context.protected_paths, root: context.repo_root_resolved });
   return result.allowed ? [] : [`${pattern}: ${result.reason}`];
 }

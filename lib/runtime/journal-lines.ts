@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 const CHUNK = 4 * 1024 * 1024;
+const MIN_BUFFER = 4096;
 /** No line the engine writes comes near this; a longer one is not a journal line (and would not fit in a string). */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 const LF = 0x0a;
@@ -45,11 +46,15 @@ export function readChunks(path: string, onChunk: (bytes: Buffer, end: number, u
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tornTail: false, bytes: 0 };
     throw error;
   }
-  if (!fstatSync(fd).isFile()) {
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
     closeSync(fd);
     throw new UnreadableLines(path, 'not a regular file');
   }
-  let buffer: Buffer = Buffer.allocUnsafe(CHUNK);
+  // A small file gets a buffer of its size (one byte over, so the read that finds the end does
+  // not grow it): the queue reads a thousand short journals, and allocating (and collecting) a
+  // 4 MiB chunk for each was a third of its time. It still grows if the file does meanwhile.
+  let buffer: Buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(MIN_BUFFER, stat.size + 1)));
   let filled = 0;
   let total = 0;
   try {
@@ -108,7 +113,8 @@ export function readEvidenceFile(path: string): Buffer {
 }
 
 function grow(buffer: Buffer): Buffer {
-  const larger = Buffer.allocUnsafe(buffer.length * 2);
+  // Capped, so a buffer that started at a file's size still stops at exactly MAX_LINE_BYTES.
+  const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_LINE_BYTES));
   buffer.copy(larger);
   return larger;
 }

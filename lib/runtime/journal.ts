@@ -5,6 +5,7 @@
  * Nothing here rewrites an entry; a torn tail left by a crash is moved aside as evidence by
  * recovery, and recorded in the journal, never silently dropped.
  */
+import { isUtf8 } from 'node:buffer';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
@@ -106,6 +107,68 @@ export class JournalWriter {
  */
 export function readJournal(path: string, runId?: Sha256, keep?: JournalCheckOptions['keep']): { entries: JournalEntry[]; verification: JournalVerification } {
   return checkLines(path, { ...(runId ? { runId } : {}), anchors: readAnchors(dirname(path)), ...(keep ? { keep } : {}) });
+}
+
+/**
+ * The entries of a journal without verifying it: the same entries `readJournal(path).entries`
+ * gives (each whole line that is UTF-8 and parses as a JSON object; an unfinished last line
+ * left out; what precedes an unreadable line kept), only those whose type is in `types` when it
+ * is given, without hashing a line or reading the bundles that anchor it. For views that only
+ * show a run (the approval queue): whatever acts on a run opens its journal with
+ * JournalWriter.open, which verifies it.
+ */
+export function readJournalEntries(path: string, types?: ReadonlySet<string>): JournalEntry[] {
+  const entries: JournalEntry[] = [];
+  try {
+    readChunks(path, (bytes, end, utf8) => {
+      for (let start = 0; start < end; ) {
+        const lf = bytes.indexOf(0x0a, start);
+        const sniffed = types && tailType(bytes, start, lf);
+        if (!(sniffed && !types.has(sniffed)) && (utf8 || isUtf8(bytes.subarray(start, lf)))) {
+          try {
+            const parsed = JSON.parse(bytes.toString('utf8', start, lf)) as unknown;
+            if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && (!types || types.has(String((parsed as JournalEntry).type)))) entries.push(parsed as JournalEntry);
+          } catch {
+            // Not an entry: readJournal reports it as a parse_error, and keeps nothing of it either.
+          }
+        }
+        start = lf + 1;
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof UnreadableLines)) throw error;
+  }
+  return entries;
+}
+
+const TYPE_KEY = Buffer.from(',"type":"');
+const HASH_KEY = Buffer.from('","entry_hash":"sha256:');
+/** `","entry_hash":"sha256:<64 hex>"}`: how every line the writer writes ends, after its type. */
+const HASH_TAIL = HASH_KEY.length + 64 + 2;
+
+/**
+ * The type of the line bytes[start, end) read off its end, when that is the writer's
+ * `…,"type":"<a-z_>","entry_hash":"sha256:<64 hex>"}` (the hash: 64 bytes without a quote or
+ * backslash); undefined otherwise (the caller parses the line). None of those quotes is
+ * escaped, so they delimit the members `type` and `entry_hash` of the outermost object, its
+ * last two: if the line parses, its `type` (JSON.parse keeps a repeated key's last) is this one.
+ */
+function tailType(bytes: Buffer, start: number, end: number): string | undefined {
+  const typeEnd = end - HASH_TAIL;
+  if (typeEnd - start < TYPE_KEY.length + 2 || bytes[end - 1] !== 0x7d || bytes[end - 2] !== 0x22) return undefined;
+  if (bytes.compare(HASH_KEY, 0, HASH_KEY.length, typeEnd, typeEnd + HASH_KEY.length) !== 0) return undefined;
+  // The hash holds no quote and no backslash (so the quote after it is the only one, unescaped).
+  const hash = typeEnd + HASH_KEY.length;
+  if (bytes.indexOf(0x22, hash) !== end - 2 || bytes.subarray(hash, end - 2).includes(0x5c)) return undefined;
+  let typeStart = typeEnd;
+  while (typeStart > start && isTypeByte(bytes[typeStart - 1] as number)) typeStart--;
+  const keyStart = typeStart - TYPE_KEY.length;
+  if (typeStart === typeEnd || keyStart < start || bytes.compare(TYPE_KEY, 0, TYPE_KEY.length, keyStart, typeStart) !== 0) return undefined;
+  return bytes.toString('latin1', typeStart, typeEnd);
+}
+
+function isTypeByte(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 }
 
 /**

@@ -10,10 +10,10 @@ import type { Sha256 } from '../core/canonical.ts';
 import type { JournalEntry } from '../core/journal-chain.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
-import type { EscalationRecord, EscalationResolution, WithId } from '../core/store-rows.ts';
+import type { EscalationRecord, QueueResolution, WithId } from '../core/store-rows.ts';
 import { snapshotDiff, type RepoSnapshot } from './git-state.ts';
-import { JOURNAL_FILE, readJournal, runDirName } from './journal.ts';
-import { findRunId } from './run-folders.ts';
+import { JOURNAL_FILE, readJournal, readJournalEntries, runDirName } from './journal.ts';
+import { RunFolderIndex } from './run-folders.ts';
 import { resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { decideRequest, type EngineOptions } from './runner.ts';
 import { openStateStore } from './store/open-store.ts';
@@ -39,7 +39,7 @@ export interface QueueOptions {
 }
 
 export interface QueueDecision {
-  resolution: EscalationResolution;
+  resolution: QueueResolution;
   by: string;
   /** Required to approve an escalation: the rationale of the CEO override. */
   note?: string;
@@ -48,9 +48,10 @@ export interface QueueDecision {
 /** Queued items ordered by the time they were raised; `open` (default true) leaves out decided ones. */
 export function listQueue(options: QueueOptions & { open?: boolean }): QueueItem[] {
   return withStore(options, (store, paths) => {
-    // Items of one run share its journal: read each journal once.
+    // One listing of the run folders resolves every row's run; items of one run share its journal, read once.
+    const runs = new RunFolderIndex(options.repoRoot, paths);
     const journals = new Map<Sha256, JournalEntry[]>();
-    return store.escalations({ open: options.open ?? true }).map((row) => joinRun(options.repoRoot, paths, row, journals));
+    return store.escalations({ open: options.open ?? true }).map((row) => joinRun(runs, row, journals));
   });
 }
 
@@ -59,7 +60,7 @@ export function queueItem(ref: string, options: QueueOptions): QueueItem {
   return withStore(options, (store, paths) => {
     const row = store.findEscalation(ref);
     if (!row) throw new StoreConflict(`no item ${ref} in the queue; \`lifeos-mission queue list --all\` shows every item`);
-    return joinRun(options.repoRoot, paths, row);
+    return joinRun(new RunFolderIndex(options.repoRoot, paths), row);
   });
 }
 
@@ -109,20 +110,27 @@ function withStore<T>(options: QueueOptions, body: (store: StateStore, paths: Ru
   }
 }
 
+/**
+ * The entries a row is joined with: its request, and those that tell whether the run's open
+ * attempt is paused on it (foldJournal sets attempts, `paused` and `finished` from these only).
+ */
+const JOINED: ReadonlySet<string> = new Set(['run_started', 'run_paused', 'run_resumed', 'run_finished', 'human_requested', 'escalated']);
+
 /** The run, step and request of a queue row, from the run's journal (the source of truth). */
-function joinRun(repoRoot: string, paths: RunPaths, row: WithId<EscalationRecord>, journals = new Map<Sha256, JournalEntry[]>()): QueueItem {
-  const unknown: QueueItem = { ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null };
+function joinRun(runs: RunFolderIndex, row: WithId<EscalationRecord>, journals = new Map<Sha256, JournalEntry[]>()): QueueItem {
+  const unknown = (): QueueItem => ({ ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null });
   const short = /@([0-9a-f]{12})\/\d+$/.exec(row.mission_id ?? '')?.[1];
-  if (!short) return unknown;
+  if (!short) return unknown();
   let runId: Sha256;
   try {
-    runId = findRunId(repoRoot, paths, short);
+    runId = runs.find(short);
   } catch {
-    return unknown;
+    return unknown();
   }
   let entries = journals.get(runId);
   if (!entries) {
-    entries = readJournal(join(repoRoot, paths.journals, runDirName(runId), JOURNAL_FILE)).entries;
+    // Shown, not acted on: deciding opens the journal verified (decideRequest), so a listing need not hash it.
+    entries = readJournalEntries(join(runs.repoRoot, runs.paths.journals, runDirName(runId), JOURNAL_FILE), JOINED);
     journals.set(runId, entries);
   }
   const requested = entries.find((e) => e.type === 'human_requested' && e.data.request_id === row.escalation_id);

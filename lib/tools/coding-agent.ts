@@ -90,7 +90,7 @@ function checkedChanges(worktree: string, changes: AgentChange[], context: ToolC
   for (const change of changes) {
     const unsafe = unsafeMode(change);
     if (unsafe) throw new EnvelopeViolation(change.path, 'write', `the coding agent left ${change.path} as ${unsafe}; nothing was applied`, { changed: summary });
-    const check = validateInChain(change.path, change.deleted ? 'delete' : 'write', context.envelopes, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
+    const check = validateInChain(change.path, change.deleted ? 'delete' : 'write', context.envelopes, { repoRoot: context.repo_root, protectedPaths: context.protected_paths, root: context.repo_root_resolved });
     if (!check.allowed) throw new EnvelopeViolation(change.path, change.deleted ? 'delete' : 'write', `the coding agent changed it: ${check.reason}`, { ...check.evidence, changed: summary });
   }
   // Read everything before writing anything: a file that cannot be read refuses the whole change.

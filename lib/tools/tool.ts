@@ -7,7 +7,7 @@
 import type { Sha256 } from '../core/canonical.ts';
 import { EnvelopeViolation } from '../core/governance-errors.ts';
 import type { Envelope } from '../core/types.ts';
-import type { AccessOperation, PathAccessResult } from '../governance/envelope.ts';
+import type { AccessOperation, PathAccessResult, ResolvedRoot } from '../governance/envelope.ts';
 import { validateInChain } from '../governance/step-guards.ts';
 import type { ChildEnvPolicy } from './child-env.ts';
 import type { SandboxSettings } from './sandbox.ts';
@@ -17,6 +17,11 @@ export interface ToolContext {
   run_id: Sha256;
   mission_type: string;
   repo_root: string;
+  /**
+   * The repository root as the run resolved it when the attempt began (path checks then do not
+   * resolve it again on every request); writeGuarded still refuses a write once it leads elsewhere.
+   */
+  repo_root_resolved?: ResolvedRoot;
   /** The plan node (`review/run_seats[risk]`). */
   node_id: string;
   /** Aborted on step or mission timeout, or when the host cancels: stop promptly. */
@@ -47,7 +52,7 @@ export interface Tool {
 
 /** The path checked against every envelope in force and the protected paths; EnvelopeViolation when refused. */
 export function requireAccess(path: string, operation: AccessOperation, context: ToolContext): PathAccessResult {
-  const result = validateInChain(path, operation, context.envelopes, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
+  const result = validateInChain(path, operation, context.envelopes, { repoRoot: context.repo_root, protectedPaths: context.protected_paths, root: context.repo_root_resolved });
   if (!result.allowed) throw new EnvelopeViolation(path, operation, result.reason, { ...result.evidence });
   return result;
 }

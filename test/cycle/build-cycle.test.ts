@@ -157,7 +157,7 @@ it('a builder that writes a protected file: refused before writing, escalated, r
   assert.match(result.escalation?.reason ?? '', 'config/models.yaml');
   assert.is(readFileSync(join(repo, 'config/models.yaml'), 'utf8'), models);
   assert.is(repoState(repo), before);
-  assert.ok(listQueue({ repoRoot: repo }).some((item) => item.severity === 'critical'));
+  assert.ok(listQueue({ repoRoot: repo, open: false }).some((item) => item.severity === 'critical' && item.resolution === 'closed'));
 });
 
 it('tests that fail again on retry escalate; the CEO rejecting it rolls the build back', async () => {

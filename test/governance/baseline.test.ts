@@ -88,8 +88,8 @@ it('a run whose surfaces differ from the baseline halts before its first step, e
   assert.equal((result.escalation?.evidence.mismatches as Array<{ expected: string; actual: string }>).map((m) => [m.expected, m.actual]), [[sha('designer: x\n'), sha('designer: cheaper-model\n')]]);
   assert.is(repoFingerprint(repo), before);
   assert.not.ok(readJournal(result.journalPath).entries.some((e) => e.type === 'operation_started'), 'no operation started');
-  const [queued] = listQueue({ repoRoot: repo });
-  assert.equal([queued?.severity, queued?.escalation_id], ['critical', result.escalation?.escalation_id]);
+  const [queued] = listQueue({ repoRoot: repo, open: false });
+  assert.equal([queued?.severity, queued?.escalation_id, queued?.resolution], ['critical', result.escalation?.escalation_id, 'closed']);
 });
 
 it('the baseline, surfaces and envelope policy hashes are in the first journal entry and in every receipt', async () => {

@@ -1,11 +1,11 @@
 // Path envelopes and protected paths against a real folder with symlinks, loops and look-alikes:
 // a corpus of cases with the verdict and the deciding check each must get. None may throw.
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import type { Envelope } from '../../lib/core/types.ts';
-import { isProtectedPath, validatePathAccess, type AccessOperation } from '../../lib/governance/envelope.ts';
+import { isProtectedPath, resolveRepoRoot, validatePathAccess, type AccessOperation } from '../../lib/governance/envelope.ts';
 
 function fixtureRepo(): string {
   const root = tempDir('lifeos-paths-');
@@ -150,6 +150,36 @@ it('hosts extend the protected list; the built-in list stays', () => {
   assert.is(isProtectedPath('config/models.yaml', { repoRoot: repo, protectedPaths: ['src/app.ts'] }), true);
   assert.is(isProtectedPath('/etc/passwd', { repoRoot: repo }), true, 'outside the repository counts as protected');
   assert.is(isProtectedPath('docs\\x', { repoRoot: repo }), true, 'unparseable counts as protected');
+});
+
+it('issue 18: with the root resolved once (resolveRepoRoot), every case gets the same result, evidence and reason as when each call resolves it', () => {
+  const link = join(tempDir('lifeos-link-'), 'repo');
+  symlinkSync(repo, link);
+  for (const repoRoot of [repo, link]) {
+    const root = resolveRepoRoot(repoRoot);
+    for (const [path, operation, envelope] of CASES) {
+      const now = (): Date => new Date(0);
+      assert.equal(validatePathAccess(path, operation, envelope, { repoRoot, root, now }), validatePathAccess(path, operation, envelope, { repoRoot, now }), `${repoRoot}: ${path}`);
+    }
+  }
+});
+
+it('issue 18: a root resolved from another repoRoot is not used; one resolved before the root was re-pointed keeps to the folder it led to', () => {
+  const elsewhere = tempDir('lifeos-elsewhere-');
+  mkdirSync(join(elsewhere, 'docs'));
+  symlinkSync('/etc', join(elsewhere, 'docs/a.md'));
+  const foreign = resolveRepoRoot(elsewhere);
+  const own = validatePathAccess('docs/a.md', 'write', ENVELOPE, { repoRoot: repo, root: foreign });
+  assert.equal([own.allowed, own.evidence.repo_root], [true, realpathSync(repo)]);
+  const link = join(tempDir('lifeos-link-'), 'repo');
+  symlinkSync(repo, link);
+  const before = resolveRepoRoot(link);
+  rmSync(link);
+  symlinkSync(elsewhere, link);
+  const stale = validatePathAccess('docs/a.md', 'write', ENVELOPE, { repoRoot: link, root: before });
+  assert.equal([stale.allowed, stale.evidence.repo_root], [true, realpathSync(repo)], 'checked in the folder the link led to when it was resolved');
+  const fresh = validatePathAccess('docs/a.md', 'write', ENVELOPE, { repoRoot: link });
+  assert.equal([fresh.allowed, fresh.evidence.decided_by, fresh.evidence.repo_root], [false, 'containment', realpathSync(elsewhere)]);
 });
 
 it.run();

@@ -1,9 +1,10 @@
 // Writes re-validated at the moment of use: a path swapped for a symlink after its check fails.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
+import { resolveRepoRoot } from '../../lib/governance/envelope.ts';
 import { writeGuarded } from '../../lib/governance/guarded-write.ts';
 
 const ENVELOPE = { allowed_paths: ['docs/**'] };
@@ -52,6 +53,27 @@ it('TOCTOU: a folder on the path is swapped for a symlink after the check; the w
   assert.throws(() => writeGuarded('docs/created.md', 'evil', ENVELOPE, { repoRoot: root, afterCheck: swap }), (e: unknown) => e instanceof EnvelopeViolation && /changed between its check and its use/.test((e as Error).message));
   assert.not.ok(existsSync(join(outside, 'created.md')), 'the file created through the swapped folder was removed');
   assert.is(readFileSync(join(outside, 'target.txt'), 'utf8'), 'untouched');
+});
+
+it('issue 18: the repository root (a symlink) is re-pointed after it was resolved for the checks; the write is refused and neither folder is written', () => {
+  const { root } = repo();
+  const other = tempDir('lifeos-other-');
+  mkdirSync(join(other, 'docs'));
+  const link = join(tempDir('lifeos-link-'), 'repo');
+  symlinkSync(root, link);
+  const resolved = resolveRepoRoot(link);
+  writeGuarded('docs/a.md', 'through the link', ENVELOPE, { repoRoot: link, root: resolved });
+  assert.is(readFileSync(join(root, 'docs/a.md'), 'utf8'), 'through the link');
+  rmSync(link);
+  symlinkSync(other, link);
+  assert.throws(
+    () => writeGuarded('docs/a.md', 'evil', ENVELOPE, { repoRoot: link, root: resolved }),
+    (e: unknown) => e instanceof EnvelopeViolation && (e as Error).message.includes(`the repository root ${link} now leads to ${realpathSync(other)}, not ${realpathSync(root)} where the path was checked`),
+  );
+  assert.is(readFileSync(join(root, 'docs/a.md'), 'utf8'), 'through the link');
+  assert.not.ok(existsSync(join(other, 'docs/a.md')));
+  writeGuarded('docs/a.md', 'a new resolution sees the new folder', ENVELOPE, { repoRoot: link, root: resolveRepoRoot(link) });
+  assert.is(readFileSync(join(other, 'docs/a.md'), 'utf8'), 'a new resolution sees the new folder');
 });
 
 it.run();

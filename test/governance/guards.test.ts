@@ -45,14 +45,15 @@ async function run(repo: string, body: string, options: Partial<RunOptions> = {}
   return runMission(mission(text, HANDLERS), { repoRoot: repo, handlers: HANDLERS, fsync: false, ...options });
 }
 
-/** The run halted escalated, back at the pre-run state, with its critical escalation queued (nothing waits for it). */
+/** The run halted escalated, back at the pre-run state, with its critical escalation in the queue, closed as the run ended (nothing waits for it). */
 function assertHalted(result: MissionResult, repo: string, before: string, reason: RegExp): void {
   assert.is(result.status, 'escalated', result.error?.message);
   assert.match(result.escalation?.reason ?? '', reason);
   assert.is(repoFingerprint(repo), before);
-  const queued = listQueue({ repoRoot: repo }).find((item) => item.escalation_id === result.escalation?.escalation_id);
+  const queued = listQueue({ repoRoot: repo, open: false }).find((item) => item.escalation_id === result.escalation?.escalation_id);
   assert.ok(queued, 'the escalation is in the queue');
-  assert.equal([queued?.severity, queued?.waiting], ['critical', false]);
+  assert.equal([queued?.severity, queued?.waiting, queued?.resolution], ['critical', false, 'closed']);
+  assert.match(queued?.notes ?? '', /^the run ended escalated: /);
 }
 
 const it = suite('governance guards in a run (spec §5.5)');

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { hashCanonical, sha256, type Sha256 } from '../../lib/core/canonical.ts';
 import { verifyJournalText } from '../../lib/core/journal-check.ts';
 import { entryHash, genesisHash } from '../../lib/core/journal-chain.ts';
-import { JournalCorrupt, JournalWriter, quarantineTornTail, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
+import { JournalCorrupt, JournalWriter, quarantineTornTail, readJournal, readJournalEntries, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
 import { PARALLEL_MIN_BYTES } from '../../lib/runtime/line-worker.ts';
 
 const test = suite();
@@ -194,6 +194,28 @@ test('a journal long enough to be checked on two threads (over 32 MB, several re
   } finally {
     rmSync(join(folder, '..'), { recursive: true, force: true });
   }
+});
+
+test('readJournalEntries gives the entries readJournal gives, without verifying, whatever the lines (not JSON, not canonical, not UTF-8, tampered, a torn tail)', () => {
+  const path = journalWith(RUN, 6);
+  const list = lines(path);
+  const hash = `sha256:${'a'.repeat(64)}`;
+  list[1] = 'not json';
+  list[2] = (list[2] as string).replace('"index":2', '"index": 2').replace(/"type":"step"/, '"type":"run_paused"');
+  list[3] = `${(list[3] as string).slice(0, 20)}\u00ff${(list[3] as string).slice(21)}`;
+  list.push('[1, 2]', '', 'null', `{"type":"run_paused","data":{},"type":"operation_finished","entry_hash":"${hash}"}`);
+  // A string member that ends like a line of type run_paused, inside a line of another type.
+  list.push(`{"type":"step","data":{"note":"\\",\\"type\\":\\"run_paused\\",\\"entry_hash\\":\\"${hash}\\"}"},"seq":9,"type":"operation_finished","entry_hash":"${hash}"}`);
+  list.push(`{"seq":10,"data":{"type":"run_paused"},"type":"human_requested","entry_hash":"${hash}"}`);
+  // Every line is ASCII but the one with \u00ff, written as the lone byte 0xff (not UTF-8).
+  writeFileSync(path, Buffer.from(`${list.map((line) => `${line}\n`).join('')}{"at":"2026-`, 'latin1'));
+  const verified = readJournal(path).entries;
+  assert.equal([verified.length, verifyJournal(path).ok], [7, false]);
+  assert.equal(readJournalEntries(path), verified);
+  for (const types of [['run_paused'], ['operation_finished', 'human_requested'], ['step'], []]) {
+    assert.equal(readJournalEntries(path, new Set(types)), verified.filter((entry) => types.includes(String(entry.type))), types.join());
+  }
+  assert.equal(readJournalEntries(join(tempDir(), 'absent.jsonl')), [], 'a missing journal is an empty one');
 });
 
 test.run();

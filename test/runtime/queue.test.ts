@@ -1,12 +1,16 @@
 // The approval queue: items joined with their runs, decisions bound to what they approve.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
+import { sha256, type Sha256 } from '../../lib/core/canonical.ts';
 import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
+import { missionId } from '../../lib/core/store-rows.ts';
 import { JournalWriter, readJournal } from '../../lib/runtime/journal.ts';
 import { decideQueueItem, listQueue, pausedChanges, queueItem } from '../../lib/runtime/queue.ts';
+import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
+import { openStateStore } from '../../lib/runtime/store/open-store.ts';
 import { makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
@@ -83,15 +87,16 @@ test('a deferred item stays open; rejecting it later ends the run on resume with
   assert.is(repoFingerprint(repo), before);
 });
 
-test('an escalation no run waits for (the kill switch) is acknowledged in the queue only', async () => {
+test('issue 15, finding 4: an escalation of a run that ended (the kill switch) is closed in the queue with how the run ended; it cannot be decided', async () => {
   const repo = makeRepo();
   writeFileSync(join(repo, 'STOP_AUTONOMY'), '');
   const halted = await runMission(mission(GATE), { repoRoot: repo, ...options });
   assert.is(halted.status, 'halted');
-  const [item] = listQueue({ repoRoot: repo });
-  assert.equal([item?.kind, item?.waiting], ['escalation', false]);
-  const acknowledged = await decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO', note: 'seen; I stopped it' }, { repoRoot: repo, ...options });
-  assert.is(acknowledged.resolution, 'approved');
+  assert.equal(listQueue({ repoRoot: repo }), [], 'nothing open');
+  const [item] = listQueue({ repoRoot: repo, open: false });
+  assert.equal([item?.kind, item?.waiting, item?.resolution, item?.resolved_by], ['escalation', false, 'closed', 'lifeos-mission']);
+  assert.match(item?.notes ?? '', /^the run ended halted: .*STOP_AUTONOMY/);
+  await rejects(() => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO', note: 'seen; I stopped it' }, { repoRoot: repo, ...options }), /was closed by lifeos-mission/);
   assert.is(readJournal(halted.journalPath).entries.filter((e) => e.type === 'human_decided').length, 0);
   assert.is(queueItem(item?.escalation_id as string, { repoRoot: repo }).id, item?.id);
   assert.match(readFileSync(halted.journalPath, 'utf8'), /"kill_switch"/);
@@ -126,6 +131,49 @@ test('issue 14, finding 4: a forged approval appended with a correct chain is re
     } finally {
       for (const folder of made) rmSync(folder, { recursive: true, force: true });
     }
+  }
+});
+
+test('issue 18: among many runs, each queued row is joined with its own run, read from its journal; a row whose run is gone or whose short id is ambiguous is shown without one', () => {
+  const repo = makeRepo();
+  const store = openStateStore({ repoRoot: repo });
+  const at = '2026-01-01T00:00:00.000Z';
+  const queue = (escalation: Sha256, run: Sha256): void =>
+    void store.queueEscalation({ escalation_id: escalation, mission_id: missionId('gated', run, 1), reason: `gate failed in ${run.slice(7, 19)}`, severity: 'critical', created_at: at, resolved_at: null, resolution: null, resolved_by: null, notes: null });
+  /** A run that escalated and paused on it; `finished`: it was ended since (rejected and rolled back). */
+  const run = (name: string, finished = false, hex = sha256(name).slice(7)): { run: Sha256; escalation: Sha256 } => {
+    const id = `sha256:${hex}` as Sha256;
+    const escalation = sha256(`escalation of ${name}`);
+    mkdirSync(join(repo, DEFAULT_RUN_PATHS.journals, hex), { recursive: true });
+    const writer = JournalWriter.open(join(repo, DEFAULT_RUN_PATHS.journals, hex, 'journal.jsonl'), id, { fsync: false });
+    writer.append('run_started', { attempt: 1, mission: 'gated', baseline: {} });
+    writer.append('operation_finished', { node: 'look', output: { big: 'x'.repeat(2000) } });
+    writer.append('escalated', { escalation_id: escalation, node: `gate_${name}`, reason: 'gate failed', severity: 'critical', evidence: { run: name } });
+    writer.append('human_requested', { request_id: escalation, node: `gate_${name}`, kind: 'escalation', reason: 'gate failed', severity: 'critical', evidence: { run: name } });
+    writer.append('run_paused', { request_id: escalation, node: `gate_${name}`, state: {} });
+    if (finished) writer.append('run_finished', { status: 'failed' });
+    writer.close();
+    return { run: id, escalation };
+  };
+  try {
+    const runs = Array.from({ length: 30 }, (_, i) => run(`run ${i}`, i % 5 === 4));
+    for (const { run: id, escalation } of runs) queue(escalation, id);
+    const gone = sha256('a run whose folder was removed');
+    queue(sha256('escalation of the removed run'), gone);
+    // Two folders share the 12 digits a row keeps of its run id: the row cannot tell which is its run.
+    const twin = run('twin a', false, `${'ab'.repeat(6)}${sha256('twin a').slice(19)}`);
+    run('twin b', false, `${'ab'.repeat(6)}${sha256('twin b').slice(19)}`);
+    queue(twin.escalation, twin.run);
+    const items = listQueue({ repoRoot: repo, store });
+    assert.is(items.length, 32);
+    for (const [i, { run: id }] of runs.entries()) {
+      const item = items[i];
+      assert.equal([item?.run_id, item?.node, item?.kind, item?.waiting, item?.request], [id, `gate_run ${i}`, 'escalation', i % 5 !== 4, { reason: 'gate failed', severity: 'critical', evidence: { run: `run ${i}` } }], `run ${i}`);
+    }
+    for (const unjoined of items.slice(30)) assert.equal([unjoined.run_id, unjoined.node, unjoined.waiting, unjoined.request], [null, null, false, null], unjoined.mission_id ?? '');
+    assert.equal(queueItem(String(items[3]?.id), { repoRoot: repo, store }), items[3], 'one item is joined as in the list');
+  } finally {
+    store.close();
   }
 });
 

@@ -18,6 +18,7 @@ export function operationContext(scope: RunScope, node: PlanOperationNode, opera
     mission_type: plan.mission,
     step_id: node.step_id,
     repo_root: env.repoRoot,
+    ...(scope.root ? { repo_root_resolved: scope.root } : {}),
     baseline_commit: attempt.baseline.head,
     envelope: node.envelope ?? plan.envelope,
     journal: run.journal,

@@ -17,6 +17,7 @@ import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode } from '..
 import { resolveValue } from '../../core/resolve.ts';
 import { KillSwitchActive, OperationFailed } from '../../core/run-errors.ts';
 import type { RunState, RunStatus } from '../../core/run-state.ts';
+import { resolveRepoRoot } from '../../governance/envelope.ts';
 import { builderPolicy } from '../../governance/write-policy.ts';
 import { spentOnDay } from '../daily-spend.ts';
 import { snapshotRepo, stateHash, type RepoSnapshot } from '../git-state.ts';
@@ -71,6 +72,7 @@ export class RunEngine {
       checkKillSwitch(env.repoRoot, env.paths, 'before the mission');
       scope.governance = checkGovernance({ repoRoot: env.repoRoot, governanceSurfaces: env.governanceSurfaces, exclude: scope.enginePaths }, plan);
       scope.policy = builderPolicy(env.repoRoot);
+      scope.root = resolveRepoRoot(env.repoRoot);
       scope.settled = captureProtected(env.repoRoot, env.paths);
       scope.spend.runUsd = run.attemptSpentUsd;
       if (env.dailyBudgetUsd !== undefined) scope.spend.todayUsd = spentOnDay(env.repoRoot, env.paths, env.now().toISOString().slice(0, 10));

@@ -9,6 +9,7 @@ import { resolveValue } from '../../core/resolve.ts';
 import { OperationFailed } from '../../core/run-errors.ts';
 import type { RunState } from '../../core/run-state.ts';
 import type { Envelope } from '../../core/types.ts';
+import type { ResolvedRoot } from '../../governance/envelope.ts';
 import { envelopeChains } from '../../governance/step-guards.ts';
 import type { JournalWriter } from '../journal.ts';
 import type { ProtectedCapture } from '../protected-state.ts';
@@ -32,6 +33,8 @@ export interface RunScope {
   /** Git's protected parts (and the lock) as the run last left them: nothing may change them between writing steps. */
   settled: ProtectedCapture | undefined;
   governance: GovernanceInForce | undefined;
+  /** The repository root resolved once when the attempt began, for the steps' path checks. */
+  root: ResolvedRoot | undefined;
   /** The repository's builder policy (config/envelope_policy.yaml), read once the surfaces are verified. */
   policy: Envelope[];
   readonly spend: Spend;
@@ -53,6 +56,7 @@ export function createScope(env: EngineEnvironment, plan: ExecutionPlan, journal
     position: { hash: undefined, state: undefined },
     settled: undefined,
     governance: undefined,
+    root: undefined,
     policy: [],
     spend: { runUsd: 0, todayUsd: 0 },
     limits: new TimeLimits(env.signal, plan.timeout_seconds),

@@ -140,10 +140,22 @@ export class StoreIndex {
       if (row && isOpen(row)) {
         this.store.resolveEscalation(row.escalation_id, { resolution: data.decision as 'approved' | 'rejected', resolved_by: String(data.by), resolved_at: entry.at, notes: (data.note as string | null) ?? null });
       }
+    } else if (entry.type === 'run_finished' && mission) {
+      // A run that ended waits for nothing: what it raised and nobody decided is closed, with how
+      // the run ended, so the open queue lists only what a decision can still move.
+      for (const row of this.store.escalations({ open: true })) {
+        if (row.mission_id !== mission) continue;
+        this.store.resolveEscalation(row.escalation_id, { resolution: 'closed', resolved_by: 'lifeos-mission', resolved_at: entry.at, notes: `the run ended ${String(data.status)}${endMessage(data) ? `: ${endMessage(data)}` : ''}` });
+      }
     }
   }
 }
 
 function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {
   return { escalation_id: escalationId, mission_id: mission, reason, severity, created_at: at, resolved_at: null, resolution: null, resolved_by: null, notes: null };
+}
+
+/** The message a run_finished entry gives for an attempt that did not complete. */
+function endMessage(data: Record<string, unknown>): string | undefined {
+  return (data.error as { message?: string } | undefined)?.message;
 }
