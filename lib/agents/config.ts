@@ -6,7 +6,7 @@
  * tokens. Nothing in the environment overrides the mapping.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { GovernanceMismatch } from '../core/governance-errors.ts';
@@ -87,6 +87,22 @@ export function loadModelMapping(repoRoot: string): ModelMapping {
   if (typeof timeout !== 'number' || timeout <= 0) problems.push('timeout_seconds must be a positive number');
   if (problems.length > 0) throw new AgentConfigError(`${MODELS_FILE}: ${problems.join('; ')}`);
   return { roles, prices, max_tokens: maxTokens as number, timeout_seconds: timeout as number };
+}
+
+/**
+ * What would stop a call of `role` before it is made, without verifying the baseline (the call
+ * does that): its prompt file, and a model for it in the mapping. Each problem says what to fix.
+ */
+export function roleProblems(role: string, repoRoot: string): string[] {
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(role)) return [`role ${JSON.stringify(role)} is not a role name (lower-case letters, digits and _, starting with a letter)`];
+  const problems: string[] = [];
+  if (!existsSync(join(repoRoot, ROLES_DIR, `${role}.md`))) problems.push(`no prompt for role ${role}: ${ROLES_DIR}/${role}.md does not exist (\`lifeos-mission init\` scaffolds the roles the built-in missions use)`);
+  try {
+    modelChain(loadModelMapping(repoRoot), role);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  return problems;
 }
 
 /** The models to try for a role: its own chain, else `default`'s. */

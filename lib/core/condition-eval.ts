@@ -50,3 +50,41 @@ function checkLogic(node: unknown, slots: number): void {
   }
   checkLogic(args, slots);
 }
+
+/**
+ * A condition evaluated as far as its known values allow (before a run: inputs are known,
+ * earlier steps' outputs are not): true or false when that is decided whatever the unknown
+ * values turn out to be (`and` with a false part, `or` with a true one, `!` of a decided part,
+ * anything whose values are all known), else undefined. `values[i]` undefined: not known yet.
+ */
+export function evaluateKnown(logic: JsonLogic | boolean, values: ReadonlyArray<{ value: unknown } | undefined>): boolean | undefined {
+  if (logic !== null && typeof logic === 'object' && !Array.isArray(logic)) {
+    const [operator, args] = Object.entries(logic)[0] ?? ['', undefined];
+    const parts = Array.isArray(args) ? (args as JsonLogic[]) : [args as JsonLogic];
+    if (operator === 'and' || operator === 'or') {
+      const decided = parts.map((part) => evaluateKnown(part, values));
+      const decisive = operator === 'and' ? false : true;
+      if (decided.includes(decisive)) return decisive;
+      return decided.every((result) => result === !decisive) ? !decisive : undefined;
+    }
+    if (operator === '!' && parts.length === 1) {
+      const inner = evaluateKnown(parts[0] as JsonLogic, values);
+      return inner === undefined ? undefined : !inner;
+    }
+  }
+  if (!slotsIn(logic).every((slot) => values[slot] !== undefined)) return undefined;
+  try {
+    return evaluateCondition(logic, values.map((known) => known?.value ?? null));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value slots a condition (or part of one) reads. */
+function slotsIn(node: unknown): number[] {
+  if (Array.isArray(node)) return node.flatMap(slotsIn);
+  if (node === null || typeof node !== 'object') return [];
+  const [operator, args] = Object.entries(node)[0] ?? ['', undefined];
+  if (operator === 'var') return [Number(Array.isArray(args) ? args[0] : args)];
+  return slotsIn(args);
+}

@@ -57,6 +57,19 @@ export interface OperationHandler extends OperationDefinition {
    * `receipt` is null when the operation did not finish (it failed or the process crashed).
    */
   compensate?(params: Record<string, unknown>, context: OperationContext, receipt: OperationReceipt | null): unknown;
+  /**
+   * What can be found wrong before the run starts, from the params known then (those that do not
+   * wait for an earlier step's output): a missing prompt, key or program, a backlog item that is
+   * not open. Each problem says what to pass or fix. runtime/preflight.ts calls it for every step
+   * before the first one runs, so a mistake costs no model call.
+   */
+  preflight?(known: Readonly<Record<string, unknown>>, context: PreflightContext): string[];
+}
+
+/** What a pre-flight check may look at. */
+export interface PreflightContext {
+  repo_root: string;
+  mode: 'live' | 'record' | 'replay';
 }
 
 /** Identity, for type inference when defining a handler. */

@@ -22,7 +22,7 @@ import { EscalationRequired } from '../core/run-errors.ts';
 import type { Redact } from '../core/redact.ts';
 import { appendCallLog, callLogPath, type CallLogEntry } from '../agents/call-log.ts';
 import { AgentTimeoutError, createAgentClient, ModelUnavailable, type AgentClient, type AgentClientOptions } from '../agents/client.ts';
-import { callCost, loadModelMapping, loadRolePrompt, modelChain, type ModelMapping, type RolePrompt } from '../agents/config.ts';
+import { callCost, loadModelMapping, loadRolePrompt, modelChain, roleProblems, type ModelMapping, type RolePrompt } from '../agents/config.ts';
 import { nearestFixture, readFixture, ReplayMissError, writeFixture } from '../agents/fixtures.ts';
 import { packetProblems, parsePacket } from '../agents/packets.ts';
 import { skippedOutput } from './conditional.ts';
@@ -161,6 +161,12 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
       type: 'object',
       required: ['role'],
       properties: { role: { type: 'string' }, input_packet: {}, output_schema: { type: 'string' } },
+    },
+    preflight: (known, context) => {
+      const problems = typeof known.role === 'string' ? roleProblems(known.role, context.repo_root) : [];
+      const key = settings.client?.apiKey ?? process.env.OPENROUTER_API_KEY;
+      if (context.mode !== 'replay' && !key) problems.push(`mode ${context.mode} calls the model, and there is no API key: set OPENROUTER_API_KEY (or pass agent.apiKey), or run with --mode replay and recorded fixtures`);
+      return problems;
     },
     // The output is an LlmCallOutput, or `otherwise` when `when` skips the call.
     execute: async (params, context): Promise<unknown> => {

@@ -12,6 +12,7 @@ import { add, branch, checkout, commit, diffStat, status } from '../tools/git.ts
 import { runTests } from '../tools/test-runner.ts';
 import type { Tool } from '../tools/tool.ts';
 import { skippedOutput } from './conditional.ts';
+import { toolPreflight } from './tool-preflight.ts';
 import { builtinDefinition, defineOperation, type OperationHandler } from './handler.ts';
 
 const codingAgent: Tool = { name: 'coding_agent', actions: { execute_build: executeBuild } };
@@ -33,6 +34,7 @@ export function toolInvokeHandler(extra: Iterable<Tool> = []): OperationHandler 
       required: ['tool', 'action'],
       properties: { tool: { type: 'string', minLength: 1 }, action: { type: 'string', minLength: 1 } },
     },
+    preflight: (known, context) => toolPreflight(known, context, tools),
     execute: async (params, context) => {
       const skipped = skippedOutput(params);
       if (skipped.skip) return skipped.output;

@@ -15,6 +15,7 @@ import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { Mission } from '../core/types.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { requireHandlers } from '../operations/registry.ts';
+import { requirePreflight } from './preflight.ts';
 import { repositoryAnchors } from './anchor-log.ts';
 import { envelopePolicyHash } from './engine/guards.ts';
 import { RunEngine } from './engine/run-engine.ts';
@@ -42,6 +43,8 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
     const finished = (await recoverAll(context)).find((report) => report.result.status === 'completed' && startedWith(report.result.journalPath, plan));
     if (finished) return finished.result;
   }
+  // After recovery: a crashed run's writes (a ticked backlog item) are undone by then.
+  requirePreflight(plan.steps, context.env.handlers, { repo_root: repoRoot, mode: context.env.mode });
   const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();
   // The surfaces as they are now; a mismatch with the baseline halts the run once it starts.
   const governance = verifyGovernanceBaseline({ repoRoot, governanceSurfaces: context.env.governanceSurfaces, exclude: engineFiles(context.paths).map((f) => f.path) });

@@ -77,7 +77,7 @@ export function updateState(params: Record<string, unknown>, context: ToolContex
   const backlogText = readIfExists(context.repo_root, BACKLOG_FILE);
   if (backlogText === null) throw new Error(`update_state: ${BACKLOG_FILE} is missing; \`lifeos-mission init\` creates one`);
   const backlog = markDone(backlogText, task);
-  if (backlog === null) throw new Error(`update_state: no open item "- [ ] ${task}" in ${BACKLOG_FILE}`);
+  if (backlog === null) throw new Error(`update_state: no open item "- [ ] ${task}" (or "TODO: ${task}") in ${BACKLOG_FILE}`);
   const state = appendDone(readIfExists(context.repo_root, STATE_FILE) ?? '# LifeOS state\n', task);
   const files = [
     { path: BACKLOG_FILE, content: backlog },
@@ -87,14 +87,25 @@ export function updateState(params: Record<string, unknown>, context: ToolContex
   return { task, changed: files.map((f) => f.path) };
 }
 
-/** The backlog with the first open item whose text is `task` ticked, or null if there is none. */
+/**
+ * The backlog with the first open item whose text is `task` marked done, or null if there is
+ * none. Open items are checkboxes (`- [ ] task`, ticked as `- [x]`) or `TODO: task` lines
+ * (marked `DONE: task`).
+ */
 export function markDone(backlog: string, task: string): string | null {
   const lines = backlog.split('\n');
-  const index = lines.findIndex((line) => /^\s*[-*] \[ \] /.test(line) && line.replace(/^\s*[-*] \[ \] /, '').trim() === task);
-  if (index < 0) return null;
-  lines[index] = (lines[index] as string).replace('[ ]', '[x]');
-  return lines.join('\n');
+  for (const [index, line] of lines.entries()) {
+    const open = OPEN_ITEM.exec(line);
+    if (open && (open[3] as string).trim() === task) {
+      lines[index] = `${open[1]}${open[2]?.startsWith('TODO') ? 'DONE:' : (open[2] as string).replace('[ ]', '[x]')}${open[3]}`;
+      return lines.join('\n');
+    }
+  }
+  return null;
 }
+
+/** An open backlog item: indentation, the marker (`- [ ] `, `* [ ] ` or `TODO:`), the text. */
+const OPEN_ITEM = /^(\s*)([-*] \[ \] |TODO:)(.*)$/;
 
 /** The state file with `task` added under its "## Done" heading (made if missing). */
 export function appendDone(state: string, task: string): string {

@@ -40,7 +40,7 @@ test('update_state ticks the backlog item and records it as done; an unknown tas
   assert.equal(updateState({ task: 'Second task' }, context(repo)).changed, ['BACKLOG.md', 'LIFEOS_STATE.md']);
   assert.is(readFileSync(join(repo, 'BACKLOG.md'), 'utf8'), '# Backlog\n\n- [ ] First task\n- [x] Second task\n');
   assert.match(readFileSync(join(repo, 'LIFEOS_STATE.md'), 'utf8'), '## Done\n- Second task\n');
-  assert.throws(() => updateState({ task: 'Third task' }, context(repo)), /no open item "- \[ \] Third task" in BACKLOG\.md/);
+  assert.throws(() => updateState({ task: 'Third task' }, context(repo)), /no open item "- \[ \] Third task" \(or "TODO: Third task"\) in BACKLOG\.md/);
 });
 
 test('git: a path that looks like an option is a path; commit takes exactly the listed paths on a new branch', () => {
