@@ -57,11 +57,12 @@ interface QueueSize {
 }
 
 function queueRows(options: ScalingOptions): BenchRow[] {
-  // Building and removing 10,000 run folders takes tens of seconds on a loaded disk: the smoke run
-  // keeps the tenfold step at a third the size.
+  // The same items shown in a tenfold history: the listing must grow with what it shows, not with
+  // the runs around it. Building and removing 10,000 run folders takes tens of seconds on a loaded
+  // disk: the smoke run keeps the tenfold step at a third the size.
   const [small, large]: [QueueSize, QueueSize] = options.quick
-    ? [{ folders: 300, escalations: 30 }, { folders: 3_000, escalations: 300 }]
-    : [{ folders: 1_000, escalations: 100 }, { folders: 10_000, escalations: 1_000 }];
+    ? [{ folders: 300, escalations: 300 }, { folders: 3_000, escalations: 300 }]
+    : [{ folders: 1_000, escalations: 1_000 }, { folders: 10_000, escalations: 1_000 }];
   // The issue was measured on the sqlite store; lowdb stands in only where the driver is missing.
   const backend = sqliteLoads(options) ? 'sqlite' : 'lowdb';
   const label = backend === 'sqlite' ? 'sqlite' : 'lowdb: better-sqlite3 did not load';
@@ -84,8 +85,8 @@ function queueRows(options: ScalingOptions): BenchRow[] {
 
 /**
  * A repository as runs leave it: one folder per run with its journal (started, finished; the
- * escalated ones with their `escalated` entry between), each escalation queued in the store and
- * every attempt's row indexed, as the engine's store index does.
+ * escalated ones paused for the CEO instead: escalated, human_requested, run_paused), each open
+ * escalation queued in the store and every attempt's row indexed, as the engine's store index does.
  */
 function queueRepository(options: ScalingOptions, size: QueueSize, backend: StoreBackend): string {
   const repo = gitRepository(options, 'lifeos-queue-bench-');
@@ -105,9 +106,13 @@ function queueRepository(options: ScalingOptions, size: QueueSize, backend: Stor
         const baseline = { head: null, ref: 'refs/heads/main', index_tree: hex('tree'), worktree_tree: hex('tree') };
         writer.append('run_started', { mission, mission_version: '1.0', plan_hash: `sha256:${hex(`plan ${i}`)}`, run_id_audit: `audit-${i}`, attempt: 1, baseline, governance_baseline_hash: null, mode: 'replay' });
         if (escalation) {
-          writer.append('escalated', { escalation_id: escalation.escalation_id, run_id: runId, mission, node: 'gate', reason: escalation.reason, severity: escalation.severity, evidence: { check: 'tests', exit_code: 1 } });
+          const evidence = { check: 'tests', exit_code: 1 };
+          writer.append('escalated', { escalation_id: escalation.escalation_id, run_id: runId, mission, node: 'gate', reason: escalation.reason, severity: escalation.severity, evidence });
+          writer.append('human_requested', { node: 'gate', request_id: escalation.escalation_id, kind: 'escalation', reason: escalation.reason, severity: escalation.severity, evidence });
+          writer.append('run_paused', { request_id: escalation.escalation_id, state: baseline });
+        } else {
+          writer.append('run_finished', { status: 'completed', escalation_id: null, final_state: baseline });
         }
-        writer.append('run_finished', { status: escalation ? 'escalated' : 'completed', escalation_id: escalation?.escalation_id ?? null, final_state: baseline });
       } finally {
         writer.close();
       }
@@ -137,7 +142,7 @@ function queuedEscalation(runId: Sha256, mission: string, mission_id: string, at
 
 /** Every open escalation must come back joined with its run, or the figure measured a shortcut. */
 function checkQueue(items: QueueItem[], expected: number): void {
-  const joined = items.filter((item) => item.run_id !== null && item.node === 'gate' && item.request !== null).length;
+  const joined = items.filter((item) => item.run_id !== null && item.node === 'gate' && item.request !== null && item.waiting).length;
   if (items.length !== expected || joined !== expected) throw new Error(`queue bench: ${items.length} items, ${joined} joined with their run; expected ${expected}`);
 }
 
