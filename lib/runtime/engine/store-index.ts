@@ -125,7 +125,7 @@ export class StoreIndex {
     this.whole = false;
   }
 
-/** The approval queue: escalations and human requests in, decisions resolving them. */
+  /** The approval queue: escalations and human requests in, decisions resolving them. */
   private queue(entry: JournalEntry): void {
     const run = this.run;
     const attempt = run.state.attempts[run.state.attempts.length - 1];
@@ -143,9 +143,10 @@ export class StoreIndex {
     } else if (entry.type === 'run_finished' && mission) {
       // A run that ended waits for nothing: what it raised and nobody decided is closed, with how
       // the run ended, so the open queue lists only what a decision can still move.
+      const message = (data.error as { message?: string } | undefined)?.message;
+      const notes = `the run ended ${String(data.status)}${message ? `: ${message}` : ''}`;
       for (const row of this.store.escalations({ open: true })) {
-        if (row.mission_id !== mission) continue;
-        this.store.resolveEscalation(row.escalation_id, { resolution: 'closed', resolved_by: 'lifeos-mission', resolved_at: entry.at, notes: `the run ended ${String(data.status)}${endMessage(data) ? `: ${endMessage(data)}` : ''}` });
+        if (row.mission_id === mission) this.store.resolveEscalation(row.escalation_id, { resolution: 'closed', resolved_by: 'lifeos-mission', resolved_at: entry.at, notes });
       }
     }
   }
@@ -153,9 +154,4 @@ export class StoreIndex {
 
 function queued(escalationId: Sha256, mission: string | null, reason: string, severity: Escalation['severity'], at: string): EscalationRecord {
   return { escalation_id: escalationId, mission_id: mission, reason, severity, created_at: at, resolved_at: null, resolution: null, resolved_by: null, notes: null };
-}
-
-/** The message a run_finished entry gives for an attempt that did not complete. */
-function endMessage(data: Record<string, unknown>): string | undefined {
-  return (data.error as { message?: string } | undefined)?.message;
 }
