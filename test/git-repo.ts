@@ -80,12 +80,12 @@ export function failingOnce(type: string, message = 'first time'): OperationHand
   };
 }
 
-/** A write, then a human step that asks about it: a run that pauses with a change in the tree. */
 /** The YAML of a mission without inputs or outputs whose steps are the given flow mappings (`{id: a, kind: runtime, ...}`). */
 export function missionYaml(name: string, steps: readonly string[]): string {
   return `mission: ${name}\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n${steps.map((step) => `  - ${step}\n`).join('')}`;
 }
 
+/** A write, then a human step that asks about it: a run that pauses with a change in the tree. */
 export const PACKET_THEN_ASK = `mission: packet_then_ask
 version: "1.0"
 inputs: []

@@ -11,7 +11,7 @@ import { decideQueueItem, listQueue, pausedChanges, queueItem } from '../../lib/
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
-import { makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+import { failingOnce, makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
 const test = suite();
@@ -100,6 +100,25 @@ test('issue 15, finding 4: an escalation of a run that ended (the kill switch) i
   assert.is(readJournal(halted.journalPath).entries.filter((e) => e.type === 'human_decided').length, 0);
   assert.is(queueItem(item?.escalation_id as string, { repoRoot: repo }).id, item?.id);
   assert.match(readFileSync(halted.journalPath, 'utf8'), /"kill_switch"/);
+});
+
+test('a decision binds to the attempt that asked: the same run started again pauses at the same human step and at the same gate, with new open items', async () => {
+  for (const [gated, step] of [[PACKET_THEN_ASK, 'ask'], [GATE, 'gate']] as const) {
+    const repo = makeRepo();
+    const flaky = { ...options, handlers: [writeFileHandler, failingOnce('flaky')] };
+    const text = `${gated.trimEnd()}\n  - {id: after, kind: runtime, operation: flaky, params: {}}\n`;
+    const first = await runMission(mission(text, flaky.handlers), { repoRoot: repo, ...flaky });
+    const [asked] = listQueue({ repoRoot: repo });
+    await decideQueueItem(String(asked?.id), { resolution: 'approved', by: 'CEO', note: 'go' }, { repoRoot: repo, ...flaky });
+    assert.is((await resumeMission(first.runId, { repoRoot: repo, ...flaky })).status, 'failed', 'attempt 1 fails after the approval');
+
+    const second = await runMission(mission(text, flaky.handlers), { repoRoot: repo, ...flaky });
+    assert.equal([second.runId, second.status, second.awaiting?.node], [first.runId, 'awaiting_human', step], `${step}: attempt 2 asks again`);
+    const [again] = listQueue({ repoRoot: repo });
+    assert.ok(again && again.id !== asked?.id && again.waiting, `${step}: a new open item, waiting`);
+    await decideQueueItem(String(again.id), { resolution: 'approved', by: 'CEO', note: 'go again' }, { repoRoot: repo, ...flaky });
+    assert.is((await resumeMission(second.runId, { repoRoot: repo, ...flaky })).status, 'completed');
+  }
 });
 
 test('issue 14, finding 4: a forged approval appended with a correct chain is refused at resume: the run halts with a critical escalation naming the mismatch', async () => {

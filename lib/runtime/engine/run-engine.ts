@@ -10,7 +10,6 @@
  * (after a crash); they differ only in the journal they continue.
  */
 import { join } from 'node:path';
-import { hashCanonical } from '../../core/canonical.ts';
 import type { JournalEntry } from '../../core/journal-chain.ts';
 import { GovernanceMismatch } from '../../core/governance-errors.ts';
 import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode } from '../../core/plan-model.ts';
@@ -132,7 +131,7 @@ export class RunEngine {
     const { env, run, outputs } = this.scope;
     checkKillSwitch(env.repoRoot, env.paths, `before step ${node.id}`);
     const params = resolveIn(this.scope, node.id, 'human', node.params) as Record<string, unknown>;
-    const requestId = hashCanonical({ run_id: run.runId, node: node.id, params });
+    const requestId = run.requestId({ node: node.id, params });
     const decision = run.state.human_decisions.get(requestId);
     if (decision?.decision === 'approved') {
       outputs.set(node.id, { value: { approved: true, by: decision.by, note: decision.note } });

@@ -76,10 +76,19 @@ export class RunRecord {
     return attempt;
   }
 
+  /**
+   * The id of a request (a human step's or an escalation's) in this attempt. The attempt is part
+   * of it: a decision binds to the attempt that asked, never to a later attempt of the same run
+   * that reaches the same step again (and a new queue item is opened for that one).
+   */
+  requestId(fields: Record<string, unknown>): Sha256 {
+    return hashCanonical({ run_id: this.runId, attempt: this.state.attempts.at(-1)?.attempt ?? 0, ...fields });
+  }
+
   /** Raise an escalation (spec §5.5): journaled, then delivered to the host's sink; a failed delivery is journaled too. */
   async escalate(node: string | null, reason: string, severity: Escalation['severity'], evidence: Record<string, unknown>): Promise<Escalation> {
     const escalation: Escalation = this.env.redact({
-      escalation_id: hashCanonical({ run_id: this.runId, node, reason }),
+      escalation_id: this.requestId({ node, reason }),
       run_id: this.runId,
       mission: this.mission,
       node,
