@@ -73,6 +73,9 @@ export function verifyCommand(args: string[], io: CliIO): number {
   return reports.every((report) => report.ok) ? EXIT.ok : EXIT.failed;
 }
 
+/** The files of a run folder that `verify` checks when named: the journal and the bundles (`bundle.<attempt>.json`, attempt from 1, no leading zero). */
+const RUN_FILE = new RegExp(`^(?:${JOURNAL_FILE.replace('.', '\\.')}|bundle\\.[1-9]\\d*\\.json)$`);
+
 function verifyPath(path: string, anchorsFor: (folder: string) => AnchorContext): RunVerification[] {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file or folder`);
   const folders = runFoldersIn(path);
@@ -80,7 +83,11 @@ function verifyPath(path: string, anchorsFor: (folder: string) => AnchorContext)
   if (folders.length === 0) throw new UsageError(`${path}: no mission journal (${JOURNAL_FILE}) in it or in its folders`);
   const context = anchorsFor(folders[0] as string);
   // A file is reported under its own name; a folder under each run folder's.
-  if (!statSync(path).isDirectory()) return [{ ...verifyRunFolder(folders[0] as string, context), path }];
+  if (!statSync(path).isDirectory()) {
+    // Any other file beside the journal would be reported "ok" without having been read.
+    if (!RUN_FILE.test(basename(path))) throw new UsageError(`${path}: not ${JOURNAL_FILE} nor a bundle (bundle.<attempt>.json) of its run folder; verify the run folder, or copy the file out of it to check it as a lone bundle`);
+    return [{ ...verifyRunFolder(folders[0] as string, context), path }];
+  }
   const reports = folders.map((folder) => verifyRunFolder(folder, anchorsFor(folder)));
   // A whole folder of runs: an anchor whose run folder is gone means a run was removed.
   if (folders.length > 1 || folders[0] !== path) {

@@ -63,7 +63,8 @@ export function verifyRunFolder(folder: string, anchors?: AnchorContext): RunVer
   });
   for (const file of bundles) {
     const attempt = Number(/^bundle\.(\d+)\.json$/.exec(file)?.[1]);
-    if (attempt > ends.attempts.length) errors.push({ line: ends.verification.entries, kind: 'bundle_mismatch', message: `${file}: the journal has no finished attempt ${attempt} (it has ${ends.attempts.length})` });
+    if (file !== basename(bundlePath(folder, attempt))) errors.push({ line: ends.verification.entries, kind: 'bundle_mismatch', message: `${file}: not a name the engine writes (bundle.${attempt}.json), so it was not checked; remove it or name it as its attempt's bundle` });
+    else if (attempt > ends.attempts.length) errors.push({ line: ends.verification.entries, kind: 'bundle_mismatch', message: `${file}: the journal has no finished attempt ${attempt} (it has ${ends.attempts.length})` });
   }
   return { ...ends.verification, path: folder, ok: errors.length === 0, errors: errors.sort((a, b) => a.line - b.line) };
 }

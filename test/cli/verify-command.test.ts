@@ -447,6 +447,9 @@ const attackTampers: Array<[string, (run: string, repo: string) => void, RegExp,
     const { line } = sealEntry({ run_id: last.run_id, type: last.type, at: last.at, data: { ...last.data, forged: true } }, last);
     writeFileSync(log, `${readFileSync(log, 'utf8')}${line}`);
   }, /entries more than the bundle holds, though no attempt ran after it: they were added/],
+  ['a forged bundle beside the real one under a name the engine does not write (bundle.01.json)', (run) => {
+    writeFileSync(join(run, 'bundle.01.json'), '{"status": "FORGED"}');
+  }, /bundle_mismatch: bundle\.01\.json: not a name the engine writes \(bundle\.1\.json\), so it was not checked/],
   // Hostile input: reported, never a crash or a hang.
   ['the journal replaced by a FIFO', (run) => {
     rmSync(journalOf(run));
@@ -461,6 +464,15 @@ const attackTampers: Array<[string, (run: string, repo: string) => void, RegExp,
     appendTo(pausedJournal(repo), paused.runId, [['human_decided', null as unknown as Json], ['run_paused', null as unknown as Json]]);
   }, /parse_error: entry \d+ \(human_decided\) has no data object/, [], (_run, repo) => pausedFolder(repo)],
 ];
+it('a file of a run folder that is neither its journal nor one of its bundles is refused when named (exit 2), never reported ok unread', async () => {
+  for (const name of ['bundle.01.json', 'forged.json', 'agent_calls.jsonl']) {
+    const result = await verifyAfter((run) => writeFileSync(join(run, name), '{"status": "FORGED"}'), [], (run) => join(run, name));
+    assert.is(result.code, 2, `${name}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`${name.replace('.', '\\.')}: not journal\\.jsonl nor a bundle \\(bundle\\.<attempt>\\.json\\) of its run folder`));
+    assert.not.match(result.stdout, /: ok,/);
+  }
+});
+
 for (const [what, tamper, pattern, args = [], target] of attackTampers) {
   it(`${what}: detected`, async () => {
     const result = await verifyAfter(tamper, args, target, (repo) => args.map((arg) => (arg === 'ANCHORS' ? anchorsOf(repo) : arg)));
