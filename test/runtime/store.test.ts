@@ -1,5 +1,6 @@
 // The state store: one suite, run against both back ends (lowdb and SQLite).
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
@@ -239,6 +240,42 @@ lowdb('a step file damaged before its last line is reported as corrupt, with its
   const stepsFile = join(folder, readdirSync(folder).find((name) => name.endsWith('.steps.jsonl')) as string);
   writeFileSync(stepsFile, readFileSync(stepsFile, 'utf8').replace('"step_id":"a"', '"step_id":'));
   assert.throws(() => store.stepLogs('m@1/1'), (e: unknown) => e instanceof StoreCorrupt && (e as Error).message.includes(stepsFile) && /line 1/.test((e as Error).message));
+  store.close();
+});
+
+lowdb('a FIFO or a device where a run file belongs, or a file where a day folder belongs, is reported as corrupt with its path, never a hang or a crash', () => {
+  const cases: Array<[string, (folder: string, name: string) => string]> = [
+    ['a FIFO as the run row', (folder, name) => {
+      const path = join(folder, name);
+      rmSync(path);
+      execFileSync('mkfifo', [path]);
+      return path;
+    }],
+    ['/dev/zero linked as the step log', (folder, name) => {
+      const path = join(folder, name.replace('.run.json', '.steps.jsonl'));
+      rmSync(path);
+      symlinkSync('/dev/zero', path);
+      return path;
+    }],
+  ];
+  for (const [what, damage] of cases) {
+    const repo = tempDir('lifeos-store-hostile-');
+    const store = openStateStore({ repoRoot: repo });
+    store.saveRun(runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'running', ['a']));
+    const folder = join(repo, '.lifeos', 'runs', '2026-01-01');
+    const path = damage(folder, readdirSync(folder).find((name) => name.endsWith('.run.json')) as string);
+    const corrupt = (e: unknown) => e instanceof StoreCorrupt && (e as Error).message.includes(path) && /not a regular file/.test((e as Error).message);
+    assert.throws(() => (what.includes('step') ? store.stepLogs('m@1/1') : store.runs()), corrupt, what);
+    store.close();
+  }
+  const repo = tempDir('lifeos-store-hostile-');
+  const store = openStateStore({ repoRoot: repo });
+  store.saveRun(runRows('m@1/1', '2026-01-01T00:00:00.000Z', 'running', ['a']));
+  const day = join(repo, '.lifeos', 'runs', '2026-01-02');
+  writeFileSync(day, 'not a folder');
+  const corrupt = (e: unknown) => e instanceof StoreCorrupt && (e as Error).message.includes(day) && /where a day folder of runs belongs/.test((e as Error).message);
+  assert.throws(() => store.runs(), corrupt);
+  assert.throws(() => store.saveRun(runRows('m@1/2', '2026-01-02T00:00:00.000Z', 'running', ['b'])), corrupt);
   store.close();
 });
 

@@ -10,15 +10,18 @@
  * written again is a new line with the same id; the last line of an id wins. Callers hold the
  * store's mutex (file-mutex.ts) around every write.
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MissionRunRecord, StepLogRecord, WithId } from '../../core/store-rows.ts';
+import { readEvidenceFile } from '../journal-lines.ts';
 import { StoreCorrupt } from './state-store.ts';
 
 type RunRow = WithId<MissionRunRecord>;
 type StepRow = WithId<StepLogRecord>;
 
 const RUN_SUFFIX = '.run.json';
+/** A day folder's name (`undated` for a row whose created_at is not a timestamp). */
+const DAY = /^(?:\d{4}-\d{2}-\d{2}|undated)$/;
 const STEPS_SUFFIX = '.steps.jsonl';
 
 export class RunFiles {
@@ -33,7 +36,7 @@ export class RunFiles {
   /** Write an attempt's row and all its step rows, replacing what it had. */
   writeWhole(run: RunRow, steps: readonly StepRow[]): void {
     const base = this.base(run);
-    mkdirSync(join(base, '..'), { recursive: true });
+    makeDayFolder(join(base, '..'));
     // Steps first: a crash between the two leaves no row pointing at steps that are not there.
     replaceFile(base + STEPS_SUFFIX, steps.map((step) => `${JSON.stringify(step)}\n`).join(''));
     replaceFile(base + RUN_SUFFIX, `${JSON.stringify(run)}\n`);
@@ -79,8 +82,13 @@ export class RunFiles {
     rmSync(this.folder, { recursive: true, force: true });
   }
 
+  /** The day folders, oldest first. Anything else found here is reported, never read as a day or left to fail later. */
   private days(): string[] {
-    return existsSync(this.folder) ? readdirSync(this.folder).sort() : [];
+    if (!existsSync(this.folder)) return [];
+    const entries = readdirSync(this.folder, { withFileTypes: true });
+    const stray = entries.find((entry) => DAY.test(entry.name) && !entry.isDirectory());
+    if (stray) throw new StoreCorrupt(join(this.folder, stray.name), 'not a folder, where a day folder of runs belongs');
+    return entries.filter((entry) => entry.isDirectory() && DAY.test(entry.name)).map((entry) => entry.name).sort();
   }
 
   private base(run: Pick<MissionRunRecord, 'created_at' | 'mission_id'>): string {
@@ -91,6 +99,11 @@ export class RunFiles {
   }
 }
 
+function makeDayFolder(path: string): void {
+  if (existsSync(path) && !statSync(path).isDirectory()) throw new StoreCorrupt(path, 'not a folder, where a day folder of runs belongs');
+  mkdirSync(path, { recursive: true });
+}
+
 /** Written beside and renamed into place, so a reader sees the old file or the new one, whole. */
 function replaceFile(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
@@ -98,8 +111,18 @@ function replaceFile(path: string, text: string): void {
 }
 
 function readRun(path: string): RunRow {
+  const text = readStoreFile(path);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRow;
+    return JSON.parse(text) as RunRow;
+  } catch (error) {
+    throw new StoreCorrupt(path, (error as Error).message);
+  }
+}
+
+/** A regular file of bounded size, as text; anything else (a FIFO, a device, a folder) is a corrupt store, never a hang. */
+function readStoreFile(path: string): string {
+  try {
+    return readEvidenceFile(path).toString('utf8');
   } catch (error) {
     throw new StoreCorrupt(path, (error as Error).message);
   }
@@ -112,6 +135,7 @@ function readRun(path: string): RunRow {
  */
 function dropTornLine(path: string): void {
   if (!existsSync(path)) return;
+  if (!statSync(path).isFile()) throw new StoreCorrupt(path, 'not a regular file');
   const fd = openSync(path, 'r+');
   try {
     const size = fstatSync(fd).size;
@@ -131,7 +155,7 @@ function dropTornLine(path: string): void {
 /** The last version of each row. A last line cut short by a crash while it was appended is left out. */
 function readSteps(path: string): StepRow[] {
   if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = readStoreFile(path).split('\n');
   const rows = new Map<number, StepRow>();
   for (const [index, line] of lines.entries()) {
     if (line === '') continue;
