@@ -79,7 +79,7 @@ export async function decideQueueItem(ref: string, decision: QueueDecision, opti
   }
   const store = options.store ?? openStateStore({ repoRoot: options.repoRoot, ...(options.paths ? { paths: options.paths } : {}) });
   try {
-    if (item.waiting && decision.resolution !== 'deferred' && item.run_id) {
+    if (decision.resolution !== 'deferred' && item.run_id && attemptInProgress(item.run_id, options)) {
       await decideRequest(item.run_id, { request_id: item.escalation_id, decision: decision.resolution, by: decision.by, ...(decision.note ? { note: decision.note } : {}) }, { ...options, store });
     } else {
       store.resolveEscalation(item.escalation_id, { resolution: decision.resolution, resolved_by: decision.by, resolved_at: (options.now ?? (() => new Date()))().toISOString(), notes: decision.note ?? null });
@@ -88,6 +88,21 @@ export async function decideQueueItem(ref: string, decision: QueueDecision, opti
   } finally {
     if (!options.store) store.close();
   }
+}
+
+/**
+ * Whether the run has an attempt that has not ended, from its verified journal: then the
+ * decision goes to the run itself (decideRequest), which opens it as resume does (its lock, its
+ * anchored tail) and refuses what it does not wait for. The listing reads journals without
+ * verifying them, and a line added by hand (a `run_resumed`) must not turn a decision into a
+ * queue-only acknowledgement that the run never sees.
+ */
+function attemptInProgress(runId: Sha256, options: QueueOptions): boolean {
+  const path = join(options.repoRoot, resolveRunPaths(options.paths).journals, runDirName(runId), JOURNAL_FILE);
+  const { entries, verification } = readJournal(path, runId);
+  const [problem] = verification.errors;
+  if (problem) throw new RunPreconditionFailed(`the journal of run ${runId} does not verify (${path}:${problem.line}: ${problem.kind}: ${problem.message}); nothing was recorded: check it with \`lifeos-mission verify\``);
+  return openAttempt(foldJournal(entries)) !== undefined;
 }
 
 /** The changes a paused run made before it paused (what approving its request lets stand). */

@@ -153,6 +153,18 @@ test('issue 14, finding 4: a forged approval appended with a correct chain is re
   }
 });
 
+test('a run_resumed appended by hand (chain correct) does not turn an approval into a queue-only acknowledgement: it is refused and the item stays open', async () => {
+  const repo = makeRepo();
+  const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, ...options });
+  const writer = JournalWriter.open(paused.journalPath, paused.runId, { fsync: false });
+  writer.append('run_resumed', { forged: true });
+  writer.close();
+  const [item] = listQueue({ repoRoot: repo });
+  assert.is(item?.waiting, false, 'the unverified listing believes the line');
+  await rejects(() => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO' }, { repoRoot: repo, ...options }), /is not waiting for a decision/);
+  assert.is(listQueue({ repoRoot: repo })[0]?.resolution, null, 'still open, undecided');
+});
+
 test('issue 18: among many runs, each queued row is joined with its own run, read from its journal; a row whose run is gone or whose short id is ambiguous is shown without one', () => {
   const repo = makeRepo();
   const store = openStateStore({ repoRoot: repo });
