@@ -22,7 +22,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvelopeViolation } from '../core/governance-errors.ts';
-import { writeGuarded } from '../governance/guarded-write.ts';
+import { removeGuarded, writeGuarded } from '../governance/guarded-write.ts';
 import { innermostEnvelope, validateInChain } from '../governance/step-guards.ts';
 import { agentChanges, prepareAgentTree, readChange, refusedEntries, unsafeMode, type AgentChange } from './agent-worktree.ts';
 import { runProcess } from './child-process.ts';
@@ -100,8 +100,9 @@ function checkedChanges(worktree: string, changes: AgentChange[], context: ToolC
 function apply(changes: readonly ReadChange[], context: ToolContext): void {
   const innermost = innermostEnvelope(context.envelopes);
   for (const change of changes) {
-    if (change.data === null) rmSync(join(context.repo_root, change.path), { force: true });
-    else writeGuarded(change.path, change.data, innermost, { repoRoot: context.repo_root, protectedPaths: context.protected_paths });
+    const options = { repoRoot: context.repo_root, protectedPaths: context.protected_paths, root: context.repo_root_resolved };
+    if (change.data === null) removeGuarded(change.path, innermost, options);
+    else writeGuarded(change.path, change.data, innermost, options);
   }
 }
 

@@ -5,7 +5,7 @@ import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { EnvelopeViolation } from '../../lib/core/governance-errors.ts';
 import { resolveRepoRoot } from '../../lib/governance/envelope.ts';
-import { writeGuarded } from '../../lib/governance/guarded-write.ts';
+import { removeGuarded, writeGuarded } from '../../lib/governance/guarded-write.ts';
 
 const ENVELOPE = { allowed_paths: ['docs/**'] };
 
@@ -74,6 +74,33 @@ it('issue 18: the repository root (a symlink) is re-pointed after it was resolve
   assert.not.ok(existsSync(join(other, 'docs/a.md')));
   writeGuarded('docs/a.md', 'a new resolution sees the new folder', ENVELOPE, { repoRoot: link, root: resolveRepoRoot(link) });
   assert.is(readFileSync(join(other, 'docs/a.md'), 'utf8'), 'a new resolution sees the new folder');
+});
+
+it('removeGuarded: an allowed file is removed; a denied one, or one whose folder is swapped for a symlink after the check, is not, and nothing outside is removed', () => {
+  const { root, outside } = repo();
+  writeFileSync(join(root, 'docs/b.md'), 'b');
+  removeGuarded('docs/b.md', ENVELOPE, { repoRoot: root });
+  assert.not.ok(existsSync(join(root, 'docs/b.md')));
+  removeGuarded('docs/b.md', ENVELOPE, { repoRoot: root });
+  writeFileSync(join(root, 'README.md'), 'keep');
+  assert.throws(() => removeGuarded('README.md', ENVELOPE, { repoRoot: root }), (e: unknown) => e instanceof EnvelopeViolation && /matches none of the allowed/.test((e as Error).message));
+  assert.ok(existsSync(join(root, 'README.md')));
+  const swap = (): void => {
+    renameSync(join(root, 'docs'), join(root, 'docs-moved'));
+    symlinkSync(outside, join(root, 'docs'));
+  };
+  writeFileSync(join(outside, 'a.md'), 'outside');
+  assert.throws(() => removeGuarded('docs/a.md', ENVELOPE, { repoRoot: root, afterCheck: swap }), (e: unknown) => e instanceof EnvelopeViolation && /its folder now leads to/.test((e as Error).message));
+  assert.is(readFileSync(join(outside, 'a.md'), 'utf8'), 'outside');
+});
+
+it('removeGuarded: a symlink in the repository is removed itself, never the file it points to', () => {
+  const { root, outside } = repo();
+  symlinkSync('a.md', join(root, 'docs/link.md'));
+  removeGuarded('docs/link.md', ENVELOPE, { repoRoot: root });
+  assert.not.ok(existsSync(join(root, 'docs/link.md')));
+  assert.is(readFileSync(join(root, 'docs/a.md'), 'utf8'), 'before');
+  assert.is(readFileSync(join(outside, 'target.txt'), 'utf8'), 'untouched');
 });
 
 it.run();
