@@ -16,7 +16,7 @@
  * has every field filled (null where a check did not get that far).
  */
 import { lstatSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { compilePattern, firstMatch, matchesSelfOrParent, normalisePath, type CompiledPattern } from '../core/path-rules.ts';
 import type { Envelope } from '../core/types.ts';
 import { ProtectedPaths } from './protected-paths.ts';
@@ -96,7 +96,7 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     matched_deny: null,
     matched_protected: null,
     decided_by: 'normalise',
-    checked_at: (options.now ?? (() => new Date()))().toISOString(),
+    checked_at: (options.now ? options.now() : new Date()).toISOString(),
   };
 
   const normal = normalisePath(throughRoot(requestedPath, options.repoRoot, root), root);
@@ -145,11 +145,14 @@ export function validatePathAccess(requestedPath: string, operation: AccessOpera
     if (hit === undefined) return denial(evidence, 'allow', `${form} matches none of the allowed patterns (${allowed.map((p) => JSON.stringify(p.pattern)).join(', ')})`);
     evidence.matched_allow = hit;
   }
-  return { allowed: true, reason: `allowed by ${JSON.stringify(evidence.matched_allow)}`, evidence: { ...evidence, decided_by: 'ok' } };
+  evidence.decided_by = 'ok';
+  return { allowed: true, reason: `allowed by ${JSON.stringify(evidence.matched_allow)}`, evidence };
 }
 
+// The evidence object is this call's own: it is completed in place, not copied.
 function denial(evidence: PathAccessEvidence, decidedBy: string, reason: string): PathAccessResult {
-  return { allowed: false, reason, evidence: { ...evidence, decided_by: decidedBy } };
+  evidence.decided_by = decidedBy;
+  return { allowed: false, reason, evidence };
 }
 
 // Patterns are compiled once per envelope object and protected list; the file system is never cached.
@@ -197,6 +200,8 @@ function realRoot(repoRoot: string): string {
   }
 }
 
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 type Walk = { resolved: string | null; symlinks: string[]; exists: boolean; isDirectory: boolean } | { error: string };
 
 /**
@@ -211,11 +216,12 @@ function resolveExisting(root: string, path: string): Walk {
   // `current` relative to the root, `/`-separated (what relative(root, current) gives).
   let base = '';
   for (let i = 0; i < segments.length; i++) {
-    const next = join(current, segments[i] as string);
+    // Segments of a normalised path are single names (never '', '.' or '..'): no join() needed.
+    const next = current === '/' ? `/${segments[i] as string}` : `${current}/${segments[i] as string}`;
     let stat;
     try {
       // A missing component is common (a file to create) and ends the walk: no exception for it.
-      stat = lstatSync(next, { throwIfNoEntry: false });
+      stat = lstatSync(next, NO_THROW);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOTDIR') return { error: `cannot check ${segments.slice(0, i + 1).join('/')}: ${code ?? (error as Error).message}` };
