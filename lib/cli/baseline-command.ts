@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { BASELINE_FILE, verifyGovernanceBaseline, writeGovernanceBaseline } from '../governance/baseline.ts';
-import { repositoryOption } from './engine-options.ts';
+import { repositoryOption } from './repo-options.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 
 export const BASELINE_USAGE = `Usage: lifeos-mission baseline --check | --write --approved-by NAME --ruling REF [options]

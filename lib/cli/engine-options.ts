@@ -8,11 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { createRegistry } from '../core/registry.ts';
 import type { OperationHandler } from '../operations/handler.ts';
 import { defaultRegistry } from '../runtime/mission-library.ts';
-import { repoTopLevel } from '../runtime/git-state.ts';
 import type { EngineOptions } from '../runtime/runner.ts';
-import type { StoreBackend } from '../runtime/store/state-store.ts';
 import { UsageError, type CliIO } from './io.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
+import { storeBackend } from './repo-options.ts';
 
 export const ENGINE_ARGS = {
   repo: { type: 'string' },
@@ -119,15 +118,6 @@ export function resumeFlags(values: EngineArgValues): string {
 
 const RESUMED_FLAGS: ReadonlySet<string> = new Set(['repo', 'handlers', 'missions', 'mode', 'llm-base-url', 'no-fsync', 'embed-journal', 'store', 'sandbox', 'sandbox-writable', 'sandbox-readable', 'child-env', 'surface', 'signing-key']);
 
-/** `--repo DIR` (default: the current folder) as the repository's top-level folder. */
-export function repositoryOption(value: string | undefined): string {
-  try {
-    return repoTopLevel(value ?? '.');
-  } catch (error) {
-    throw new UsageError(`${value ?? '.'} is not inside a git work tree (${(error as Error).message.trim()})`);
-  }
-}
-
 /** `--sandbox MODE` and `--sandbox-writable DIR`. */
 function sandboxOptions(values: EngineArgValues): Pick<EngineOptions, 'sandbox'> {
   const mode = values.sandbox ?? 'auto';
@@ -136,12 +126,6 @@ function sandboxOptions(values: EngineArgValues): Pick<EngineOptions, 'sandbox'>
   const readable = values['sandbox-readable']?.map((path) => resolve(path));
   if (values.sandbox === undefined && !writable && !readable) return {};
   return { sandbox: { mode, ...(writable ? { writable } : {}), ...(readable ? { readable } : {}) } };
-}
-
-/** `--store BACKEND`. */
-export function storeBackend(value: string): StoreBackend {
-  if (value !== 'lowdb' && value !== 'sqlite') throw new UsageError(`--store must be lowdb or sqlite; got "${value}"`);
-  return value;
 }
 
 /** Ctrl-C (or SIGTERM) stops the run at the next operation boundary and rolls it back. */

@@ -4,7 +4,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { initRepository } from '../runtime/init-repository.ts';
-import { repositoryOption } from './engine-options.ts';
+import { repositoryOption } from './repo-options.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 
 export const INIT_USAGE = `Usage: lifeos-mission init [options]

@@ -8,7 +8,7 @@ import type { QueueResolution } from '../core/store-rows.ts';
 import { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueItem } from '../runtime/queue.ts';
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { StoreConflict } from '../runtime/store/state-store.ts';
-import { repositoryOption, storeBackend } from './engine-options.ts';
+import { repositoryOption, storeBackend } from './repo-options.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { shortId } from './progress.ts';
 import { runErrorExit } from './run-report.ts';

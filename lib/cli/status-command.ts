@@ -9,7 +9,7 @@ import { listQueue } from '../runtime/queue.ts';
 import { probeRunLock } from '../runtime/run-lock.ts';
 import { DEFAULT_RUN_PATHS } from '../runtime/run-paths.ts';
 import { openStateStore } from '../runtime/store/open-store.ts';
-import { repositoryOption, storeBackend } from './engine-options.ts';
+import { repositoryOption, storeBackend } from './repo-options.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { shortId } from './progress.ts';
 import { runErrorExit } from './run-report.ts';

@@ -8,7 +8,7 @@ import { openStateStore } from '../runtime/store/open-store.ts';
 import { rebuildStore } from '../runtime/store/rebuild.ts';
 import { pruneCallLogs } from '../runtime/call-log-retention.ts';
 import { DEFAULT_RUN_PATHS } from '../runtime/run-paths.ts';
-import { repositoryOption, storeBackend } from './engine-options.ts';
+import { repositoryOption, storeBackend } from './repo-options.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { runErrorExit } from './run-report.ts';
 

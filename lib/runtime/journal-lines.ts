@@ -92,6 +92,62 @@ export function readLines(path: string, onLine: (bytes: Buffer, start: number, e
   });
 }
 
+/**
+ * The file's whole lines from the last to the first, `onLine(bytes, start, end)` with `end` at
+ * the line's LF, until it returns true: what is read is what the caller needs from the end (the
+ * approval queue reads a paused run's last few entries, whatever the journal's length). An
+ * unfinished last line (a torn write) is left out. Blocks are read from the end; a line is
+ * carried across them up to MAX_LINE_BYTES. A missing file has no lines.
+ */
+export function readLinesBackward(path: string, onLine: (bytes: Buffer, start: number, end: number) => boolean): void {
+  let fd: number;
+  try {
+    if (!statSync(path).isFile()) throw new UnreadableLines(path, 'not a regular file');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UnreadableLines(path, 'not a regular file');
+    let position = stat.size;
+    // bytes[0, end) is read and not yet handed out, and ends with an LF; end is 0 until the
+    // first LF from the end is found (what follows it is an unfinished line).
+    let bytes = Buffer.alloc(0);
+    let end = 0;
+    for (;;) {
+      const lf = end >= 2 ? bytes.lastIndexOf(LF, end - 2) : -1;
+      if (lf !== -1) {
+        if (onLine(bytes, lf + 1, end - 1)) return;
+        end = lf + 1;
+        continue;
+      }
+      // The line ending at end - 1 starts before what was read: at the file's start, or further back.
+      if (position === 0) {
+        if (end > 0) onLine(bytes, 0, end - 1);
+        return;
+      }
+      if (bytes.length > MAX_LINE_BYTES) throw new UnreadableLines(path, `a line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: not a journal line`);
+      const size = Math.min(BACKWARD_BLOCK, position);
+      position -= size;
+      const block = Buffer.allocUnsafe(size);
+      readSync(fd, block, 0, size, position);
+      if (end > 0) {
+        bytes = Buffer.concat([block, bytes.subarray(0, end)]);
+        end += size;
+      } else {
+        bytes = Buffer.concat([block, bytes]);
+        end = bytes.lastIndexOf(LF) + 1;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const BACKWARD_BLOCK = 16 * 1024;
+
 /** Evidence files read whole (bundles, call logs) are bounded: a bundle past this is not one this engine wrote. */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 

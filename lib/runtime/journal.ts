@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { sealEntry, type JournalAnchor, type JournalEntry, type JournalVerification } from '../core/journal-chain.ts';
 import { JournalChecker, type JournalCheckOptions } from '../core/journal-check.ts';
-import { readChunks, readEvidenceFile, UnreadableLines } from './journal-lines.ts';
+import { readChunks, readEvidenceFile, readLinesBackward, UnreadableLines } from './journal-lines.ts';
 import { lineWorker, PARALLEL_MIN_BYTES } from './line-worker.ts';
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -110,35 +110,30 @@ export function readJournal(path: string, runId?: Sha256, keep?: JournalCheckOpt
 }
 
 /**
- * The entries of a journal without verifying it: the same entries `readJournal(path).entries`
- * gives (each whole line that is UTF-8 and parses as a JSON object; an unfinished last line
- * left out; what precedes an unreadable line kept), only those whose type is in `types` when it
- * is given, without hashing a line or reading the bundles that anchor it. For views that only
- * show a run (the approval queue): whatever acts on a run opens its journal with
- * JournalWriter.open, which verifies it.
+ * A journal's entries from the end, without verifying it: each whole line that is UTF-8 and
+ * parses as a JSON object (the entries `readJournal(path).entries` gives; an unfinished last
+ * line left out), only those whose type is in `types` when it is given, last first, handed to
+ * `until` until it returns true (the rest is not read). For views that only show a run (the
+ * approval queue reads a paused run's last few entries, whatever the journal's length):
+ * whatever acts on a run opens its journal with JournalWriter.open, which verifies it.
  */
-export function readJournalEntries(path: string, types?: ReadonlySet<string>): JournalEntry[] {
-  const entries: JournalEntry[] = [];
+export function readJournalBackward(path: string, types: ReadonlySet<string> | undefined, until: (entry: JournalEntry) => boolean): void {
   try {
-    readChunks(path, (bytes, end, utf8) => {
-      for (let start = 0; start < end; ) {
-        const lf = bytes.indexOf(0x0a, start);
-        const sniffed = types && tailType(bytes, start, lf);
-        if (!(sniffed && !types.has(sniffed)) && (utf8 || isUtf8(bytes.subarray(start, lf)))) {
-          try {
-            const parsed = JSON.parse(bytes.toString('utf8', start, lf)) as unknown;
-            if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && (!types || types.has(String((parsed as JournalEntry).type)))) entries.push(parsed as JournalEntry);
-          } catch {
-            // Not an entry: readJournal reports it as a parse_error, and keeps nothing of it either.
-          }
-        }
-        start = lf + 1;
+    readLinesBackward(path, (bytes, start, end) => {
+      const sniffed = types && tailType(bytes, start, end);
+      if ((sniffed && !types.has(sniffed)) || !isUtf8(bytes.subarray(start, end))) return false;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(bytes.toString('utf8', start, end));
+      } catch {
+        return false;
       }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || (types && !types.has(String((parsed as JournalEntry).type)))) return false;
+      return until(parsed as JournalEntry);
     });
   } catch (error) {
     if (!(error instanceof UnreadableLines)) throw error;
   }
-  return entries;
 }
 
 const TYPE_KEY = Buffer.from(',"type":"');

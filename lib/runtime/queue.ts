@@ -12,10 +12,10 @@ import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
 import type { EscalationRecord, QueueResolution, WithId } from '../core/store-rows.ts';
 import { snapshotDiff, type RepoSnapshot } from './git-state.ts';
-import { JOURNAL_FILE, readJournal, readJournalEntries, runDirName } from './journal.ts';
+import { JOURNAL_FILE, readJournal, readJournalBackward, runDirName } from './journal.ts';
 import { RunFolderIndex } from './run-folders.ts';
 import { resolveRunPaths, type RunPaths } from './run-paths.ts';
-import { decideRequest, type EngineOptions } from './runner.ts';
+import type { EngineOptions } from './runner.ts';
 import { openStateStore } from './store/open-store.ts';
 import { StoreConflict, type StateStore } from './store/state-store.ts';
 
@@ -48,10 +48,9 @@ export interface QueueDecision {
 /** Queued items ordered by the time they were raised; `open` (default true) leaves out decided ones. */
 export function listQueue(options: QueueOptions & { open?: boolean }): QueueItem[] {
   return withStore(options, (store, paths) => {
-    // One listing of the run folders resolves every row's run; items of one run share its journal, read once.
+    // One listing of the run folders resolves every row's run.
     const runs = new RunFolderIndex(options.repoRoot, paths);
-    const journals = new Map<Sha256, JournalEntry[]>();
-    return store.escalations({ open: options.open ?? true }).map((row) => joinRun(runs, row, journals));
+    return store.escalations({ open: options.open ?? true }).map((row) => joinRun(runs, row));
   });
 }
 
@@ -80,6 +79,8 @@ export async function decideQueueItem(ref: string, decision: QueueDecision, opti
   const store = options.store ?? openStateStore({ repoRoot: options.repoRoot, ...(options.paths ? { paths: options.paths } : {}) });
   try {
     if (decision.resolution !== 'deferred' && item.run_id && attemptInProgress(item.run_id, options)) {
+      // Loaded here: listing the queue does not need the engine.
+      const { decideRequest } = await import('./runner.ts');
       await decideRequest(item.run_id, { request_id: item.escalation_id, decision: decision.resolution, by: decision.by, ...(decision.note ? { note: decision.note } : {}) }, { ...options, store });
     } else {
       store.resolveEscalation(item.escalation_id, { resolution: decision.resolution, resolved_by: decision.by, resolved_at: (options.now ?? (() => new Date()))().toISOString(), notes: decision.note ?? null });
@@ -126,13 +127,19 @@ function withStore<T>(options: QueueOptions, body: (store: StateStore, paths: Ru
 }
 
 /**
- * The entries a row is joined with: its request, and those that tell whether the run's open
- * attempt is paused on it (foldJournal sets attempts, `paused` and `finished` from these only).
+ * The entries a row is joined with: its request (`human_requested`, or `escalated` for one that
+ * paused nothing) and those that tell whether the run's last attempt is paused on it now.
  */
 const JOINED: ReadonlySet<string> = new Set(['run_started', 'run_paused', 'run_resumed', 'run_finished', 'human_requested', 'escalated']);
+/** The entries that set or clear an attempt's pause (foldJournal): the last of them says whether the run waits. */
+const PAUSE_STATE: ReadonlySet<string> = new Set(['run_started', 'run_paused', 'run_resumed', 'run_finished']);
 
-/** The run, step and request of a queue row, from the run's journal (the source of truth). */
-function joinRun(runs: RunFolderIndex, row: WithId<EscalationRecord>, journals = new Map<Sha256, JournalEntry[]>()): QueueItem {
+/**
+ * The run, step and request of a queue row, from the run's journal (the source of truth), read
+ * from its end only as far back as the request: a paused run's last few entries, whatever the
+ * journal's length.
+ */
+function joinRun(runs: RunFolderIndex, row: WithId<EscalationRecord>): QueueItem {
   const unknown = (): QueueItem => ({ ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null });
   const short = /@([0-9a-f]{12})\/\d+$/.exec(row.mission_id ?? '')?.[1];
   if (!short) return unknown();
@@ -142,23 +149,22 @@ function joinRun(runs: RunFolderIndex, row: WithId<EscalationRecord>, journals =
   } catch {
     return unknown();
   }
-  let entries = journals.get(runId);
-  if (!entries) {
-    // Shown, not acted on: deciding opens the journal verified (decideRequest), so a listing need not hash it.
-    entries = readJournalEntries(join(runs.repoRoot, runs.paths.journals, runDirName(runId), JOURNAL_FILE), JOINED);
-    journals.set(runId, entries);
-  }
-  const requested = entries.find((e) => e.type === 'human_requested' && e.data.request_id === row.escalation_id);
-  const escalated = entries.find((e) => e.type === 'escalated' && e.data.escalation_id === row.escalation_id);
-  const source = requested ?? escalated;
-  const paused = openAttempt(foldJournal(entries))?.paused;
+  let pause: JournalEntry | undefined;
+  let source: JournalEntry | undefined;
+  // Shown, not acted on: deciding opens the journal verified (decideRequest), so a listing need not hash it.
+  readJournalBackward(join(runs.repoRoot, runs.paths.journals, runDirName(runId), JOURNAL_FILE), JOINED, (entry) => {
+    if (!pause && PAUSE_STATE.has(entry.type)) pause = entry;
+    // A paused escalation's human_requested follows its escalated entry: the first met from the end is the request.
+    if (!source && (entry.type === 'human_requested' ? entry.data.request_id : entry.type === 'escalated' ? entry.data.escalation_id : undefined) === row.escalation_id) source = entry;
+    return pause !== undefined && source !== undefined;
+  });
   return {
     ...row,
     run_id: runId,
     node: typeof source?.data.node === 'string' ? source.data.node : null,
-    kind: escalated ? 'escalation' : 'human',
-    waiting: paused?.request_id === row.escalation_id,
-    request: requested ? requestContent(requested.data) : escalated ? requestContent(escalated.data) : null,
+    kind: source && (source.type === 'escalated' || source.data.kind === 'escalation') ? 'escalation' : 'human',
+    waiting: pause?.type === 'run_paused' && pause.data.request_id === row.escalation_id,
+    request: source ? requestContent(source.data) : null,
   };
 }
 

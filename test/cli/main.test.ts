@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +139,17 @@ process_('the bundled CLI (dist/cli/bin.js, built by npm ci) finds the built-in 
   assert.match(bundled('--version').stdout, /^\d+\.\d+\.\d+\n$/);
   const runHelp = bundled('run', '--help');
   assert.is(runHelp.status, 0, runHelp.stderr);
+});
+
+process_('a reader that goes away (| head) is not a crash: the command ends with its own exit code and no stack trace', async () => {
+  // The plan of the full cycle is longer than a pipe holds; the read end is closed before it is written.
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), 'plan', 'autonomous_build_cycle', '--input', 'task_spec=x', '--format', 'json'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  assert.is(stderr, '');
+  assert.is(code, 0);
 });
 
 process_.run();

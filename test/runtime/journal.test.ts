@@ -5,8 +5,8 @@ import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { hashCanonical, sha256, type Sha256 } from '../../lib/core/canonical.ts';
 import { verifyJournalText } from '../../lib/core/journal-check.ts';
-import { entryHash, genesisHash } from '../../lib/core/journal-chain.ts';
-import { JournalCorrupt, JournalWriter, quarantineTornTail, readJournal, readJournalEntries, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
+import { entryHash, genesisHash, type JournalEntry } from '../../lib/core/journal-chain.ts';
+import { JournalCorrupt, JournalWriter, quarantineTornTail, readJournal, readJournalBackward, runDirName, verifyJournal } from '../../lib/runtime/journal.ts';
 import { PARALLEL_MIN_BYTES } from '../../lib/runtime/line-worker.ts';
 
 const test = suite();
@@ -196,7 +196,7 @@ test('a journal long enough to be checked on two threads (over 32 MB, several re
   }
 });
 
-test('readJournalEntries gives the entries readJournal gives, without verifying, whatever the lines (not JSON, not canonical, not UTF-8, tampered, a torn tail)', () => {
+test('readJournalBackward gives the entries readJournal gives, last first, without verifying, whatever the lines (not JSON, not canonical, not UTF-8, tampered, longer than its blocks, a torn tail)', () => {
   const path = journalWith(RUN, 6);
   const list = lines(path);
   const hash = `sha256:${'a'.repeat(64)}`;
@@ -207,15 +207,28 @@ test('readJournalEntries gives the entries readJournal gives, without verifying,
   // A string member that ends like a line of type run_paused, inside a line of another type.
   list.push(`{"type":"step","data":{"note":"\\",\\"type\\":\\"run_paused\\",\\"entry_hash\\":\\"${hash}\\"}"},"seq":9,"type":"operation_finished","entry_hash":"${hash}"}`);
   list.push(`{"seq":10,"data":{"type":"run_paused"},"type":"human_requested","entry_hash":"${hash}"}`);
+  // Lines longer than the blocks the file is read in from its end (16 KiB), one beside another.
+  list.splice(1, 0, `{"seq":1.5,"data":{"pad":"${'x'.repeat(40_000)}"},"type":"step","entry_hash":"${hash}"}`, `{"seq":1.6,"data":{"pad":"${'y'.repeat(16_383)}"},"type":"step","entry_hash":"${hash}"}`);
   // Every line is ASCII but the one with \u00ff, written as the lone byte 0xff (not UTF-8).
   writeFileSync(path, Buffer.from(`${list.map((line) => `${line}\n`).join('')}{"at":"2026-`, 'latin1'));
   const verified = readJournal(path).entries;
-  assert.equal([verified.length, verifyJournal(path).ok], [7, false]);
-  assert.equal(readJournalEntries(path), verified);
+  assert.equal([verified.length, verifyJournal(path).ok], [9, false]);
+  const backward = (file: string, types?: string[], want = Number.POSITIVE_INFINITY): JournalEntry[] => {
+    const seen: JournalEntry[] = [];
+    readJournalBackward(file, types && new Set(types), (entry) => seen.push(entry) >= want);
+    return seen;
+  };
+  assert.equal(backward(path), [...verified].reverse());
   for (const types of [['run_paused'], ['operation_finished', 'human_requested'], ['step'], []]) {
-    assert.equal(readJournalEntries(path, new Set(types)), verified.filter((entry) => types.includes(String(entry.type))), types.join());
+    assert.equal(backward(path, types), verified.filter((entry) => types.includes(String(entry.type))).reverse(), types.join());
   }
-  assert.equal(readJournalEntries(join(tempDir(), 'absent.jsonl')), [], 'a missing journal is an empty one');
+  assert.equal(backward(path, undefined, 2), verified.slice(-2).reverse(), 'stops when told');
+  assert.equal(backward(join(tempDir(), 'absent.jsonl')), [], 'a missing journal is an empty one');
+  const one = join(tempDir(), 'one.jsonl');
+  writeFileSync(one, `${lines(journalWith(RUN, 1))[0] as string}\n`);
+  assert.equal(backward(one), readJournal(one).entries, 'a single line');
+  writeFileSync(one, '{"a":1');
+  assert.equal(backward(one), [], 'only a torn line');
 });
 
 test.run();
