@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { BACKLOG_FILE, markDone } from '../tools/filesystem.ts';
+import { BACKLOG_FILE, markDone } from '../core/backlog.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { PreflightContext } from './handler.ts';
 

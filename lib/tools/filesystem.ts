@@ -12,6 +12,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { BACKLOG_FILE, markDone } from '../core/backlog.ts';
 import { writeGuarded } from '../governance/guarded-write.ts';
 import { innermostEnvelope } from '../governance/step-guards.ts';
 import type { AccessOperation } from '../governance/envelope.ts';
@@ -19,7 +20,6 @@ import { requireAccess, type ToolContext } from './tool.ts';
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
 export const DEFAULT_MAX_TOTAL_BYTES = 1024 * 1024;
-export const BACKLOG_FILE = 'BACKLOG.md';
 export const STATE_FILE = 'LIFEOS_STATE.md';
 
 export interface FileContent {
@@ -86,26 +86,6 @@ export function updateState(params: Record<string, unknown>, context: ToolContex
   writeFiles({ files }, context);
   return { task, changed: files.map((f) => f.path) };
 }
-
-/**
- * The backlog with the first open item whose text is `task` marked done, or null if there is
- * none. Open items are checkboxes (`- [ ] task`, ticked as `- [x]`) or `TODO: task` lines
- * (marked `DONE: task`).
- */
-export function markDone(backlog: string, task: string): string | null {
-  const lines = backlog.split('\n');
-  for (const [index, line] of lines.entries()) {
-    const open = OPEN_ITEM.exec(line);
-    if (open && (open[3] as string).trim() === task) {
-      lines[index] = `${open[1]}${open[2]?.startsWith('TODO') ? 'DONE:' : (open[2] as string).replace('[ ]', '[x]')}${open[3]}`;
-      return lines.join('\n');
-    }
-  }
-  return null;
-}
-
-/** An open backlog item: indentation, the marker (`- [ ] `, `* [ ] ` or `TODO:`), the text. */
-const OPEN_ITEM = /^(\s*)([-*] \[ \] |TODO:)(.*)$/;
 
 /** The state file with `task` added under its "## Done" heading (made if missing). */
 export function appendDone(state: string, task: string): string {

@@ -12,7 +12,7 @@ import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mj
 import { evaluateKnown } from '../../lib/core/condition-eval.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { runMission } from '../../lib/runtime/runner.ts';
-import { markDone } from '../../lib/tools/filesystem.ts';
+import { markDone } from '../../lib/core/backlog.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
 const it = suite('pre-flight (issue 15, finding 3)');
