@@ -18,6 +18,7 @@
  *      runner's process path, with bubblewrap and without (skipped where bwrap cannot run).
  *   9. scaling (bench/scaling.ts): queue list, the store calls of one run and a long no-op run,
  *      each at two sizes of history or length, and their ratio (targets: flat).
+ *  10. the backlog loop (bench/backlog.ts): four tasks, one at a time and two at once.
  *
  * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
  * on shared machines are noisy, so targets are read by people, not by unit tests).
@@ -41,6 +42,7 @@ import { runProcess } from '../lib/tools/child-process.ts';
 import { confine, sandboxAvailability } from '../lib/tools/sandbox.ts';
 import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../examples/hello-cycle/hello-repo.mjs';
+import { backlogSection } from './backlog.ts';
 import { scalingSection } from './scaling.ts';
 
 const quick = process.argv.includes('--quick');
@@ -317,6 +319,9 @@ if (availability.ok) {
 
 // 9. Scaling: the same costs with a long history (or a long run) and a short one.
 results.push(...scalingSection({ quick, root, bin, scratch }));
+
+// 10. The backlog loop, one task at a time and two at once.
+results.push(...(await backlogSection({ scratch })));
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);

@@ -88,7 +88,7 @@ function queueRows(options: ScalingOptions): BenchRow[] {
  * escalated ones paused for the CEO instead: escalated, human_requested, run_paused), each open
  * escalation queued in the store and every attempt's row indexed, as the engine's store index does.
  */
-export function queueRepository(options: ScalingOptions, size: QueueSize, backend: StoreBackend): string {
+function queueRepository(options: ScalingOptions, size: QueueSize, backend: StoreBackend): string {
   const repo = gitRepository(options, 'lifeos-queue-bench-');
   const store = openStateStore({ repoRoot: repo, backend });
   const every = size.folders / size.escalations;

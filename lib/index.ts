@@ -83,6 +83,12 @@ export { foldJournal, type OperationReceipt, type RunState, type RunStatus } fro
 export { stepRecords, type CompensationStatus, type StepRecord, type StepStatus } from './core/step-records.ts';
 export { DEFAULT_RUN_PATHS, type RunPaths } from './runtime/run-paths.ts';
 
+// The unattended loop over BACKLOG.md (docs/backlog.md).
+export { parseBacklog, taskSlug, type BacklogItem } from './core/backlog.ts';
+export { findTask, resumeBacklogTask, runBacklog, type BacklogOptions, type BacklogReport, type StopReason } from './runtime/backlog/run-backlog.ts';
+export { listBacklog, type BacklogEntry, type TaskState } from './runtime/backlog/backlog-list.ts';
+export type { TaskOutcome, TaskRecord } from './runtime/backlog/backlog-record.ts';
+
 // The state store and the approval queue (spec §5.5, §6.1).
 export { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueDecision, type QueueItem, type QueueOptions } from './runtime/queue.ts';
 export { openStateStore, type OpenStoreOptions } from './runtime/store/open-store.ts';

@@ -8,6 +8,7 @@ import { INIT_USAGE } from '../lib/cli/init-command.ts';
 import { PLAN_USAGE } from '../lib/cli/plan-command.ts';
 import { QUEUE_USAGE } from '../lib/cli/queue-command.ts';
 import { RECOVER_USAGE } from '../lib/cli/recover-command.ts';
+import { BACKLOG_USAGE } from '../lib/cli/backlog-command.ts';
 import { RESUME_USAGE } from '../lib/cli/resume-command.ts';
 import { RUN_USAGE } from '../lib/cli/run-command.ts';
 import { STATUS_USAGE } from '../lib/cli/status-command.ts';
@@ -40,7 +41,7 @@ docs('every error code reported from mission text has an invalid fixture named a
 
 docs('the CLI reference has a section for every command and lists every flag its usage text names', () => {
   const cliDoc = readFileSync(join(repoRoot, 'docs/cli.md'), 'utf8');
-  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, queue: QUEUE_USAGE, status: STATUS_USAGE, store: STORE_USAGE, baseline: BASELINE_USAGE, verify: VERIFY_USAGE, keygen: KEYGEN_USAGE, init: INIT_USAGE };
+  const usages = { validate: VALIDATE_USAGE, plan: PLAN_USAGE, run: RUN_USAGE, resume: RESUME_USAGE, recover: RECOVER_USAGE, backlog: BACKLOG_USAGE, queue: QUEUE_USAGE, status: STATUS_USAGE, store: STORE_USAGE, baseline: BASELINE_USAGE, verify: VERIFY_USAGE, keygen: KEYGEN_USAGE, init: INIT_USAGE };
   for (const [command, usage] of Object.entries(usages)) {
     assert.ok(cliDoc.includes(`\n## ${command}\n`), `section for ${command}`);
     for (const flag of usage.match(/--[a-z][a-z-]*/g) ?? []) assert.ok(cliDoc.includes(`\`${flag}`), `${command} ${flag}`);

@@ -39,6 +39,9 @@ const DESIGN = {
   },
 };
 
+/** The mark of a backlog task the `backlog` scenario's council rejects. */
+export const NEEDS_CEO = '[needs the CEO]';
+
 /** What each scenario changes from the happy path. */
 export const SCENARIOS = {
   happy: {},
@@ -57,6 +60,12 @@ export const SCENARIOS = {
   failing_tests: { expected: 'Hi, Ada!' },
   // The builder also writes src/secret/leak.mjs: inside the design's scope, denied by a policy that denies src/secret/**.
   policy_denied: { extraFiles: [{ path: 'src/secret/leak.mjs', content: 'export const leaked = true;\n' }] },
+  // A backlog whose task marked "[needs the CEO]" gets a design the risk seat rejects (the design
+  // names the task; the change itself every seat approves): that task is parked, the others commit.
+  backlog: {
+    design: (input) => (JSON.stringify(input).includes(NEEDS_CEO) ? { ...DESIGN, summary: `${DESIGN.summary} ${NEEDS_CEO}` } : DESIGN),
+    seat: (seat, _n, input) => (seat === 'risk' && input.review_type === 'build_review' && JSON.stringify(input).includes(NEEDS_CEO) ? 'reject' : 'approve'),
+  },
   // The builder's test, when it runs, writes a CI workflow (denied by the envelope policy).
   test_writes_workflow: { extraFiles: [{ path: 'test/workflow.test.mjs', content: TEST_WRITING(["'.github/workflows/evil.yml'"], { mkdir: true }) }] },
   // The builder's test tries to write into $HOME and into an existing folder beside the repository.
@@ -81,7 +90,8 @@ ${writes.join('\n')}
 
 function answer(role, input, scenario, count) {
   const plan = SCENARIOS[scenario];
-  if (role === 'designer') return input.type === 'REVISION_REQUEST' ? { ...DESIGN, summary: `${DESIGN.summary} (revised)` } : DESIGN;
+  const design = plan.design ? plan.design(input) : DESIGN;
+  if (role === 'designer') return input.type === 'REVISION_REQUEST' ? { ...design, summary: `${design.summary} (revised)` } : design;
   if (role.startsWith('reviewer_')) {
     const seat = role.slice('reviewer_'.length);
     const verdict = plan.seat ? plan.seat(seat, count, input) : 'approve';

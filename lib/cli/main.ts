@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
   run: async () => (await import('./run-command.ts')).command,
   resume: async () => (await import('./resume-command.ts')).command,
   recover: async () => (await import('./recover-command.ts')).command,
+  backlog: async () => (await import('./backlog-command.ts')).command,
   queue: async () => (await import('./queue-command.ts')).command,
   status: async () => (await import('./status-command.ts')).command,
   store: async () => (await import('./store-command.ts')).command,
@@ -31,6 +32,7 @@ Commands:
   run <mission-file-or-name>         run a mission in a git repository, journaled, with rollback
   resume <run-id>                    continue a run waiting for a human (--approve/--reject) or a crashed one
   recover                            recover every run whose process died
+  backlog list|run|resume            work through BACKLOG.md unattended, each task in a worktree of its own
   queue list|show|approve|reject|defer   the approval queue: escalations and human requests
   status                             run lock, kill switch, open escalations, last runs
   store rebuild                      re-derive the state store's runs and steps from the journals

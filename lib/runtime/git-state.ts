@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
 import { git, GitError, gitMaybe, gitPath } from '../tools/run-git.ts';
-import { cleanExcludes, engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
+import { cleanExcludes, DEFAULT_RUN_PATHS, engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
 
 export { git, GitError };
 
@@ -30,6 +30,8 @@ export interface RepoSnapshot {
    * Absent in snapshots journaled before branches were recorded.
    */
   branches?: Record<string, string>;
+  /** The ref prefix `branches` covers, when not every branch (RunPaths.branches): only these are put back. */
+  branch_scope?: string;
 }
 
 /** The repository's top-level folder, or a GitError if `path` is not in a work tree. */
@@ -52,9 +54,10 @@ export const MAX_WORKTREE_FILE_BYTES = 64 * 1024 * 1024;
  */
 export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { oversize: string[] }): RepoSnapshot {
   const ref = gitMaybe(repoRoot, ['symbolic-ref', '-q', 'HEAD']);
-  const branches = branchTips(repoRoot);
-  // On a branch, HEAD is that branch's tip (none yet: unborn); detached, git is asked.
-  const head = ref ? (branches[ref] ?? null) : gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const scope = paths.branches;
+  const branches = branchTips(repoRoot, scope);
+  // On a branch, HEAD is that branch's tip (none yet: unborn); detached, or on a branch outside the scope, git is asked.
+  const head = ref && ref in branches ? (branches[ref] as string) : gitMaybe(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']);
   const indexTree = git(repoRoot, ['write-tree']).trim();
   const scratch = mkdtempSync(join(tmpdir(), 'lifeos-index-'));
   try {
@@ -78,7 +81,7 @@ export function snapshotRepo(repoRoot: string, paths: RunPaths, report?: { overs
     if (report) report.oversize = oversize;
     addAll(repoRoot, [...addExcludes(repoRoot, paths), ...oversize.map((path) => `:(exclude,literal)${path}`)], env);
     const worktreeTree = git(repoRoot, ['write-tree'], env).trim();
-    return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree, branches };
+    return { head, ref, index_tree: indexTree, worktree_tree: worktreeTree, branches, ...(scope === DEFAULT_RUN_PATHS.branches ? {} : { branch_scope: scope }) };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -181,10 +184,10 @@ export function changedEntries(repoRoot: string, from: RepoSnapshot, to: RepoSna
   return entries;
 }
 
-/** Branch name (`refs/heads/...`) -> commit. */
-export function branchTips(repoRoot: string): Record<string, string> {
+/** Branch name (`refs/heads/...`) -> commit, for the branches under `scope` (default: all). */
+export function branchTips(repoRoot: string, scope: string = DEFAULT_RUN_PATHS.branches): Record<string, string> {
   const tips: Record<string, string> = {};
-  for (const line of git(repoRoot, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads']).split('\n')) {
+  for (const line of git(repoRoot, ['for-each-ref', '--format=%(refname) %(objectname)', scope]).split('\n')) {
     const space = line.lastIndexOf(' ');
     if (space > 0) tips[line.slice(0, space)] = line.slice(space + 1);
   }
@@ -205,7 +208,7 @@ export function restoreRefs(repoRoot: string, target: RepoSnapshot): void {
   }
   // After HEAD is back: a branch it pointed at can then be deleted.
   if (target.branches) {
-    const now = branchTips(repoRoot);
+    const now = branchTips(repoRoot, target.branch_scope);
     for (const [name, tip] of Object.entries(target.branches)) if (now[name] !== tip) git(repoRoot, ['update-ref', name, tip]);
     for (const name of Object.keys(now)) if (!(name in target.branches) && name !== target.ref) git(repoRoot, ['update-ref', '-d', name]);
   }

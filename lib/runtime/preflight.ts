@@ -12,10 +12,10 @@ import { RunPreconditionFailed } from '../core/run-errors.ts';
 import type { OperationHandler, PreflightContext } from '../operations/handler.ts';
 
 /** Every problem the steps' pre-flight checks find, each as `step <id>: <problem>`, once. */
-export function preflightProblems(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, context: PreflightContext): string[] {
+export function preflightProblems(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, context: PreflightContext, done: ReadonlySet<string> = new Set()): string[] {
   const problems = new Set<string>();
   for (const node of planNodes(nodes)) {
-    if (node.type !== 'operation') continue;
+    if (node.type !== 'operation' || done.has(node.id)) continue;
     const check = handlers.get(node.operation)?.preflight;
     if (!check) continue;
     const known = knownParams(node.params);
@@ -25,10 +25,13 @@ export function preflightProblems(nodes: readonly PlanNode[], handlers: Readonly
   return [...problems];
 }
 
-/** Refuse to start a run whose steps' pre-flight checks find problems; all of them are listed. */
-export function requirePreflight(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, context: PreflightContext): void {
-  const problems = preflightProblems(nodes, handlers, context);
-  if (problems.length > 0) throw new RunPreconditionFailed(`the run was not started, nothing was called: ${problems.join('; ')}`);
+/**
+ * Refuse to start (or, with the steps already `done`, to resume) a run whose steps' pre-flight
+ * checks find problems; all of them are listed.
+ */
+export function requirePreflight(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, context: PreflightContext, done?: ReadonlySet<string>): void {
+  const problems = preflightProblems(nodes, handlers, context, done);
+  if (problems.length > 0) throw new RunPreconditionFailed(`the run was not ${done ? 'resumed, no decision was recorded' : 'started'}, nothing was called: ${problems.join('; ')}`);
 }
 
 /** A `when` as far as it is decided before the run (evaluateKnown); undefined when it is not. */

@@ -18,6 +18,7 @@ import { accepted, openRun, peekMission, withLock } from './locked-run.ts';
 import { evidenceMissing, recoverRun, writeMissingBundle } from './recovery.ts';
 import { findRunId } from './run-folders.ts';
 import type { ResumeOptions, Setup } from './run-setup.ts';
+import { requirePreflight } from './preflight.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
 
 /** Continue a paused run after recording `options.decisions`, or recover one whose process died. */
@@ -42,6 +43,9 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
       // Before any decision is recorded: a resume that could not go on must leave the run as it was.
       requireHandlers(run.plan.steps, context.env.handlers, `nothing was recorded; resume with the handlers the run was started with (resumeMission({ handlers }), or \`lifeos-mission resume ${id.slice(7, 19)} --handlers MODULE\`)`);
+      // The steps still to run need their key, prompts and programs as much as at the start.
+      const done = new Set([...run.state.completed.values()].filter((op) => op.attempt === attempt.attempt).map((op) => op.node));
+      requirePreflight(run.plan.steps, context.env.handlers, { repo_root: context.env.repoRoot, mode: context.env.mode }, done);
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
       for (const decision of options.decisions ?? []) recordDecision(engine, run, decision, context.env.signingKey);
       const forged = unboundDecisions(run, context.env.store, context.env.signingKey);

@@ -23,6 +23,13 @@ export interface RunPaths {
   killSwitch: string;
   /** The anchor log (anchor-log.ts); by default `anchors.jsonl` beside the journals folder. */
   anchors: string;
+  /**
+   * Not a file: the branches a run owns, as a ref prefix. Snapshots record them and a rollback
+   * puts them back (deleting one the run made). Every branch by default; a backlog task, whose
+   * worktree shares the repository's branches with the other tasks, owns only its own
+   * (`refs/heads/backlog/<task>`), so that undoing it never touches another task's commit.
+   */
+  branches: string;
 }
 
 export const DEFAULT_RUN_PATHS: Readonly<RunPaths> = {
@@ -34,6 +41,7 @@ export const DEFAULT_RUN_PATHS: Readonly<RunPaths> = {
   store: '.lifeos',
   killSwitch: 'STOP_AUTONOMY',
   anchors: 'logs/anchors.jsonl',
+  branches: 'refs/heads',
 };
 
 /** Defaults with overrides; each path must be relative to the repository and stay inside it. */
@@ -41,6 +49,7 @@ export function resolveRunPaths(overrides: Partial<RunPaths> = {}): RunPaths {
   // The anchor log sits beside the journals, where verify looks for it, unless placed elsewhere.
   const anchors = overrides.anchors ?? (overrides.journals ? posix.join(posix.dirname(overrides.journals), 'anchors.jsonl') : DEFAULT_RUN_PATHS.anchors);
   const paths = { ...DEFAULT_RUN_PATHS, ...overrides, anchors };
+  if (!/^refs\/heads(\/[^/]+)*\/?$/.test(paths.branches)) throw new TypeError(`paths.branches must be refs/heads or a prefix below it (refs/heads/backlog/x); got "${paths.branches}"`);
   for (const [name, value] of Object.entries(paths)) {
     const normalised = normalize(value).replaceAll('\\', '/');
     if (isAbsolute(value) || normalised === '.' || normalised.startsWith('../') || normalised === '..') {

@@ -66,6 +66,11 @@ export interface EngineOptions {
   protectedPaths?: readonly string[];
   /** The day's spending ceiling across all runs in the repository, in USD (default: none). */
   dailyBudgetUsd?: number;
+  /**
+   * Kill switches besides the repository's own (absolute paths), checked at the same moments: a
+   * backlog task in its worktree stops on the main checkout's STOP_AUTONOMY too.
+   */
+  killSwitches?: readonly string[];
   /** The LLM endpoint for `llm_call` (default: OpenRouter, key from OPENROUTER_API_KEY). */
   agent?: AgentClientOptions;
   /** Values redacted from everything written (the API key is always redacted). */
@@ -173,6 +178,7 @@ function setup(options: EngineOptions): Setup {
       redact,
       secrets,
       dailyBudgetUsd: options.dailyBudgetUsd,
+      killSwitches: options.killSwitches ?? [],
       sandbox,
       childEnv: options.childEnv ?? {},
       signingKey: signingKeyOf(options.signingKey, repoRoot),

@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvelopeViolation } from '../core/governance-errors.ts';
-import { git } from './run-git.ts';
+import { git, gitMaybe } from './run-git.ts';
 import { requireAccess, type ToolContext } from './tool.ts';
 
 /** Who commits when the repository has no identity configured (author defaults to it too). */
@@ -164,7 +164,8 @@ function committer(repoRoot: string): { name: string; email: string } {
  * otherwise the step fails and names it, since it holds commits this run knows nothing of.
  */
 function switchTo(name: string, context: ToolContext): boolean {
-  const current = git(context.repo_root, ['symbolic-ref', '--quiet', '--short', 'HEAD']).trim();
+  // A detached HEAD (a backlog task's worktree) has no branch yet: the commit makes one.
+  const current = gitMaybe(context.repo_root, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   if (current === name) return false;
   let tip: string | undefined;
   try {

@@ -11,7 +11,8 @@ import { createHelloRepo, INPUTS } from '../../examples/hello-cycle/hello-repo.m
 import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mjs';
 import { evaluateKnown } from '../../lib/core/condition-eval.ts';
 import { initRepository } from '../../lib/runtime/init-repository.ts';
-import { runMission } from '../../lib/runtime/runner.ts';
+import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
+import { rejects } from '../helpers.ts';
 import { markDone } from '../../lib/core/backlog.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
@@ -62,6 +63,31 @@ it('the same cycle with a listed task, an installed test command and a key runs 
   const { error, calls } = await cycle({});
   assert.is(error, undefined);
   assert.ok(calls > 0);
+});
+
+it('a paused cycle resumed without the API key its remaining calls need is refused before the approval is recorded; with the key it goes on', async () => {
+  const model = await startScriptedModel('design_seat_reject');
+  const repo = createHelloRepo(tempDir('hello-preflight-'), { initRepository, withFixtures: false });
+  const saved = process.env.OPENROUTER_API_KEY;
+  delete process.env.OPENROUTER_API_KEY;
+  try {
+    const options = { repoRoot: repo, inputs, fsync: false, mode: 'record' as const };
+    const paused = await runMission('autonomous_build_cycle', { ...options, agent: { baseURL: model.url, apiKey: 'scripted' } });
+    assert.is(paused.status, 'awaiting_human');
+    const calls = model.calls.length;
+    const approve = [{ decision: 'approved' as const, by: 'ceo', note: 'the risk is accepted' }];
+    await rejects(
+      () => resumeMission(paused.runId, { ...options, agent: { baseURL: model.url }, decisions: approve }),
+      /the run was not resumed, no decision was recorded, nothing was called: step build\/invoke_builder: mode record calls the model, and there is no API key/,
+    );
+    assert.is(model.calls.length, calls);
+    assert.not.match(readFileSync(paused.journalPath, 'utf8'), '"human_decided"');
+    const done = await resumeMission(paused.runId, { ...options, agent: { baseURL: model.url, apiKey: 'scripted' }, decisions: approve });
+    assert.is(done.status, 'completed', JSON.stringify(done.error));
+  } finally {
+    if (saved !== undefined) process.env.OPENROUTER_API_KEY = saved;
+    await model.close();
+  }
 });
 
 it('backlog items: "- [ ]" and "* [ ]" checkboxes and "TODO:" lines are open; they are marked "- [x]" and "DONE:"', () => {

@@ -19,6 +19,7 @@ import { changedEntries, MAX_WORKTREE_FILE_BYTES, stateHash, type RepoSnapshot }
 import { killSwitchPresent } from '../kill-switch.ts';
 import { captureProtected, protectedChanges, restoreProtected, type ProtectedCapture } from '../protected-state.ts';
 import type { RunPaths } from '../run-paths.ts';
+import type { EngineEnvironment } from './types.ts';
 
 /** Why the run must halt, and what shows it. */
 export interface Verdict {
@@ -47,8 +48,10 @@ export interface Spend {
 }
 
 /** The kill switch (spec §5.6.2), checked before every mission, step and operation. */
-export function checkKillSwitch(repoRoot: string, paths: RunPaths, checkpoint: string): void {
-  if (killSwitchPresent(join(repoRoot, paths.killSwitch))) throw new KillSwitchActive(paths.killSwitch, checkpoint);
+export function checkKillSwitch(env: Pick<EngineEnvironment, 'repoRoot' | 'paths' | 'killSwitches'>, checkpoint: string): void {
+  if (killSwitchPresent(join(env.repoRoot, env.paths.killSwitch))) throw new KillSwitchActive(env.paths.killSwitch, checkpoint);
+  const other = env.killSwitches.find((path) => killSwitchPresent(path));
+  if (other) throw new KillSwitchActive(other, checkpoint);
 }
 
 /**

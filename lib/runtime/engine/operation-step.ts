@@ -28,7 +28,7 @@ import { HostAbort, HumanPause } from './stops.ts';
 
 export async function runOperation(scope: RunScope, node: PlanOperationNode): Promise<void> {
   const { env, run, position } = scope;
-  checkKillSwitch(env.repoRoot, env.paths, `before step ${node.id}`);
+  checkKillSwitch(env, `before step ${node.id}`);
   const handler = env.handlers.get(node.operation);
   if (!handler) throw new OperationFailed(node.id, node.operation, `no handler is registered for operation "${node.operation}"`);
   const params = resolveIn(scope, node.id, node.operation, node.params) as Record<string, unknown>;
@@ -44,7 +44,7 @@ export async function runOperation(scope: RunScope, node: PlanOperationNode): Pr
   const chain = scope.envelopes.get(node.id) ?? [];
   const forbidden = toolOrRoleProblem(node.operation, params, chain);
   if (forbidden) await haltOn(scope, node.id, { reason: `envelope violation at step ${node.id}: ${forbidden}`, evidence: { operation: node.operation, params, envelopes: chain } });
-  checkKillSwitch(env.repoRoot, env.paths, `before operation ${node.id}`);
+  checkKillSwitch(env, `before operation ${node.id}`);
   scope.limits.check(node);
   const pre = node.writes ? snapshotRepo(env.repoRoot, env.paths) : null;
   if (pre) await haltOn(scope, node.id, ownStateVerdict(env.repoRoot, position, pre, `before step ${node.id}`));

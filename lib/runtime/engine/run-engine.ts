@@ -68,7 +68,7 @@ export class RunEngine {
     const { env } = scope;
     scope.limits.start();
     try {
-      checkKillSwitch(env.repoRoot, env.paths, 'before the mission');
+      checkKillSwitch(env, 'before the mission');
       scope.governance = checkGovernance({ repoRoot: env.repoRoot, governanceSurfaces: env.governanceSurfaces, exclude: scope.enginePaths }, plan);
       scope.policy = builderPolicy(env.repoRoot);
       scope.root = resolveRepoRoot(env.repoRoot);
@@ -129,7 +129,7 @@ export class RunEngine {
   /** A human step: its decision when one was recorded, else a request and a pause. */
   private runHuman(node: PlanHumanNode): void {
     const { env, run, outputs } = this.scope;
-    checkKillSwitch(env.repoRoot, env.paths, `before step ${node.id}`);
+    checkKillSwitch(env, `before step ${node.id}`);
     const params = resolveIn(this.scope, node.id, 'human', node.params) as Record<string, unknown>;
     const requestId = run.requestId({ node: node.id, params });
     const decision = run.state.human_decisions.get(requestId);

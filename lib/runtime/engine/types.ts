@@ -45,6 +45,8 @@ export interface EngineEnvironment {
   protectedPaths: readonly string[];
   /** The day's spending ceiling across runs, in USD. */
   dailyBudgetUsd: number | undefined;
+  /** Kill switches besides the repository's own (absolute paths). */
+  killSwitches: readonly string[];
   /** Removes secrets from everything the engine writes or returns. */
   redact: Redact;
   /** The secret values themselves (the API key, the host's), which no step may write into a file. */

@@ -1,0 +1,49 @@
+/**
+ * `backlog list`: each task of the base branch's BACKLOG.md with where it stands, joined with
+ * what the loop recorded (backlog-record.ts). A task is done when the base branch marks it done
+ * or has its commit (the human merged its branch: the backlog follows the merge).
+ */
+import { BACKLOG_FILE, parseBacklog, taskSlug } from '../../core/backlog.ts';
+import { git } from '../../tools/run-git.ts';
+import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
+import { BacklogRecord, type TaskRecord } from './backlog-record.ts';
+import { currentBranch, mergedInto, requireBranch } from './task-worktree.ts';
+
+export type TaskState = 'open' | 'parked' | 'committed' | 'failed' | 'halted' | 'done';
+
+export interface BacklogEntry {
+  line: number;
+  text: string;
+  slug: string;
+  state: TaskState;
+  /** What to know or do next, in a line. */
+  detail: string;
+  record: TaskRecord | null;
+}
+
+export function listBacklog(options: { repoRoot: string; base?: string; paths?: Partial<RunPaths> }): BacklogEntry[] {
+  const base = options.base ? requireBranch(options.repoRoot, options.base) : currentBranch(options.repoRoot);
+  const record = new BacklogRecord(options.repoRoot, resolveRunPaths(options.paths));
+  let text = '';
+  try {
+    text = git(options.repoRoot, ['show', `refs/heads/${base}:${BACKLOG_FILE}`]);
+  } catch {
+    return [];
+  }
+  return parseBacklog(text).map((item) => {
+    const slug = taskSlug(item.text);
+    const task = record.get(slug) ?? null;
+    const entry = (state: TaskState, detail: string): BacklogEntry => ({ line: item.line, text: item.text, slug, state, detail, record: task });
+    if (item.done) return entry('done', task?.commit ? `committed ${task.commit.slice(0, 12)}` : `marked done in ${base}`);
+    if (!task) return entry('open', '');
+    switch (task.outcome) {
+      case 'committed':
+        if (task.commit && mergedInto(options.repoRoot, task.commit, base)) return entry('done', `${task.branch ?? ''} ${task.commit.slice(0, 12)} merged into ${base}`.trim());
+        return entry('committed', `${task.branch ?? '?'} ${task.commit?.slice(0, 12) ?? ''}: merge it into ${base}`);
+      case 'parked':
+        return entry('parked', `escalation ${task.escalation_id?.slice(7, 19) ?? '?'}: lifeos-mission backlog resume ${slug} --approve --note "…" (or --reject)`);
+      default:
+        return entry(task.outcome, `${task.error ?? 'see its journal'} (worktree ${task.worktree}); the next backlog run tries it again`);
+    }
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * What the backlog loop did with each task, kept beside the state store
+ * (`.lifeos/backlog.json`): the task's worktree, its run, how the run ended, the branch and
+ * commit it made or the escalation it waits on, and its cost. The journals stay the evidence;
+ * this record only says which run in which worktree belongs to which task, so that `backlog
+ * list` and `backlog resume` find them. Written whole, through a temporary file renamed into place.
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readEvidenceFile } from '../journal-lines.ts';
+import type { RunPaths } from '../run-paths.ts';
+
+export const BACKLOG_RECORD_FORMAT = 'lifeos-mission/backlog/v1';
+
+/** How a task's last run ended, as the loop sees it. */
+export type TaskOutcome = 'committed' | 'parked' | 'failed' | 'halted';
+
+export interface TaskRecord {
+  task: string;
+  slug: string;
+  /** The worktree, relative to the repository. */
+  worktree: string;
+  base: string;
+  outcome: TaskOutcome;
+  run_id: string;
+  /** The escalation (or approval request) a parked task waits on. */
+  escalation_id: string | null;
+  branch: string | null;
+  commit: string | null;
+  cost_usd: number;
+  model_calls: number;
+  wall_ms: number;
+  /** Why the run did not complete. */
+  error: string | null;
+  updated_at: string;
+}
+
+export class BacklogRecord {
+  private readonly path: string;
+  private readonly tasks: Map<string, TaskRecord>;
+
+  constructor(repoRoot: string, paths: RunPaths) {
+    this.path = join(repoRoot, paths.store, 'backlog.json');
+    this.tasks = new Map(readTasks(this.path).map((task) => [task.slug, task]));
+  }
+
+  get(slug: string): TaskRecord | undefined {
+    return this.tasks.get(slug);
+  }
+
+  all(): TaskRecord[] {
+    return [...this.tasks.values()];
+  }
+
+  set(record: TaskRecord): void {
+    this.tasks.set(record.slug, record);
+    mkdirSync(dirname(this.path), { recursive: true });
+    const text = `${JSON.stringify({ format: BACKLOG_RECORD_FORMAT, tasks: this.all() }, null, 2)}\n`;
+    writeFileSync(`${this.path}.tmp`, text);
+    renameSync(`${this.path}.tmp`, this.path);
+  }
+}
+
+function readTasks(path: string): TaskRecord[] {
+  if (!existsSync(path)) return [];
+  let parsed: { format?: unknown; tasks?: unknown };
+  try {
+    parsed = JSON.parse(readEvidenceFile(path).toString('utf8')) as typeof parsed;
+  } catch (error) {
+    throw new Error(`${path} cannot be read (${(error as Error).message}); move it aside: the tasks' runs stay in their worktrees' journals`);
+  }
+  if (parsed.format !== BACKLOG_RECORD_FORMAT || !Array.isArray(parsed.tasks)) throw new Error(`${path} is not a backlog record (format ${BACKLOG_RECORD_FORMAT}); move it aside`);
+  return parsed.tasks as TaskRecord[];
+}
