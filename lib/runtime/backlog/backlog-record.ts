@@ -11,6 +11,8 @@ import { readEvidenceFile } from '../journal-lines.ts';
 import type { RunPaths } from '../run-paths.ts';
 
 export const BACKLOG_RECORD_FORMAT = 'lifeos-mission/backlog/v1';
+/** A task slug as taskSlug makes it: it names a folder and a branch, so nothing else is taken. */
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** How a task's last run ended, as the loop sees it. */
 export type TaskOutcome = 'committed' | 'parked' | 'failed' | 'halted';
@@ -70,5 +72,7 @@ function readTasks(path: string): TaskRecord[] {
     throw new Error(`${path} cannot be read (${(error as Error).message}); move it aside: the tasks' runs stay in their worktrees' journals`);
   }
   if (parsed.format !== BACKLOG_RECORD_FORMAT || !Array.isArray(parsed.tasks)) throw new Error(`${path} is not a backlog record (format ${BACKLOG_RECORD_FORMAT}); move it aside`);
+  const bad = (parsed.tasks as Array<Partial<TaskRecord>>).find((task) => typeof task?.slug !== 'string' || !SLUG.test(task.slug) || typeof task.task !== 'string' || typeof task.run_id !== 'string');
+  if (bad) throw new Error(`${path} holds a task that is not one the loop writes (${JSON.stringify(bad).slice(0, 120)}); move it aside`);
   return parsed.tasks as TaskRecord[];
 }

@@ -132,7 +132,7 @@ function stopBefore(options: BacklogOptions, repoRoot: string, paths: RunPaths, 
 function spentToday(repoRoot: string, paths: RunPaths, now: Date, except?: string): number {
   const day = now.toISOString().slice(0, 10);
   const record = new BacklogRecord(repoRoot, paths);
-  const worktrees = [...new Set(record.all().map((task) => task.worktree))].filter((worktree) => worktree !== except);
+  const worktrees = [...new Set(record.all().map((task) => worktreeFolder(paths, task.slug)))].filter((worktree) => worktree !== except);
   return spentOnDay(repoRoot, paths, day) + worktrees.reduce((sum, worktree) => sum + spentOnDay(join(repoRoot, worktree), paths, day), 0);
 }
 
@@ -177,7 +177,8 @@ export async function resumeBacklogTask(ref: string, options: Omit<ResumeOptions
   const task = findTask(record, ref);
   if (task.outcome !== 'parked') throw new RunPreconditionFailed(`task "${task.task}" is ${task.outcome}, not parked: there is nothing to resume`);
   const begun = performance.now();
-  const result = await resumeMission(task.run_id, { ...options, ...taskScope(options, task.slug), repoRoot: join(options.repoRoot, task.worktree) });
+  // The worktree follows from the slug, never from the record's text (a record edited to name another folder is not followed).
+  const result = await resumeMission(task.run_id, { ...options, ...taskScope(options, task.slug), repoRoot: join(options.repoRoot, worktreeFolder(paths, task.slug)) });
   const resumed: TaskRecord = { ...task, ...taskFields(result), wall_ms: task.wall_ms + Math.round(performance.now() - begun), updated_at: (options.now ?? (() => new Date()))().toISOString() };
   record.set(resumed);
   return resumed;
