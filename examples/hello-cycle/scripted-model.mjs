@@ -66,6 +66,9 @@ export const SCENARIOS = {
     design: (input) => (JSON.stringify(input).includes(NEEDS_CEO) ? { ...DESIGN, summary: `${DESIGN.summary} ${NEEDS_CEO}` } : DESIGN),
     seat: (seat, _n, input) => (seat === 'risk' && input.review_type === 'build_review' && JSON.stringify(input).includes(NEEDS_CEO) ? 'reject' : 'approve'),
   },
+  // The designer answers in prose, twice (the call and its retry with the problems fed back):
+  // the step escalates with nothing to approve; asked again, it answers well.
+  design_invalid_twice: { invalidDesigner: (count) => count <= 2 },
   // The builder's test, when it runs, writes a CI workflow (denied by the envelope policy).
   test_writes_workflow: { extraFiles: [{ path: 'test/workflow.test.mjs', content: TEST_WRITING(["'.github/workflows/evil.yml'"], { mkdir: true }) }] },
   // The builder's test tries to write into $HOME and into an existing folder beside the repository.
@@ -90,6 +93,7 @@ ${writes.join('\n')}
 
 function answer(role, input, scenario, count) {
   const plan = SCENARIOS[scenario];
+  if (role === 'designer' && plan.invalidDesigner?.(count)) return 'I would start with a small module and a test; the details depend on the style of the project.';
   const design = plan.design ? plan.design(input) : DESIGN;
   if (role === 'designer') return input.type === 'REVISION_REQUEST' ? { ...design, summary: `${design.summary} (revised)` } : design;
   if (role.startsWith('reviewer_')) {

@@ -43,7 +43,7 @@ Options of run:
   --input NAME=VALUE   an input every task's run gets (repeatable; the task's text is task_spec)
   --inputs FILE        inputs from a YAML or JSON mapping
 Options of resume:
-  --approve | --reject, --by NAME, --note TEXT   the decision, as \`resume\` takes it
+  --approve | --reject | --retry, --by NAME, --note TEXT   the decision, as \`resume\` takes it
 ${ENGINE_OPTIONS_HELP}
 
 Exit codes: 0 every task run was committed (or nothing was left to run), 1 a task was parked or
@@ -64,6 +64,7 @@ const RUN_ARGS = {
   inputs: { type: 'string' },
   approve: { type: 'boolean' },
   reject: { type: 'boolean' },
+  retry: { type: 'boolean' },
   by: { type: 'string' },
   note: { type: 'string' },
 } as const;
@@ -109,8 +110,8 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
     }
     if (action === 'resume') {
       if (rest.length !== 1) throw new UsageError('name exactly one task to resume');
-      if (values.approve && values.reject) throw new UsageError('give --approve or --reject, not both');
-      const decide = values.approve ? 'approved' : values.reject ? 'rejected' : undefined;
+      if ([values.approve, values.reject, values.retry].filter(Boolean).length > 1) throw new UsageError('give one of --approve, --reject and --retry');
+      const decide = values.approve ? 'approved' : values.reject ? 'rejected' : values.retry ? 'retry' : undefined;
       const options = await engineOptions(values, io);
       const task = await resumeBacklogTask(rest[0] as string, {
         ...options,
@@ -130,7 +131,7 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
 /** Flags of one action only: given to another, they would be ignored silently. */
 const ONLY: Readonly<Record<string, 'run' | 'resume'>> = {
   'max-tasks': 'run', parallel: 'run', until: 'run', 'max-failures': 'run', mission: 'run', 'daily-budget': 'run', 'dry-run': 'run', input: 'run', inputs: 'run',
-  approve: 'resume', reject: 'resume', by: 'resume', note: 'resume',
+  approve: 'resume', reject: 'resume', retry: 'resume', by: 'resume', note: 'resume',
 };
 const LIST_FLAGS: ReadonlySet<string> = new Set(['repo', 'base', 'format', 'help']);
 

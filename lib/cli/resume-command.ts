@@ -19,6 +19,8 @@ shortened to a unique prefix of at least 6 hex digits, as \`run\` prints it.
 Options:
   --approve            approve the request the run waits for
   --reject             reject it (the run ends and its writes are rolled back)
+  --retry              run the step again: for an escalation whose step produced nothing to
+                       approve (an invalid model reply, no model available)
   --request ID         the request to decide (default: the one the run waits for)
   --by NAME            who decides (default: the OS user name), recorded in the journal
   --note TEXT          a note recorded with the decision
@@ -34,7 +36,7 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...ENGINE_ARGS, approve: { type: 'boolean' }, reject: { type: 'boolean' }, request: { type: 'string' }, by: { type: 'string' }, note: { type: 'string' }, 'accept-unanchored': { type: 'boolean' } },
+    options: { ...ENGINE_ARGS, approve: { type: 'boolean' }, reject: { type: 'boolean' }, retry: { type: 'boolean' }, request: { type: 'string' }, by: { type: 'string' }, note: { type: 'string' }, 'accept-unanchored': { type: 'boolean' } },
   });
   if (values.help) {
     io.stdout.write(RESUME_USAGE);
@@ -42,10 +44,10 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
   }
   const format = parseFormat(values.format, ['text', 'json']);
   if (positionals.length !== 1) throw new UsageError('name exactly one run id');
-  if (values.approve && values.reject) throw new UsageError('give --approve or --reject, not both');
-  const decide = values.approve ? 'approved' : values.reject ? 'rejected' : undefined;
+  if ([values.approve, values.reject, values.retry].filter(Boolean).length > 1) throw new UsageError('give one of --approve, --reject and --retry');
+  const decide = values.approve ? 'approved' : values.reject ? 'rejected' : values.retry ? 'retry' : undefined;
   if (!decide && (values.request !== undefined || values.by !== undefined || values.note !== undefined)) {
-    throw new UsageError('--request, --by and --note go with --approve or --reject');
+    throw new UsageError('--request, --by and --note go with --approve, --reject or --retry');
   }
   const options = await engineOptions(values, io);
   const decisions: HumanDecision[] = decide

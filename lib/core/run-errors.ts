@@ -75,6 +75,11 @@ export class EscalationRequired extends Error {
     readonly reason: string,
     readonly severity: 'info' | 'warning' | 'critical' = 'critical',
     readonly evidence: Record<string, unknown> = {},
+    /**
+     * False when the step has nothing the CEO could let stand (an invalid model reply, no model
+     * at all): the decision is then to run the step again (`retry`) or to reject, never an override.
+     */
+    readonly overridable: boolean = true,
   ) {
     super(reason);
     this.name = 'EscalationRequired';

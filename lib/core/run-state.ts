@@ -97,6 +97,9 @@ export interface AttemptState {
   finished: { status: RunStatus; seq: number } | undefined;
 }
 
+/** A decision on a request: `retry` (run the step again) only on an escalation nothing could be let stand for. */
+export type HumanDecisionKind = 'approved' | 'rejected' | 'retry';
+
 export interface RunState {
   run_id: Sha256 | undefined;
   mission: string | undefined;
@@ -105,9 +108,9 @@ export interface RunState {
   /** Completed, not undone operations by idempotency key: a re-run skips them. */
   completed: Map<string, CompletedOperation>;
   /** Human steps' requests and paused escalations (`kind: 'escalation'`), by request id. */
-  human_requests: Map<string, { node: string; seq: number; kind: 'human' | 'escalation' }>;
+  human_requests: Map<string, { node: string; seq: number; kind: 'human' | 'escalation'; overridable: boolean }>;
   run_id_audit: string | undefined;
-  human_decisions: Map<string, { decision: 'approved' | 'rejected'; by: string; note: string | null }>;
+  human_decisions: Map<string, { decision: HumanDecisionKind; by: string; note: string | null }>;
   escalations: Array<Record<string, unknown>>;
 }
 
@@ -184,11 +187,11 @@ export function applyEntry(state: RunState, entry: JournalEntry): void {
       state.escalations.push(data);
       break;
     case 'human_requested':
-      state.human_requests.set(data.request_id as string, { node: data.node as string, seq: entry.seq, kind: data.kind === 'escalation' ? 'escalation' : 'human' });
+      state.human_requests.set(data.request_id as string, { node: data.node as string, seq: entry.seq, kind: data.kind === 'escalation' ? 'escalation' : 'human', overridable: data.overridable !== false });
       break;
     case 'human_decided':
       state.human_decisions.set(data.request_id as string, {
-        decision: data.decision as 'approved' | 'rejected',
+        decision: data.decision as HumanDecisionKind,
         by: data.by as string,
         note: (data.note as string | null) ?? null,
       });

@@ -36,8 +36,8 @@ export type StepLogRecord = Omit<StepRecord, 'attempt' | 'skipped'> & { mission_
 export type EscalationSeverity = 'info' | 'warning' | 'critical';
 /** What a person decides on a queue item. */
 export type QueueResolution = 'approved' | 'rejected' | 'deferred';
-/** A queue item's resolution: a person's, or `closed` by the engine when its run ended (the notes say how), as nothing waits for it any more. */
-export type EscalationResolution = QueueResolution | 'closed';
+/** A queue item's resolution: a person's (`retry`: the step runs again), or `closed` by the engine when its run ended (the notes say how), as nothing waits for it any more. */
+export type EscalationResolution = QueueResolution | 'closed' | 'retry';
 
 /** An escalation_queue row without its `id`. Human approval requests are queued here too. */
 export interface EscalationRecord {

@@ -152,7 +152,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
         throw new Error(settings.redact((error as Error).message), { cause: error });
       }
     }
-    throw new EscalationRequired(`no model for role ${prompt.role} is available (tried ${unavailable.join(', ')})`, 'critical', { role: prompt.role, tried: unavailable });
+    throw new EscalationRequired(`no model for role ${prompt.role} is available (tried ${unavailable.join(', ')})`, 'critical', { role: prompt.role, tried: unavailable }, false);
   };
 
   return defineOperation({
@@ -187,7 +187,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
         checked = await checkAnswer(answer.content, schema);
         if (!checked.ok) {
           const invalid = new AgentResponseInvalid(role, checked.problem);
-          throw new EscalationRequired(invalid.message, 'critical', { role, problems: checked.problem, call_id: answer.call_id });
+          throw new EscalationRequired(invalid.message, 'critical', { role, problems: checked.problem, call_id: answer.call_id }, false);
         }
       }
       return {

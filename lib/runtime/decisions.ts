@@ -7,7 +7,7 @@
  */
 import { canonicalJson, type Sha256 } from '../core/canonical.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
-import { decisionContentHash, type AttemptState } from '../core/run-state.ts';
+import { decisionContentHash, type AttemptState, type HumanDecisionKind } from '../core/run-state.ts';
 import type { RunEngine } from './engine/run-engine.ts';
 import { changedPaths, snapshotRepo, stateHash, type RepoSnapshot } from './git-state.ts';
 import type { OpenRun } from './recovery.ts';
@@ -18,7 +18,8 @@ import type { StateStore } from './store/state-store.ts';
 export interface HumanDecision {
   /** The request decided; omitted: the one the run waits for. */
   request_id?: string;
-  decision: 'approved' | 'rejected';
+  /** `retry`: run the step again, for an escalation with nothing to let stand (an invalid model reply). */
+  decision: HumanDecisionKind;
   by: string;
   /** For an escalation, the rationale of the CEO's override or rejection. */
   note?: string;
@@ -100,7 +101,14 @@ export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanD
   }
   const earlier = run.state.human_decisions.get(requestId);
   if (earlier) throw new RunPreconditionFailed(`request ${requestId} was ${earlier.decision} by ${earlier.by} already; a decision is final`);
-  const kind = run.state.human_requests.get(requestId)?.kind;
+  const request = run.state.human_requests.get(requestId);
+  const kind = request?.kind;
+  if (decision.decision === 'retry' && (kind !== 'escalation' || request?.overridable !== false)) {
+    throw new RunPreconditionFailed(`request ${requestId} cannot be retried: only an escalation whose step produced nothing (an invalid model reply, no model available) is retried; approve or reject it`);
+  }
+  if (kind === 'escalation' && decision.decision === 'approved' && request?.overridable === false) {
+    throw new RunPreconditionFailed(`escalation ${requestId} cannot be approved: its step produced nothing a CEO override could let stand; run the step again (\`lifeos-mission resume ${run.journal.runId.slice(7, 19)} --retry\`) or reject it`);
+  }
   if (kind === 'escalation' && decision.decision === 'approved' && !decision.note) {
     throw new RunPreconditionFailed(`approving escalation ${requestId} overrides it (recorded as ceo_override): give the rationale as a note`);
   }

@@ -119,17 +119,19 @@ function skipCompleted(scope: RunScope, node: PlanOperationNode, key: Sha256, op
 /**
  * The escalation this step raised earlier in the attempt, if any: approved, the step completes
  * as a CEO override without running again (returns true), and the council decisions it read
- * count as approved for the steps after it (ceo-override.ts); rejected, the run fails;
- * undecided, the run pauses again.
+ * count as approved for the steps after it (ceo-override.ts); retried, the step runs again;
+ * rejected, the run fails; undecided, the run pauses again.
  */
 function decidedEscalation(scope: RunScope, node: PlanOperationNode): boolean {
   const { run } = scope;
   const attempt = run.attempt();
-  const request = [...run.state.human_requests].find(([, r]) => r.node === node.id && r.kind === 'escalation' && r.seq > attempt.started_seq);
+  // The latest: after a retry the step may have escalated again, under a new id.
+  const request = [...run.state.human_requests].reverse().find(([, r]) => r.node === node.id && r.kind === 'escalation' && r.seq > attempt.started_seq);
   if (!request) return false;
   const [requestId] = request;
   const decision = run.state.human_decisions.get(requestId);
   if (!decision) throw new HumanPause(requestId, node.id);
+  if (decision.decision === 'retry') return false;
   if (decision.decision === 'rejected') {
     throw new OperationFailed(node.id, node.operation, `escalation rejected by ${decision.by}${decision.note ? `: ${decision.note}` : ''}`);
   }
@@ -147,7 +149,7 @@ function decidedEscalation(scope: RunScope, node: PlanOperationNode): boolean {
  */
 async function escalateStep(scope: RunScope, nodeId: string, error: EscalationRequired): Promise<never> {
   const escalation = await scope.run.escalate(nodeId, error.reason, error.severity, error.evidence);
-  scope.run.record('human_requested', { node: nodeId, request_id: escalation.escalation_id, kind: 'escalation', reason: error.reason, severity: error.severity, evidence: error.evidence });
+  scope.run.record('human_requested', { node: nodeId, request_id: escalation.escalation_id, kind: 'escalation', reason: error.reason, severity: error.severity, evidence: error.evidence, ...(error.overridable ? {} : { overridable: false }) });
   throw new HumanPause(escalation.escalation_id, nodeId, escalation);
 }
 

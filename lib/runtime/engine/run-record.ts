@@ -88,7 +88,8 @@ export class RunRecord {
   /** Raise an escalation (spec §5.5): journaled, then delivered to the host's sink; a failed delivery is journaled too. */
   async escalate(node: string | null, reason: string, severity: Escalation['severity'], evidence: Record<string, unknown>): Promise<Escalation> {
     const escalation: Escalation = this.env.redact({
-      escalation_id: this.requestId({ node, reason }),
+      // Counted: a step retried after its escalation may raise the same one again, decided anew.
+      escalation_id: this.requestId({ node, reason, raised_before: this.state.escalations.length }),
       run_id: this.runId,
       mission: this.mission,
       node,

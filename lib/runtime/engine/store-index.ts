@@ -138,7 +138,7 @@ export class StoreIndex {
     } else if (entry.type === 'human_decided') {
       const row = this.store.findEscalation(String(data.request_id));
       if (row && isOpen(row)) {
-        this.store.resolveEscalation(row.escalation_id, { resolution: data.decision as 'approved' | 'rejected', resolved_by: String(data.by), resolved_at: entry.at, notes: (data.note as string | null) ?? null });
+        this.store.resolveEscalation(row.escalation_id, { resolution: data.decision as 'approved' | 'rejected' | 'retry', resolved_by: String(data.by), resolved_at: entry.at, notes: (data.note as string | null) ?? null });
       }
     } else if (entry.type === 'run_finished' && mission) {
       // A run that ended waits for nothing: what it raised and nobody decided is closed, with how

@@ -1,0 +1,58 @@
+// Issue 15, finding 2 (second half): an escalation raised by a model reply that stayed invalid
+// has nothing a CEO override could let stand. Approving it is refused with the way out; `retry`
+// runs the step again (a new call), and the cycle goes on to its commit. The real cycle, the
+// scripted model on 127.0.0.1 in record mode.
+import { readFileSync } from 'node:fs';
+import { suite, tempDir } from '../temp.ts';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { createHelloRepo, INPUTS } from '../../examples/hello-cycle/hello-repo.mjs';
+import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mjs';
+import { initRepository } from '../../lib/runtime/init-repository.ts';
+import { decideQueueItem, listQueue } from '../../lib/runtime/queue.ts';
+import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
+import { rejects } from '../helpers.ts';
+
+const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
+const it = suite('retrying a step whose model reply stayed invalid');
+
+it('approving is refused and names --retry; retry calls the model again and the cycle commits; the item is resolved retry', async () => {
+  const model = await startScriptedModel('design_invalid_twice');
+  const repo = createHelloRepo(tempDir('hello-retry-'), { initRepository, withFixtures: false });
+  try {
+    const options = { repoRoot: repo, inputs, fsync: false, mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' } };
+    const paused = await runMission('autonomous_build_cycle', options);
+    assert.is(paused.status, 'awaiting_human');
+    assert.is(paused.escalation?.node, 'design/design');
+    const [item] = listQueue({ repoRoot: repo });
+    await rejects(
+      () => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'ceo', note: 'go on' }, { repoRoot: repo, ...options }),
+      /cannot be approved: its step produced nothing a CEO override could let stand; run the step again \(`lifeos-mission resume [0-9a-f]{12} --retry`\) or reject it/,
+    );
+    await rejects(() => resumeMission(paused.runId, { ...options, decisions: [{ decision: 'approved', by: 'ceo', note: 'go on' }] }), /cannot be approved/);
+    const designerCalls = (): number => model.calls.filter((role) => role === 'designer').length;
+    assert.is(designerCalls(), 2);
+    const done = await resumeMission(paused.runId, { ...options, decisions: [{ decision: 'retry', by: 'ceo' }] });
+    assert.is(done.status, 'completed', JSON.stringify(done.error ?? done.escalation));
+    assert.is(designerCalls(), 3, 'the step ran again: one more call');
+    const decided = listQueue({ repoRoot: repo, open: false }).find((row) => row.escalation_id === item?.escalation_id);
+    assert.equal([decided?.resolution, decided?.resolved_by], ['retry', 'ceo']);
+  } finally {
+    await model.close();
+  }
+});
+
+it('a human step, or an escalation a CEO may override, cannot be retried', async () => {
+  const model = await startScriptedModel('design_seat_reject');
+  const repo = createHelloRepo(tempDir('hello-retry-'), { initRepository, withFixtures: false });
+  try {
+    const options = { repoRoot: repo, inputs, fsync: false, mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' } };
+    const paused = await runMission('autonomous_build_cycle', options);
+    assert.is(paused.escalation?.node, 'gate_design_approval');
+    await rejects(() => resumeMission(paused.runId, { ...options, decisions: [{ decision: 'retry', by: 'ceo' }] }), /cannot be retried: only an escalation whose step produced nothing/);
+  } finally {
+    await model.close();
+  }
+});
+
+it.run();
