@@ -7,6 +7,10 @@
  *   check      a named check (gate-checks.ts): builder_envelope (with `scope`), steward_envelope
  *              (with `paths`), council_approval (with `decision`)
  *   on_fail    escalate | fail (default fail): what a failed check does
+ *   message    what a false condition means, in words, for the error (optional)
+ *   check_before_run  true: a condition already false with the run's inputs refuses the run at
+ *              its pre-flight, before the first step (for a gate on the inputs, such as the
+ *              build's builder check)
  * At least one of condition / schema / check must be given. The output lists each check and its result.
  */
 import { EscalationRequired } from '../core/run-errors.ts';
@@ -25,12 +29,16 @@ export const gateCheck = defineOperation({
       schema: { type: ['string', 'object'] },
       check: { enum: Object.keys(NAMED_CHECKS) },
       on_fail: { enum: ['escalate', 'fail'] },
+      message: { type: 'string' },
+      check_before_run: { type: 'boolean' },
     },
   },
+  preflight: (known) => (known.check_before_run === true && known.condition === false ? [`the gate's condition is false with the inputs given${typeof known.message === 'string' ? `: ${known.message}` : ''}`] : []),
   execute: async (params, context) => {
     const checks: Check[] = [];
     if (params.condition !== undefined) {
-      checks.push({ check: 'condition', passed: params.condition === true, detail: `condition is ${String(params.condition)}` });
+      const detail = params.condition !== true && typeof params.message === 'string' ? params.message : `condition is ${String(params.condition)}`;
+      checks.push({ check: 'condition', passed: params.condition === true, detail });
     }
     if (params.schema !== undefined) checks.push(await schemaCheck(params.schema as string | object, params.data, context));
     if (params.check !== undefined) checks.push(NAMED_CHECKS[params.check as keyof typeof NAMED_CHECKS](params, context));

@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { BACKLOG_FILE, markDone } from '../core/backlog.ts';
+import { NO_TEST_COMMAND, resolveTestCommand } from '../tools/test-command.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { PreflightContext } from './handler.ts';
 
@@ -20,7 +21,9 @@ export function toolPreflight(known: Readonly<Record<string, unknown>>, context:
   if (!tool.actions[known.action]) return [`tool ${tool.name} has no action "${known.action}" (it has: ${Object.keys(tool.actions).sort().join(', ')})`];
   const what = STARTS_PROGRAM[`${tool.name}.${known.action}`];
   if (what && Array.isArray(known.command) && typeof known.command[0] === 'string') {
-    const program = known.command[0];
+    const resolved = tool.name === 'test' ? resolveTestCommand(known.command as string[], context.repo_root) : { command: known.command as string[] };
+    if (!resolved) return [`the test command is [auto], and ${NO_TEST_COMMAND}`];
+    const program = resolved.command[0] as string;
     if (!findProgram(program, context.repo_root)) return [`${what} starts "${program}", which is not installed here (not on PATH); give one that is, e.g. for the build cycle --input 'test_command=["npm","test"]' or --input 'agent_command=[…]'`];
   }
   if (tool.name === 'filesystem' && known.action === 'update_state' && typeof known.task === 'string') return backlogProblems(known.task, context.repo_root);

@@ -9,7 +9,8 @@
  * engine's diff gate then checks every path they changed against the builder policy.
  *
  *   action   run
- *   command  argument vector, e.g. [npm, test] (default [pytest]); never a shell string
+ *   command  argument vector, e.g. [npm, test] (default [pytest]); never a shell string;
+ *            [auto]: detected from the repository (test-command.ts)
  *   timeout_seconds  per attempt (default 600)
  *   retries  extra attempts after a failure (default 1)
  */
@@ -17,6 +18,7 @@ import { EscalationRequired } from '../core/run-errors.ts';
 import { join } from 'node:path';
 import { runProcess, type ProcessResult } from './child-process.ts';
 import { confine } from './sandbox.ts';
+import { NO_TEST_COMMAND, resolveTestCommand } from './test-command.ts';
 import type { ToolContext } from './tool.ts';
 
 export const DEFAULT_TEST_COMMAND: readonly string[] = ['pytest'];
@@ -26,6 +28,8 @@ const TAIL_CHARS = 4000;
 export interface TestResult {
   passed: boolean;
   command: string;
+  /** When the command was detected ([auto]): the file it was found from. */
+  detected_from?: string;
   exit_code: number | null;
   attempts: number;
   timed_out: boolean;
@@ -35,7 +39,9 @@ export interface TestResult {
 }
 
 export async function runTests(params: Record<string, unknown>, context: ToolContext): Promise<TestResult> {
-  const command = commandVector(params.command);
+  const resolved = resolveTestCommand(commandVector(params.command), context.repo_root);
+  if (!resolved) throw new TypeError(`test: ${NO_TEST_COMMAND}`);
+  const command = [...resolved.command];
   const timeoutSeconds = params.timeout_seconds === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(params.timeout_seconds);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new TypeError('timeout_seconds must be a positive number');
   const retries = params.retries === undefined ? 1 : Number(params.retries);
@@ -56,6 +62,7 @@ export async function runTests(params: Record<string, unknown>, context: ToolCon
   const report: TestResult = {
     passed: last.code === 0,
     command: command.join(' '),
+    ...(resolved.from ? { detected_from: resolved.from } : {}),
     exit_code: last.code,
     attempts: outputs.length,
     timed_out: last.timedOut,

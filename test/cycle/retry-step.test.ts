@@ -26,7 +26,7 @@ it('approving is refused and names --retry; retry calls the model again and the 
     assert.is(paused.escalation?.node, 'design/design');
     const [item] = listQueue({ repoRoot: repo });
     await rejects(
-      () => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'ceo', note: 'go on' }, { repoRoot: repo, ...options }),
+      () => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'ceo', note: 'go on' }, options),
       /cannot be approved: its step produced nothing a CEO override could let stand; run the step again \(`lifeos-mission resume [0-9a-f]{12} --retry`\) or reject it/,
     );
     await rejects(() => resumeMission(paused.runId, { ...options, decisions: [{ decision: 'approved', by: 'ceo', note: 'go on' }] }), /cannot be approved/);

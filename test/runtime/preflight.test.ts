@@ -2,7 +2,7 @@
 // call) is found then: a task that is not an open backlog item, a test command that is not
 // installed, no API key for a live run. A step that will not run (its `when` decided false by
 // the inputs) is not checked.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
@@ -14,9 +14,26 @@ import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { rejects } from '../helpers.ts';
 import { markDone } from '../../lib/core/backlog.ts';
+import type { MissionResult } from '../../lib/runtime/engine/types.ts';
+import { detectTestCommand } from '../../lib/tools/test-command.ts';
+import { git } from '../git-repo.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
 const it = suite('pre-flight (issue 15, finding 3)');
+
+/** The hello cycle, its repository changed by `prepare`, in record mode against the scripted model; the result and the model's calls. */
+async function cycleWith(given: Record<string, unknown>, prepare: (repo: string) => string): Promise<{ error: unknown; calls: number; result?: MissionResult }> {
+  const model = await startScriptedModel('happy');
+  const repo = prepare(createHelloRepo(tempDir('hello-preflight-'), { initRepository, withFixtures: false }));
+  try {
+    const result = await runMission('autonomous_build_cycle', { repoRoot: repo, inputs: given, fsync: false, mode: 'record', agent: { baseURL: model.url, apiKey: 'scripted' } });
+    return { error: undefined, calls: model.calls.length, result };
+  } catch (error) {
+    return { error, calls: model.calls.length };
+  } finally {
+    await model.close();
+  }
+}
 
 /** The hello cycle in record mode against the scripted model; the model's calls are counted. */
 async function cycle(extra: Record<string, unknown>, options: { apiKey?: string; mode?: 'record' | 'live' } = {}): Promise<{ error: unknown; calls: number; repo: string }> {
@@ -88,6 +105,48 @@ it('a paused cycle resumed without the API key its remaining calls need is refus
     if (saved !== undefined) process.env.OPENROUTER_API_KEY = saved;
     await model.close();
   }
+});
+
+it('an unknown builder is refused before the first model call; opencode is another name for coding_agent (its agent is then checked)', async () => {
+  const unknown = await cycle({ builder: 'claude' });
+  assert.match(String((unknown.error as Error)?.message), /step build\/check_builder: the gate's condition is false with the inputs given: builder must be llm, coding_agent or opencode/);
+  assert.is(unknown.calls, 0);
+  const alias = await cycle({ builder: 'opencode', agent_command: ['no-such-agent', 'run'] });
+  assert.match(String((alias.error as Error)?.message), /step build\/invoke_coding_agent: the coding agent starts "no-such-agent", which is not installed here/);
+  assert.not.match(String((alias.error as Error)?.message), /check_builder/);
+  assert.is(alias.calls, 0);
+});
+
+it('test_command [auto] (the default) is detected from the repository: npm test from package.json; nothing to detect is refused before the first call', async () => {
+  const { test_command: _given, ...withoutTests } = inputs;
+  const detected = await cycleWith(withoutTests, (repo) => repo);
+  assert.is(detected.error, undefined, String(detected.error));
+  const report = (detected.result?.outputs?.cycle_report as { review_packet: { payload: { test_result: { command: string; passed: boolean } } } }).review_packet.payload.test_result;
+  assert.equal([report.command, report.passed], ['npm test', true]);
+  assert.match(readFileSync(detected.result?.journalPath as string, 'utf8'), '"detected_from":"package.json"');
+  const none = await cycleWith(withoutTests, (repo) => {
+    writeFileSync(join(repo, 'package.json'), '{"name": "hello", "type": "module"}\n');
+    git(repo, 'commit', '-qam', 'no test script');
+    return repo;
+  });
+  assert.match(String((none.error as Error)?.message), /step build\/run_tests: the test command is \[auto\], and no test command could be detected/);
+  assert.is(none.calls, 0);
+});
+
+it('test commands detected from each kind of project, first match wins', () => {
+  const project = (files: Record<string, string>): string => {
+    const dir = tempDir('detect-');
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+  const detect = (files: Record<string, string>) => detectTestCommand(project(files));
+  assert.equal(detect({ 'package.json': '{"scripts":{"test":"vitest"}}', 'pytest.ini': '' }), { command: ['npm', 'test'], from: 'package.json' });
+  assert.equal(detect({ 'package.json': '{"scripts":{"test":"echo \\"Error: no test specified\\" && exit 1"}}', 'pyproject.toml': '[tool.pytest.ini_options]\n' }), { command: ['pytest'], from: 'pyproject.toml' });
+  assert.equal(detect({ 'pyproject.toml': '[tool.black]\n', 'setup.cfg': '[tool:pytest]\n' }), { command: ['pytest'], from: 'setup.cfg' });
+  assert.equal(detect({ 'Cargo.toml': '[package]\n' }), { command: ['cargo', 'test'], from: 'Cargo.toml' });
+  assert.equal(detect({ 'go.mod': 'module x\n' }), { command: ['go', 'test', './...'], from: 'go.mod' });
+  assert.equal(detect({ Makefile: 'build:\n\ttrue\ntest: build\n\ttrue\n' }), { command: ['make', 'test'], from: 'Makefile' });
+  assert.is(detect({ 'package.json': 'not json', Makefile: 'all:\n' }), null);
 });
 
 it('backlog items: "- [ ]" and "* [ ]" checkboxes and "TODO:" lines are open; they are marked "- [x]" and "DONE:"', () => {
