@@ -4,7 +4,7 @@
  * the council sees, so they ship with the library (whose version is in every run id) and take
  * no configuration from the repository.
  *
- *   to_council_context_pack  input, review_type, mode -> what every seat reviews
+ *   to_council_context_pack  input, review_type (default: from the input's type), mode -> what every seat reviews
  *   council_synthesis        seat_outputs, chair, mode, prior_decision -> the council's decision,
  *                            the chair's proposal checked against the §5.5.1 rules (council/)
  *   to_review_packet         build_packet, evidence (git diff_stat), test_result -> REVIEW_PACKET
@@ -15,8 +15,10 @@ import type { PacketTransform } from './handler.ts';
 export const toCouncilContextPack: PacketTransform = (input, params) => {
   const mode = params.mode ?? 'M1_STANDARD';
   if (!isCouncilMode(mode)) throw new TypeError(`mode must be one of ${Object.keys(MODE_SEATS).join(', ')}, got ${JSON.stringify(mode)}`);
-  const reviewType = params.review_type;
-  if (reviewType !== 'build_review' && reviewType !== 'output_review') throw new TypeError(`review_type must be build_review or output_review, got ${JSON.stringify(reviewType)}`);
+  // The spec's own review mission (§5.3) passes no review_type: the packet under review says it.
+  const subjectType = (input as { type?: unknown } | null)?.type;
+  const reviewType = params.review_type ?? (subjectType === 'BUILD_PACKET' ? 'build_review' : subjectType === 'REVIEW_PACKET' ? 'output_review' : undefined);
+  if (reviewType !== 'build_review' && reviewType !== 'output_review') throw new TypeError(`review_type must be build_review or output_review (or left out for a BUILD_PACKET or REVIEW_PACKET under review), got ${JSON.stringify(reviewType)}`);
   return {
     type: 'COUNCIL_CONTEXT_PACK',
     review_type: reviewType,

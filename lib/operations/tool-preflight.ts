@@ -26,7 +26,7 @@ export function toolPreflight(known: Readonly<Record<string, unknown>>, context:
     const program = resolved.command[0] as string;
     if (!findProgram(program, context.repo_root)) return [`${what} starts "${program}", which is not installed here (not on PATH); give one that is, e.g. for the build cycle --input 'test_command=["npm","test"]' or --input 'agent_command=[…]'`];
   }
-  if (tool.name === 'filesystem' && known.action === 'update_state' && typeof known.task === 'string') return backlogProblems(known.task, context.repo_root);
+  if (tool.name === 'filesystem' && known.action === 'update_state' && typeof known.task === 'string' && known.task.trim() !== '') return backlogProblems(known.task, context.repo_root);
   return [];
 }
 

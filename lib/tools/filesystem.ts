@@ -8,7 +8,8 @@
  *   write_files   files: [{ path, content }]; writes every file or, on the first refused path,
  *                 none (all paths are checked before the first byte is written)
  *   update_state  task: the backlog line's text; marks it done in BACKLOG.md (`- [ ]` -> `- [x]`)
- *                 and appends it to LIFEOS_STATE.md's "Done" list
+ *                 and appends it to LIFEOS_STATE.md's "Done" list. Without a task, mission_name
+ *                 (the build's name) goes on the Done list and BACKLOG.md is left alone
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,7 +74,15 @@ export function writeFiles(params: Record<string, unknown>, context: ToolContext
 
 export function updateState(params: Record<string, unknown>, context: ToolContext): { task: string; changed: string[] } {
   const task = typeof params.task === 'string' ? params.task.trim() : '';
-  if (task === '') throw new TypeError('update_state: task must be the text of the backlog item');
+  const name = typeof params.mission_name === 'string' ? params.mission_name.trim() : '';
+  if (task === '' && name !== '') {
+    // No backlog line given (the spec's own cycle passes none): completion is recorded by the
+    // build's name, as the spec's steward records it, and BACKLOG.md is left as it is.
+    const state = appendDone(readIfExists(context.repo_root, STATE_FILE) ?? '# LifeOS state\n', name);
+    writeFiles({ files: [{ path: STATE_FILE, content: state }] }, context);
+    return { task: name, changed: [STATE_FILE] };
+  }
+  if (task === '') throw new TypeError('update_state: task must be the text of the backlog item (or give mission_name to record the completion by name)');
   const backlogText = readIfExists(context.repo_root, BACKLOG_FILE);
   if (backlogText === null) throw new Error(`update_state: ${BACKLOG_FILE} is missing; \`lifeos-mission init\` creates one`);
   const backlog = markDone(backlogText, task);
