@@ -119,7 +119,7 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
         decisions: decide ? [{ decision: decide, by: values.by ?? userInfo().username, ...(values.note ? { note: values.note } : {}) }] : [],
       });
       if (format === 'json') json(task);
-      else io.stdout.write(reportText({ tasks: [task], planned: [], stopped: 'backlog_empty', reason: 'resumed', base: task.base }, false));
+      else io.stdout.write(reportText({ tasks: [task], planned: [], duplicates: [], stopped: 'backlog_empty', reason: 'resumed', base: task.base }, false));
       return task.outcome === 'committed' ? EXIT.ok : EXIT.failed;
     }
     throw new UsageError(action === undefined ? 'name an action: list, run or resume' : `unknown action "${action}"; use list, run or resume`);
@@ -143,7 +143,7 @@ function requireFlagsOf(action: 'list' | 'run' | 'resume', values: Record<string
   }
 }
 
-const MARK: Readonly<Record<TaskRecord['outcome'], string>> = { committed: '✓', parked: '⏸', failed: '✗', halted: '■' };
+const MARK: Readonly<Record<TaskRecord['outcome'], string>> = { committed: '✓', parked: '⏸', failed: '✗', halted: '■', rejected: '⊘' };
 
 function numberOption<K extends string>(flag: string, value: string | undefined, key: K): Partial<Record<K, number>> {
   if (value === undefined) return {};
@@ -197,6 +197,7 @@ function reportText(report: BacklogReport, withStop = true): string {
     }
     for (const task of report.tasks.filter((t) => t.outcome === 'failed' || t.outcome === 'halted')) lines.push(`\n${task.outcome}: ${task.task}: ${task.error ?? 'see its journal'} (worktree ${task.worktree})`);
   }
+  for (const item of report.duplicates) lines.push(`\nBACKLOG.md:${item.line}: "${shorten(item.text, 60)}" is written earlier in the backlog too; it is one task, run once`);
   if (withStop) lines.push('', `stopped: ${report.reason}`);
   return `${lines.join('\n').replace(/^\n/, '')}\n`;
 }

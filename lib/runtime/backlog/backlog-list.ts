@@ -9,7 +9,7 @@ import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
 import { BacklogRecord, type TaskRecord } from './backlog-record.ts';
 import { currentBranch, mergedInto, requireBranch } from './task-worktree.ts';
 
-export type TaskState = 'open' | 'parked' | 'committed' | 'failed' | 'halted' | 'done';
+export type TaskState = 'open' | 'parked' | 'committed' | 'failed' | 'halted' | 'rejected' | 'done';
 
 export interface BacklogEntry {
   line: number;
@@ -38,10 +38,13 @@ export function listBacklog(options: { repoRoot: string; base?: string; paths?: 
     if (!task) return entry('open', '');
     switch (task.outcome) {
       case 'committed':
+        if (!task.commit) return entry('done', 'completed; its mission made no commit');
         if (task.commit && mergedInto(options.repoRoot, task.commit, base)) return entry('done', `${task.branch ?? ''} ${task.commit.slice(0, 12)} merged into ${base}`.trim());
         return entry('committed', `${task.branch ?? '?'} ${task.commit?.slice(0, 12) ?? ''}: merge it into ${base}`);
       case 'parked':
         return entry('parked', `escalation ${task.escalation_id?.slice(7, 19) ?? '?'}: lifeos-mission backlog resume ${slug} --approve --note "…" (or --reject)`);
+      case 'rejected':
+        return entry('rejected', `the CEO rejected it${task.error ? ` (${task.error})` : ''}; it is not run again: reword the task to make it a new one`);
       default:
         return entry(task.outcome, `${task.error ?? 'see its journal'} (worktree ${task.worktree}); the next backlog run tries it again`);
     }

@@ -5,17 +5,19 @@
  * this record only says which run in which worktree belongs to which task, so that `backlog
  * list` and `backlog resume` find them. Written whole, through a temporary file renamed into place.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readEvidenceFile } from '../journal-lines.ts';
 import type { RunPaths } from '../run-paths.ts';
+import { withFileMutex } from '../store/file-mutex.ts';
 
 export const BACKLOG_RECORD_FORMAT = 'lifeos-mission/backlog/v1';
 /** A task slug as taskSlug makes it: it names a folder and a branch, so nothing else is taken. */
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** How a task's last run ended, as the loop sees it. */
-export type TaskOutcome = 'committed' | 'parked' | 'failed' | 'halted';
+export type TaskOutcome = 'committed' | 'parked' | 'failed' | 'halted' | 'rejected';
 
 export interface TaskRecord {
   task: string;
@@ -54,13 +56,46 @@ export class BacklogRecord {
     return [...this.tasks.values()];
   }
 
+  /**
+   * Record one task: read again, changed, written whole under the record's mutex (a `backlog
+   * resume` may record while a loop runs), through a new temporary file of a random name (never
+   * one found there, which could be a link to elsewhere) renamed into place.
+   */
   set(record: TaskRecord): void {
-    this.tasks.set(record.slug, record);
     mkdirSync(dirname(this.path), { recursive: true });
-    const text = `${JSON.stringify({ format: BACKLOG_RECORD_FORMAT, tasks: this.all() }, null, 2)}\n`;
-    writeFileSync(`${this.path}.tmp`, text);
-    renameSync(`${this.path}.tmp`, this.path);
+    withFileMutex(`${this.path}.lock`, () => {
+      // What is on disk wins for every other task: another process may have recorded it since.
+      const disk = readTasks(this.path);
+      this.tasks.clear();
+      for (const task of disk) this.tasks.set(task.slug, task);
+      this.tasks.set(record.slug, record);
+      const temporary = `${this.path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+      const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      try {
+        writeSync(fd, `${JSON.stringify({ format: BACKLOG_RECORD_FORMAT, tasks: this.all() }, null, 2)}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, this.path);
+    });
   }
+}
+
+const OUTCOMES: ReadonlySet<string> = new Set(['committed', 'parked', 'failed', 'halted', 'rejected']);
+const nullableString = (value: unknown): boolean => value === null || typeof value === 'string';
+
+/** A task as the loop writes it, field by field: a record edited by hand to hold anything else is refused. */
+function wellFormed(value: unknown): value is TaskRecord {
+  const task = value as Record<string, unknown> | null;
+  if (task === null || typeof task !== 'object') return false;
+  return (
+    typeof task.slug === 'string' && SLUG.test(task.slug) &&
+    typeof task.task === 'string' && typeof task.run_id === 'string' && typeof task.worktree === 'string' && typeof task.base === 'string' &&
+    typeof task.outcome === 'string' && OUTCOMES.has(task.outcome) &&
+    nullableString(task.escalation_id) && nullableString(task.branch) && nullableString(task.error) && typeof task.updated_at === 'string' &&
+    (task.commit === null || (typeof task.commit === 'string' && /^[0-9a-f]{40,64}$/.test(task.commit))) &&
+    [task.cost_usd, task.model_calls, task.wall_ms].every((n) => typeof n === 'number' && Number.isFinite(n))
+  );
 }
 
 function readTasks(path: string): TaskRecord[] {
@@ -72,7 +107,7 @@ function readTasks(path: string): TaskRecord[] {
     throw new Error(`${path} cannot be read (${(error as Error).message}); move it aside: the tasks' runs stay in their worktrees' journals`);
   }
   if (parsed.format !== BACKLOG_RECORD_FORMAT || !Array.isArray(parsed.tasks)) throw new Error(`${path} is not a backlog record (format ${BACKLOG_RECORD_FORMAT}); move it aside`);
-  const bad = (parsed.tasks as Array<Partial<TaskRecord>>).find((task) => typeof task?.slug !== 'string' || !SLUG.test(task.slug) || typeof task.task !== 'string' || typeof task.run_id !== 'string');
+  const bad = (parsed.tasks as unknown[]).find((task) => !wellFormed(task));
   if (bad) throw new Error(`${path} holds a task that is not one the loop writes (${JSON.stringify(bad).slice(0, 120)}); move it aside`);
   return parsed.tasks as TaskRecord[];
 }

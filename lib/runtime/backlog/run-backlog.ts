@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { BACKLOG_FILE, parseBacklog, taskSlug, type BacklogItem } from '../../core/backlog.ts';
-import { RunPreconditionFailed } from '../../core/run-errors.ts';
+import { RunLockHeld, RunPreconditionFailed } from '../../core/run-errors.ts';
 import type { Mission } from '../../core/types.ts';
 import { spentOnDay } from '../daily-spend.ts';
 import type { MissionResult } from '../engine/types.ts';
@@ -19,7 +19,8 @@ import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
 import { resumeMission, runMission, type ResumeOptions, type RunOptions } from '../runner.ts';
 import { git } from '../../tools/run-git.ts';
 import { BacklogRecord, type TaskOutcome, type TaskRecord } from './backlog-record.ts';
-import { currentBranch, requireBranch, taskWorktree, worktreeFolder } from './task-worktree.ts';
+import { withBacklogLock } from './backlog-lock.ts';
+import { currentBranch, existingTaskWorktree, requireBranch, taskWorktree, worktreeFolder } from './task-worktree.ts';
 
 export interface BacklogOptions extends Omit<RunOptions, 'inputs'> {
   /** The mission run for each task (default: autonomous_build_cycle). */
@@ -51,46 +52,72 @@ export interface BacklogReport {
   tasks: TaskRecord[];
   /** In a dry run: the open tasks in the order they would run. */
   planned: BacklogItem[];
+  /** Lines whose task is written earlier in the backlog too: run once, as the first. */
+  duplicates: BacklogItem[];
   stopped: StopReason;
   /** What `stopped` means, in a sentence. */
   reason: string;
   base: string;
 }
 
-/** Outcomes a later `backlog run` leaves alone: a committed task waits for its merge, a parked one for the CEO. */
-const SETTLED: ReadonlySet<TaskOutcome> = new Set(['committed', 'parked']);
+/** Outcomes a later `backlog run` leaves alone: a committed task waits for its merge, a parked one for the CEO, a rejected one is not wanted. */
+const SETTLED: ReadonlySet<TaskOutcome> = new Set(['committed', 'parked', 'rejected']);
+/** Outcomes after which a task is tried again, from the base branch's tip as it is then. */
+const RETRIED: ReadonlySet<TaskOutcome> = new Set(['failed', 'halted']);
 
 export async function runBacklog(options: BacklogOptions): Promise<BacklogReport> {
   const repoRoot = options.repoRoot;
   const paths = resolveRunPaths(options.paths);
+  if (options.inputs?.branch_prefix !== undefined) throw new RunPreconditionFailed('branch_prefix is set per task by the backlog (backlog/<task>/, the branches its run owns); leave it out of the inputs');
   const base = options.base ? requireBranch(repoRoot, options.base) : currentBranch(repoRoot);
   const record = new BacklogRecord(repoRoot, paths);
   const mission = backlogMission(options);
-  const queue = openTasks(repoRoot, base).filter((item) => !SETTLED.has(record.get(taskSlug(item.text))?.outcome as TaskOutcome));
-  const report = (stopped: StopReason, reason: string, tasks: TaskRecord[] = []): BacklogReport => ({ tasks, planned: stopped === 'dry_run' ? queue : [], stopped, reason, base });
-  if (options.dryRun) return report('dry_run', `dry run: ${queue.length} open task(s) would run, cut from ${base}`);
-
-  const done: TaskRecord[] = [];
-  const running = new Set<Promise<void>>();
-  let failures = 0;
-  let started = 0;
-  let stop: { stopped: StopReason; reason: string } | undefined;
-  const limit = Math.max(1, options.parallel ?? 1);
-  while (!stop) {
-    stop = stopBefore(options, repoRoot, paths, { started, failures, left: queue.length });
-    if (stop) break;
-    const item = queue.shift() as BacklogItem;
-    started += 1;
-    const task = runTask({ ...options, mission }, item, base, paths, record).then((result) => {
-      done.push(result);
-      failures = result.outcome === 'failed' ? failures + 1 : 0;
-      running.delete(task);
-    });
-    running.add(task);
-    if (running.size >= limit) await Promise.race(running);
+  const { tasks: queue, duplicates } = distinct(openTasks(repoRoot, base));
+  const waiting = queue.filter((item) => !SETTLED.has(record.get(taskSlug(item.text))?.outcome as TaskOutcome));
+  const report = (stopped: StopReason, reason: string, tasks: TaskRecord[] = [], planned: BacklogItem[] = []): BacklogReport => ({ tasks, planned, duplicates, stopped, reason, base });
+  if (options.dryRun) {
+    const blocked = stopBefore(options, repoRoot, paths, { started: 0, failures: 0, left: waiting.length });
+    if (blocked && blocked.stopped !== 'backlog_empty') return report('dry_run', `dry run: no task would start: ${blocked.reason}`);
+    return report('dry_run', `dry run: ${waiting.length} open task(s) would run, cut from ${base}`, [], waiting);
   }
-  await Promise.all(running);
-  return report(stop.stopped, stop.reason, done);
+  return withBacklogLock(repoRoot, paths, async () => {
+    const done: TaskRecord[] = [];
+    const running = new Set<Promise<void>>();
+    let failures = 0;
+    let started = 0;
+    let stop: { stopped: StopReason; reason: string } | undefined;
+    const limit = Math.max(1, options.parallel ?? 1);
+    while (!stop) {
+      stop = stopBefore(options, repoRoot, paths, { started, failures, left: waiting.length });
+      if (stop) break;
+      const item = waiting.shift() as BacklogItem;
+      started += 1;
+      const task = runTask({ ...options, mission }, item, base, paths, record).then((result) => {
+        done.push(result);
+        failures = result.outcome === 'failed' ? failures + 1 : 0;
+        running.delete(task);
+      });
+      running.add(task);
+      if (running.size >= limit) await Promise.race(running);
+    }
+    await Promise.all(running);
+    // Tasks that were running when the switch was thrown ended halted: that is why the loop stopped.
+    if (done.some((task) => task.outcome === 'halted') && killSwitchPresent(join(repoRoot, paths.killSwitch))) stop = { stopped: 'kill_switch', reason: `the kill switch ${paths.killSwitch} is present in ${repoRoot}` };
+    return report(stop.stopped, stop.reason, done);
+  });
+}
+
+/** The tasks with their first line of each text: a task written twice is one task (the others are reported). */
+function distinct(items: BacklogItem[]): { tasks: BacklogItem[]; duplicates: BacklogItem[] } {
+  const seen = new Set<string>();
+  const tasks: BacklogItem[] = [];
+  const duplicates: BacklogItem[] = [];
+  for (const item of items) {
+    const slug = taskSlug(item.text);
+    (seen.has(slug) ? duplicates : tasks).push(item);
+    seen.add(slug);
+  }
+  return { tasks, duplicates };
 }
 
 /** The mission each task runs, resolved once (a name or a file, as `run` takes it). */
@@ -148,7 +175,7 @@ async function runTask(options: BacklogOptions, item: BacklogItem, base: string,
     return task;
   };
   try {
-    const worktree = taskWorktree(options.repoRoot, paths, slug, base);
+    const worktree = taskWorktree(options.repoRoot, paths, slug, base, RETRIED.has(record.get(slug)?.outcome as TaskOutcome));
     const { mission = 'autonomous_build_cycle', inputs = {}, taskInput = 'task_spec', dailyBudgetUsd, ...engine } = options;
     // Each task commits on a branch of its own (the cycle's steward names it from its prefix).
     const branch = typeof mission === 'object' && mission.inputs.some((input) => input.name === 'branch_prefix') && inputs.branch_prefix === undefined ? { branch_prefix: `backlog/${slug}/` } : {};
@@ -156,6 +183,8 @@ async function runTask(options: BacklogOptions, item: BacklogItem, base: string,
     const result = await runMission(mission, { ...engine, ...taskScope(options, slug), ...budget, repoRoot: worktree.path, inputs: { ...inputs, ...branch, [taskInput]: item.text } });
     return ended(taskFields(result));
   } catch (error) {
+    // Its run is another process's (someone ran it by hand in the worktree): what was recorded stands.
+    if (error instanceof RunLockHeld) return { ...(record.get(slug) ?? failedRecord(item, slug, folder, base)), error: (error as Error).message };
     return ended({ outcome: 'failed', run_id: '', escalation_id: null, branch: null, commit: null, cost_usd: 0, model_calls: 0, error: (error as Error).message });
   }
 }
@@ -170,16 +199,23 @@ function taskScope(options: Pick<BacklogOptions, 'repoRoot' | 'paths' | 'killSwi
   return { paths: { ...options.paths, branches: `refs/heads/backlog/${slug}` }, killSwitches: [...(options.killSwitches ?? []), join(options.repoRoot, paths.killSwitch)] };
 }
 
+function failedRecord(item: BacklogItem, slug: string, folder: string, base: string): TaskRecord {
+  return { task: item.text, slug, worktree: folder, base, outcome: 'failed', run_id: '', escalation_id: null, branch: null, commit: null, cost_usd: 0, model_calls: 0, wall_ms: 0, error: null, updated_at: new Date().toISOString() };
+}
+
 /** Resume a parked task in its worktree (with a decision, as `resume --approve/--reject`). */
 export async function resumeBacklogTask(ref: string, options: Omit<ResumeOptions, 'repoRoot'> & { repoRoot: string }): Promise<TaskRecord> {
   const paths = resolveRunPaths(options.paths);
   const record = new BacklogRecord(options.repoRoot, paths);
   const task = findTask(record, ref);
+  const worktree = existingTaskWorktree(options.repoRoot, paths, task.slug);
   if (task.outcome !== 'parked') throw new RunPreconditionFailed(`task "${task.task}" is ${task.outcome}, not parked: there is nothing to resume`);
   const begun = performance.now();
   // The worktree follows from the slug, never from the record's text (a record edited to name another folder is not followed).
-  const result = await resumeMission(task.run_id, { ...options, ...taskScope(options, task.slug), repoRoot: join(options.repoRoot, worktreeFolder(paths, task.slug)) });
-  const resumed: TaskRecord = { ...task, ...taskFields(result), wall_ms: task.wall_ms + Math.round(performance.now() - begun), updated_at: (options.now ?? (() => new Date()))().toISOString() };
+  const result = await resumeMission(task.run_id, { ...options, ...taskScope(options, task.slug), repoRoot: worktree });
+  const fields = taskFields(result);
+  const rejected = result.status === 'failed' && (options.decisions ?? []).some((decision) => decision.decision === 'rejected');
+  const resumed: TaskRecord = { ...task, ...fields, ...(rejected ? { outcome: 'rejected' as const } : {}), wall_ms: task.wall_ms + Math.round(performance.now() - begun), updated_at: (options.now ?? (() => new Date()))().toISOString() };
   record.set(resumed);
   return resumed;
 }

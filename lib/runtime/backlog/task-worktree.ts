@@ -5,7 +5,7 @@
  * next one runs, and the main checkout is never touched. The worktree is kept after its run:
  * a parked task is resumed in it, a committed one is where its evidence (journal, bundle) lives.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunPreconditionFailed } from '../../core/run-errors.ts';
 import { git, GitError, gitMaybe } from '../../tools/run-git.ts';
@@ -22,12 +22,63 @@ export function worktreeFolder(paths: RunPaths, slug: string): string {
   return `${paths.store}/worktrees/${slug}`;
 }
 
-/** The task's worktree, made at the base branch's tip if it is not there yet. */
-export function taskWorktree(repoRoot: string, paths: RunPaths, slug: string, base: string): TaskWorktree {
-  const path = join(repoRoot, worktreeFolder(paths, slug));
-  if (existsSync(join(path, '.git'))) return { path, created: false };
+/**
+ * The task's worktree, made at the base branch's tip if it is not there yet; with `reset`, an
+ * existing one is moved back to that tip (a task tried again after it failed starts from the
+ * base as it is now).
+ */
+export function taskWorktree(repoRoot: string, paths: RunPaths, slug: string, base: string, reset = false): TaskWorktree {
+  const folder = worktreeFolder(paths, slug);
+  requireRealFolders(repoRoot, folder);
+  const path = join(repoRoot, folder);
+  if (existsSync(path)) {
+    requireRegistered(repoRoot, path);
+    if (reset) git(path, ['checkout', '--quiet', '--detach', `refs/heads/${base}`]);
+    return { path, created: false };
+  }
   git(repoRoot, ['worktree', 'add', '--quiet', '--detach', path, `refs/heads/${base}`]);
   return { path, created: true };
+}
+
+/** The worktree of a task the loop ran, checked as taskWorktree checks it; refused when it is gone. */
+export function existingTaskWorktree(repoRoot: string, paths: RunPaths, slug: string): string {
+  const folder = worktreeFolder(paths, slug);
+  requireRealFolders(repoRoot, folder);
+  const path = join(repoRoot, folder);
+  if (!existsSync(path)) throw new RunPreconditionFailed(`the task's worktree ${folder} is gone, and its run with it; remove the task from .lifeos/backlog.json (or reword it) to run it again`);
+  requireRegistered(repoRoot, path);
+  return path;
+}
+
+/**
+ * Every folder on the way to the worktree is a real folder: a symlink there (committed in the
+ * repository, say `.lifeos/worktrees/<task> -> ../..`) would run the task in whatever it names,
+ * the main checkout included.
+ */
+function requireRealFolders(repoRoot: string, folder: string): void {
+  let at = repoRoot;
+  for (const part of folder.split('/')) {
+    at = join(at, part);
+    let stat;
+    try {
+      stat = lstatSync(at);
+    } catch {
+      return;
+    }
+    if (!stat.isDirectory()) throw new RunPreconditionFailed(`${at} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where the backlog keeps its task worktrees; remove it (the loop makes the folders itself)`);
+  }
+}
+
+/** The folder is a worktree git knows for this repository, and not its main checkout. */
+function requireRegistered(repoRoot: string, path: string): void {
+  const real = realpathSync(path);
+  const listed = git(repoRoot, ['worktree', 'list', '--porcelain'])
+    .split('\n')
+    .filter((line) => line.startsWith('worktree '))
+    .map((line) => line.slice('worktree '.length));
+  if (real === realpathSync(repoRoot) || listed[0] === real || !listed.includes(real)) {
+    throw new RunPreconditionFailed(`${path} is not a worktree the backlog made for this repository (git worktree list does not have it as one); remove it, and the loop makes it again`);
+  }
 }
 
 /** The branch the main checkout is on: tasks are cut from it unless another is named. */
