@@ -27,7 +27,7 @@ import { accepted, journalOptions, recoverAll, withLock } from './locked-run.ts'
 import { planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
 import { probeRunLock } from './run-lock.ts';
-import { engineFiles, excludePathspecs, type RunPaths } from './run-paths.ts';
+import { engineFiles, excludePathspecs } from './run-paths.ts';
 import type { RunOptions, Setup } from './run-setup.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
 
@@ -66,7 +66,7 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
       // A new attempt is anchored with all that precedes it: only what the engine wrote may.
       requireAccountedTail(context.env, repositoryAnchors(repoRoot, context.paths), runId, state, journal.opened, { staleLock: undefined, accepted: accepted(context, runId) });
       const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
-      if (!killSwitch) requireCleanRepo(repoRoot, context.paths);
+      if (!killSwitch) await requireCleanRepo(context, runId, plan.mission);
       const planText = canonicalJson(plan);
       mkdirSync(runFolder, { recursive: true });
       writeFileSync(join(runFolder, 'plan.json'), planText);
@@ -123,14 +123,25 @@ function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Re
   return hashes;
 }
 
-/** Spec §5.6.3: the work tree must be clean (the engine's own files do not count). */
-function requireCleanRepo(repoRoot: string, paths: RunPaths): void {
-  const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--', '.', ...excludePathspecs(paths)]);
+/**
+ * The work tree must be clean (the engine's own files do not count). A dirty one halts the
+ * mission before it starts and escalates (spec §5.6.3): queued for
+ * the CEO and given to the host's escalation sink, once per state (the same changes refused
+ * again are the same item), with the changed paths as evidence.
+ */
+async function requireCleanRepo(context: Setup, runId: Sha256, mission: string): Promise<void> {
+  const { repoRoot } = context.env;
+  const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--', '.', ...excludePathspecs(context.paths)]);
   const entries = status.split('\0').filter(Boolean);
-  if (entries.length > 0) {
-    const shown = entries.slice(0, 10).join(', ');
-    throw new RunPreconditionFailed(
-      `the work tree of ${repoRoot} is not clean (${entries.length} change${entries.length === 1 ? '' : 's'}: ${shown}); commit or stash them before running a mission`,
-    );
+  if (entries.length === 0) return;
+  const shown = entries.slice(0, 10).join(', ');
+  const reason = `the work tree of ${repoRoot} is not clean (${entries.length} change${entries.length === 1 ? '' : 's'}: ${shown}); commit or stash them before running a mission`;
+  const escalation = { escalation_id: hashCanonical({ run_id: runId, refused: 'dirty_work_tree', changes: entries }), run_id: runId, mission, node: null, reason, severity: 'critical' as const, evidence: { changes: entries.slice(0, 100), count: entries.length } };
+  const queued = context.env.store?.queueEscalation({ escalation_id: escalation.escalation_id, mission_id: null, reason: `mission ${mission} halted before it started: ${reason}`, severity: 'critical', created_at: context.env.now().toISOString(), resolved_at: null, resolution: null, resolved_by: null, notes: null });
+  try {
+    await context.env.escalations?.(escalation);
+  } catch {
+    // The queue has it; the refusal below is what the caller acts on.
   }
+  throw new RunPreconditionFailed(`${reason}${queued ? ` (escalated: queue item ${queued.id})` : ''}`);
 }

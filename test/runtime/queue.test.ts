@@ -121,6 +121,20 @@ test('a decision binds to the attempt that asked: the same run started again pau
   }
 });
 
+test('issue 15, finding 4: a dirty work tree halts the run before it starts and escalates, once per state; the sink gets it too', async () => {
+  const repo = makeRepo();
+  writeFileSync(join(repo, 'stray.txt'), 'not committed');
+  const sunk: string[] = [];
+  const dirty = { ...options, escalations: (e: { reason: string }) => void sunk.push(e.reason) };
+  for (let i = 0; i < 2; i++) {
+    await rejects(() => runMission(mission(GATE), { repoRoot: repo, ...dirty }), (e: unknown) => e instanceof RunPreconditionFailed && /is not clean \(1 change: \?\? stray\.txt\).*\(escalated: queue item 1\)$/.test((e as Error).message));
+  }
+  const items = listQueue({ repoRoot: repo });
+  assert.equal(items.map((item) => [item.severity, item.waiting]), [['critical', false]], 'one item for one state');
+  assert.match(items[0]?.reason ?? '', /^mission gated halted before it started: the work tree .* is not clean/);
+  assert.is(sunk.length, 2);
+});
+
 test('issue 14, finding 4: a forged approval appended with a correct chain is refused at resume: the run halts with a critical escalation naming the mismatch', async () => {
   for (const forge of ['wrong content hash', 'no queue decision']) {
     const repo = makeRepo();
