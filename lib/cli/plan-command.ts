@@ -8,6 +8,8 @@ import { planMission, resolveMission } from '../runtime/mission-library.ts';
 import { readInputs } from './inputs.ts';
 import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { renderPlanTree } from './plan-tree.ts';
+import { planNodes, type ExecutionPlan } from '../core/plan-model.ts';
+import { AUTO_TEST_COMMAND, detectTestCommand } from '../tools/test-command.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
 import { diagnosticText } from './report.ts';
 
@@ -51,7 +53,7 @@ export function planCommand(args: string[], io: CliIO): number {
   if (!mission) return diagnostics.some((d) => d.code === 'E_FILE') ? EXIT.usage : EXIT.failed;
   try {
     const plan = planMission(mission, { inputs, registry });
-    io.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTree(plan));
+    io.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlanTree(plan)}${detectedTests(plan)}`);
     return EXIT.ok;
   } catch (error) {
     if (!(error instanceof MissionValidationError)) throw error;
@@ -62,3 +64,13 @@ export function planCommand(args: string[], io: CliIO): number {
 
 /** Loaded lazily by main.ts. */
 export const command: Command = { run: planCommand, usage: PLAN_USAGE };
+
+/** For a test step left to detection ([auto]): what it finds in the current folder, as the run would. */
+function detectedTests(plan: ExecutionPlan): string {
+  const auto = [...planNodes(plan.steps)].some((node) => node.type === 'operation' && node.params.tool === 'test' && JSON.stringify(node.params.command) === JSON.stringify([AUTO_TEST_COMMAND]));
+  if (!auto) return '';
+  const found = detectTestCommand(process.cwd());
+  return found
+    ? `\ntest command [auto]: \`${found.command.join(' ')}\` (from ${found.from} here)\n`
+    : `\ntest command [auto]: none detected here; the run would be refused: pass --input 'test_command=[…]'\n`;
+}

@@ -90,6 +90,15 @@ plan('prints the plan tree of a built-in mission with --input values parsed as J
   assert.match(stdout, /run_seats +fan-out x4 over seat\n +├─ \[architect\] +llm_call role=reviewer_architect {2}\[read-only\]/);
 });
 
+plan('a test step left to detection ([auto], the cycle\'s default) shows what it finds in the current folder', async () => {
+  // The tests run from this repository, whose package.json has a test script.
+  const { code, stdout } = await cli('plan', 'autonomous_build_cycle', '--input', 'task_spec=x');
+  assert.is(code, 0);
+  assert.match(stdout, /\ntest command \[auto\]: `npm test` \(from package\.json here\)\n$/);
+  const given = await cli('plan', 'autonomous_build_cycle', '--input', 'task_spec=x', '--input', 'test_command=["node","--test"]');
+  assert.not.match(given.stdout, /test command \[auto\]/);
+});
+
 plan('--format json prints the ExecutionPlan; --inputs reads a YAML file', async () => {
   const { code, stdout } = await cli('plan', 'autonomous_build_cycle', '--inputs', join(repoRoot, 'examples/inputs/build-cycle.yaml'), '--format', 'json');
   assert.is(code, 0);
