@@ -115,3 +115,41 @@ function clearDeadBreaker(breaker: string): void {
     // Gone already, or being written: leave it.
   }
 }
+
+/** A lock's holder; undefined when there is no lock (released meanwhile), `holder` undefined when it is unreadable. */
+export function readLockHolder(path: string): { holder: LockHolder | undefined; text: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const holder = JSON.parse(text) as Partial<LockHolder>;
+    return { holder: Number.isSafeInteger(holder.pid) && typeof holder.host === 'string' ? (holder as LockHolder) : undefined, text };
+  } catch {
+    return { holder: undefined, text };
+  }
+}
+
+/**
+ * One try at the lock at `path`: taken, or not, with who holds it. A dead holder's lock is
+ * broken on the way, and `retry` then says to try again at once.
+ */
+export function tryLock(path: string, text: string): { taken: true } | { taken: false; retry: boolean; detail: string } {
+  try {
+    createExclusive(path, text, false);
+    return { taken: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const held = readLockHolder(path);
+  if (!held) return { taken: false, retry: true, detail: 'released meanwhile' };
+  if (!held.holder) return { taken: false, retry: false, detail: `it is not a lock file: ${JSON.stringify(held.text.slice(0, 80))}` };
+  const { alive, detail } = holderLiveness(held.holder);
+  if (!alive) {
+    breakIfUnchanged(path, held.text);
+    return { taken: false, retry: true, detail };
+  }
+  return { taken: false, retry: false, detail: `by pid ${held.holder.pid} on ${held.holder.host}: ${detail}` };
+}

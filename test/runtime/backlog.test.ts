@@ -49,7 +49,7 @@ it('a second loop is refused while one runs (a live holder); a dead holder\'s lo
   mkdirSync(join(repo, '.lifeos'), { recursive: true });
   const lock = join(repo, '.lifeos/backlog.lock');
   writeFileSync(lock, JSON.stringify({ pid: process.pid, process_start: null, host: (await import('node:os')).hostname() }));
-  await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false }), /another backlog run holds .*backlog\.lock \(pid \d+/);
+  await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false }), /another backlog run holds .*backlog\.lock \(by pid \d+/);
   writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 7, process_start: null, host: (await import('node:os')).hostname() }));
   const report = await runBacklog({ repoRoot: repo, mission: NOOP, fsync: false });
   assert.equal(report.tasks.map((task) => task.outcome), ['committed']);

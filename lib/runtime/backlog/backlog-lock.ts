@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RunPreconditionFailed } from '../../core/run-errors.ts';
-import { breakIfUnchanged, createExclusive, currentHolder, holderLiveness, type LockHolder } from '../lock-file.ts';
+import { currentHolder, tryLock } from '../lock-file.ts';
 import type { RunPaths } from '../run-paths.ts';
 
 export async function withBacklogLock<T>(repoRoot: string, paths: RunPaths, body: () => Promise<T>): Promise<T> {
@@ -14,17 +14,9 @@ export async function withBacklogLock<T>(repoRoot: string, paths: RunPaths, body
   mkdirSync(dirname(path), { recursive: true });
   const text = `${JSON.stringify({ ...currentHolder(), acquired_at: new Date().toISOString() })}\n`;
   for (let tries = 0; ; tries++) {
-    try {
-      createExclusive(path, text, false);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const held = readHolder(path);
-    const liveness = held ? holderLiveness(held.holder) : { alive: false, detail: 'unreadable' };
-    if (liveness.alive || tries >= 3) throw new RunPreconditionFailed(`another backlog run holds ${path} (${held ? `pid ${held.holder.pid} on ${held.holder.host}: ` : ''}${liveness.detail}); wait for it to end, or stop it (the kill switch STOP_AUTONOMY stops it after the current steps)`);
-    if (held) breakIfUnchanged(path, held.text);
-    else unlinkSync(path);
+    const tried = tryLock(path, text);
+    if (tried.taken) break;
+    if (!tried.retry || tries >= 3) throw new RunPreconditionFailed(`another backlog run holds ${path} (${tried.detail}); wait for it to end, or stop it (the kill switch STOP_AUTONOMY stops it after the current steps)`);
   }
   try {
     return await body();
@@ -34,15 +26,5 @@ export async function withBacklogLock<T>(repoRoot: string, paths: RunPaths, body
     } catch {
       // Gone already: nothing to release.
     }
-  }
-}
-
-function readHolder(path: string): { text: string; holder: LockHolder } | undefined {
-  try {
-    const text = readFileSync(path, 'utf8');
-    const holder = JSON.parse(text) as LockHolder;
-    return typeof holder.pid === 'number' && typeof holder.host === 'string' ? { text, holder } : undefined;
-  } catch {
-    return undefined;
   }
 }

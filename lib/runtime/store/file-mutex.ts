@@ -4,8 +4,8 @@
  * short sleep; a lock left by a dead process is broken at once (not after a timeout), and a
  * live holder that keeps it longer than `timeoutMs` makes the waiter fail with StoreBusy.
  */
-import { readFileSync, unlinkSync } from 'node:fs';
-import { breakIfUnchanged, createExclusive, currentHolder, holderLiveness, type LockHolder } from '../lock-file.ts';
+import { unlinkSync } from 'node:fs';
+import { currentHolder, tryLock } from '../lock-file.ts';
 
 /** Another process has held the store lock for longer than the wait allows. */
 export class StoreBusy extends Error {
@@ -29,23 +29,10 @@ export function withFileMutex<T>(path: string, body: () => T, timeoutMs = 10_000
   const text = `${JSON.stringify({ ...currentHolder(), acquired_at: new Date().toISOString() })}\n`;
   const deadline = Date.now() + timeoutMs;
   for (let round = 0; ; round++) {
-    try {
-      createExclusive(path, text, false);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const held = readHolder(path);
-    if (held?.holder) {
-      const { alive, detail } = holderLiveness(held.holder);
-      if (!alive) {
-        breakIfUnchanged(path, held.text);
-        continue;
-      }
-      if (Date.now() > deadline) throw new StoreBusy(path, `by pid ${held.holder.pid} on ${held.holder.host}: ${detail}`);
-    } else if (held && Date.now() > deadline) {
-      throw new StoreBusy(path, `it is not a lock file: ${JSON.stringify(held.text.slice(0, 80))}`);
-    }
+    const tried = tryLock(path, text);
+    if (tried.taken) break;
+    if (tried.retry) continue;
+    if (Date.now() > deadline) throw new StoreBusy(path, tried.detail);
     // Jittered, growing sleeps: waiters spread out instead of retrying in step.
     sleep(Math.min(1 + round, 20) * (0.5 + Math.random()));
   }
@@ -53,21 +40,5 @@ export function withFileMutex<T>(path: string, body: () => T, timeoutMs = 10_000
     return body();
   } finally {
     unlinkSync(path);
-  }
-}
-
-/** The lock's holder; undefined when there is no lock (released meanwhile), `holder` undefined when it is unreadable. */
-function readHolder(path: string): { holder: LockHolder | undefined; text: string } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const holder = JSON.parse(text) as Partial<LockHolder>;
-    return { holder: Number.isSafeInteger(holder.pid) && typeof holder.host === 'string' ? (holder as LockHolder) : undefined, text };
-  } catch {
-    return { holder: undefined, text };
   }
 }
