@@ -31,19 +31,17 @@ export interface LinesRead {
 }
 
 /**
- * Call `onChunk(bytes, end, utf8)` with the file's content in order, a run of whole lines at a
- * time: bytes[0, end) ends with LF. `utf8` is true when that run is valid UTF-8 (checked once per
- * chunk). The bytes are only valid during the call (the caller may change them in place, as long
- * as it puts them back). A missing file is an empty one.
+ * Open a regular file for reading, with its size; null when it does not exist. A FIFO would
+ * block the open itself and a device never end: anything but a regular file (checked before
+ * the open, and again on what was opened) is UnreadableLines.
  */
-export function readChunks(path: string, onChunk: (bytes: Buffer, end: number, utf8: boolean) => void): LinesRead {
+function openRegularFile(path: string): { fd: number; size: number } | null {
   let fd: number;
   try {
-    // A FIFO would block the open itself, a device never end: only regular files are read.
     if (!statSync(path).isFile()) throw new UnreadableLines(path, 'not a regular file');
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tornTail: false, bytes: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
   const stat = fstatSync(fd);
@@ -51,10 +49,23 @@ export function readChunks(path: string, onChunk: (bytes: Buffer, end: number, u
     closeSync(fd);
     throw new UnreadableLines(path, 'not a regular file');
   }
+  return { fd, size: stat.size };
+}
+
+/**
+ * Call `onChunk(bytes, end, utf8)` with the file's content in order, a run of whole lines at a
+ * time: bytes[0, end) ends with LF. `utf8` is true when that run is valid UTF-8 (checked once per
+ * chunk). The bytes are only valid during the call (the caller may change them in place, as long
+ * as it puts them back). A missing file is an empty one.
+ */
+export function readChunks(path: string, onChunk: (bytes: Buffer, end: number, utf8: boolean) => void): LinesRead {
+  const opened = openRegularFile(path);
+  if (!opened) return { tornTail: false, bytes: 0 };
+  const { fd, size } = opened;
   // A small file gets a buffer of its size (one byte over, so the read that finds the end does
   // not grow it): the queue reads a thousand short journals, and allocating (and collecting) a
   // 4 MiB chunk for each was a third of its time. It still grows if the file does meanwhile.
-  let buffer: Buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(MIN_BUFFER, stat.size + 1)));
+  let buffer: Buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(MIN_BUFFER, size + 1)));
   let filled = 0;
   let total = 0;
   try {
@@ -100,18 +111,11 @@ export function readLines(path: string, onLine: (bytes: Buffer, start: number, e
  * carried across them up to MAX_LINE_BYTES. A missing file has no lines.
  */
 export function readLinesBackward(path: string, onLine: (bytes: Buffer, start: number, end: number) => boolean): void {
-  let fd: number;
+  const opened = openRegularFile(path);
+  if (!opened) return;
+  const { fd } = opened;
   try {
-    if (!statSync(path).isFile()) throw new UnreadableLines(path, 'not a regular file');
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new UnreadableLines(path, 'not a regular file');
-    let position = stat.size;
+    let position = opened.size;
     // bytes[0, end) is read and not yet handed out, and ends with an LF; end is 0 until the
     // first LF from the end is found (what follows it is an unfinished line).
     let bytes = Buffer.alloc(0);

@@ -14,13 +14,18 @@ import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { rejects } from '../helpers.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
+/** The scripted model in `scenario`, the hello repository, and the options of a record-mode cycle between them. */
+async function helloCycle(scenario: string) {
+  const model = await startScriptedModel(scenario);
+  const repo = createHelloRepo(tempDir('hello-retry-'), { initRepository, withFixtures: false });
+  return { model, repo, options: { repoRoot: repo, inputs, fsync: false, mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' } } };
+}
+
 const it = suite('retrying a step whose model reply stayed invalid');
 
 it('approving is refused and names --retry; retry calls the model again and the cycle commits; the item is resolved retry', async () => {
-  const model = await startScriptedModel('design_invalid_twice');
-  const repo = createHelloRepo(tempDir('hello-retry-'), { initRepository, withFixtures: false });
+  const { model, repo, options } = await helloCycle('design_invalid_twice');
   try {
-    const options = { repoRoot: repo, inputs, fsync: false, mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' } };
     const paused = await runMission('autonomous_build_cycle', options);
     assert.is(paused.status, 'awaiting_human');
     assert.is(paused.escalation?.node, 'design/design');
@@ -43,10 +48,8 @@ it('approving is refused and names --retry; retry calls the model again and the 
 });
 
 it('a human step, or an escalation a CEO may override, cannot be retried', async () => {
-  const model = await startScriptedModel('design_seat_reject');
-  const repo = createHelloRepo(tempDir('hello-retry-'), { initRepository, withFixtures: false });
+  const { model, options } = await helloCycle('design_seat_reject');
   try {
-    const options = { repoRoot: repo, inputs, fsync: false, mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' } };
     const paused = await runMission('autonomous_build_cycle', options);
     assert.is(paused.escalation?.node, 'gate_design_approval');
     await rejects(() => resumeMission(paused.runId, { ...options, decisions: [{ decision: 'retry', by: 'ceo' }] }), /cannot be retried: only an escalation whose step produced nothing/);

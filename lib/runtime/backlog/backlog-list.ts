@@ -3,11 +3,10 @@
  * what the loop recorded (backlog-record.ts). A task is done when the base branch marks it done
  * or has its commit (the human merged its branch: the backlog follows the merge).
  */
-import { BACKLOG_FILE, parseBacklog, taskSlug } from '../../core/backlog.ts';
-import { git } from '../../tools/run-git.ts';
+import { parseBacklog, taskSlug } from '../../core/backlog.ts';
 import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
 import { BacklogRecord, type TaskRecord } from './backlog-record.ts';
-import { currentBranch, mergedInto, requireBranch } from './task-worktree.ts';
+import { committedBacklog, currentBranch, mergedInto, requireBranch } from './task-worktree.ts';
 
 export type TaskState = 'open' | 'parked' | 'committed' | 'failed' | 'halted' | 'rejected' | 'done';
 
@@ -24,12 +23,8 @@ export interface BacklogEntry {
 export function listBacklog(options: { repoRoot: string; base?: string; paths?: Partial<RunPaths> }): BacklogEntry[] {
   const base = options.base ? requireBranch(options.repoRoot, options.base) : currentBranch(options.repoRoot);
   const record = new BacklogRecord(options.repoRoot, resolveRunPaths(options.paths));
-  let text = '';
-  try {
-    text = git(options.repoRoot, ['show', `refs/heads/${base}:${BACKLOG_FILE}`]);
-  } catch {
-    return [];
-  }
+  const text = committedBacklog(options.repoRoot, base);
+  if (text === null) return [];
   return parseBacklog(text).map((item) => {
     const slug = taskSlug(item.text);
     const task = record.get(slug) ?? null;
@@ -39,8 +34,8 @@ export function listBacklog(options: { repoRoot: string; base?: string; paths?: 
     switch (task.outcome) {
       case 'committed':
         if (!task.commit) return entry('done', 'completed; its mission made no commit');
-        if (task.commit && mergedInto(options.repoRoot, task.commit, base)) return entry('done', `${task.branch ?? ''} ${task.commit.slice(0, 12)} merged into ${base}`.trim());
-        return entry('committed', `${task.branch ?? '?'} ${task.commit?.slice(0, 12) ?? ''}: merge it into ${base}`);
+        if (mergedInto(options.repoRoot, task.commit, base)) return entry('done', `${task.branch ?? ''} ${task.commit.slice(0, 12)} merged into ${base}`.trim());
+        return entry('committed', `${task.branch ?? '?'} ${task.commit.slice(0, 12)}: merge it into ${base}`);
       case 'parked':
         return entry('parked', `escalation ${task.escalation_id?.slice(7, 19) ?? '?'}: lifeos-mission backlog resume ${slug} --approve --note "…" (or --reject)`);
       case 'rejected':

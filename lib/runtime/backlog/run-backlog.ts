@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { BACKLOG_FILE, parseBacklog, taskSlug, type BacklogItem } from '../../core/backlog.ts';
+import { reportedCost } from '../../governance/step-guards.ts';
 import { RunLockHeld, RunPreconditionFailed } from '../../core/run-errors.ts';
 import type { Mission } from '../../core/types.ts';
 import { spentOnDay } from '../daily-spend.ts';
@@ -17,10 +18,9 @@ import { killSwitchPresent } from '../kill-switch.ts';
 import { resolveMission } from '../mission-library.ts';
 import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
 import { resumeMission, runMission, type ResumeOptions, type RunOptions } from '../runner.ts';
-import { git } from '../../tools/run-git.ts';
 import { BacklogRecord, type TaskOutcome, type TaskRecord } from './backlog-record.ts';
 import { withBacklogLock } from './backlog-lock.ts';
-import { currentBranch, existingTaskWorktree, requireBranch, taskWorktree, worktreeFolder } from './task-worktree.ts';
+import { committedBacklog, currentBranch, existingTaskWorktree, requireBranch, taskWorktree, worktreeFolder } from './task-worktree.ts';
 
 export interface BacklogOptions extends Omit<RunOptions, 'inputs'> {
   /** The mission run for each task (default: autonomous_build_cycle). */
@@ -130,10 +130,8 @@ function backlogMission(options: BacklogOptions): Mission {
 
 /** The open tasks of the backlog as the base branch has it: what each worktree will hold. */
 function openTasks(repoRoot: string, base: string): BacklogItem[] {
-  let text: string;
-  try {
-    text = git(repoRoot, ['show', `refs/heads/${base}:${BACKLOG_FILE}`]);
-  } catch {
+  const text = committedBacklog(repoRoot, base);
+  if (text === null) {
     throw new RunPreconditionFailed(`${base} has no ${BACKLOG_FILE} committed: tasks run in worktrees cut from ${base}, so the backlog they take must be committed there (\`lifeos-mission init\` writes one)`);
   }
   return parseBacklog(text).filter((item) => !item.done);
@@ -145,7 +143,7 @@ function stopBefore(options: BacklogOptions, repoRoot: string, paths: RunPaths, 
   const maxFailures = options.maxConsecutiveFailures ?? 3;
   if (at.failures >= maxFailures) return { stopped: 'consecutive_failures', reason: `${at.failures} tasks failed in a row (the limit is ${maxFailures})` };
   if (options.maxTasks !== undefined && at.started >= options.maxTasks) return { stopped: 'max_tasks', reason: `${at.started} task(s) run, as --max-tasks asked` };
-  const now = (options.now ?? (() => new Date()))();
+  const now = clock(options);
   if (options.until && now >= options.until) return { stopped: 'until', reason: `it is past ${options.until.toISOString()}, when no task may start` };
   if (options.dailyBudgetUsd !== undefined) {
     const spent = spentToday(repoRoot, paths, now);
@@ -163,23 +161,28 @@ function spentToday(repoRoot: string, paths: RunPaths, now: Date, except?: strin
   return spentOnDay(repoRoot, paths, day) + worktrees.reduce((sum, worktree) => sum + spentOnDay(join(repoRoot, worktree), paths, day), 0);
 }
 
-async function runTask(options: BacklogOptions, item: BacklogItem, base: string, paths: RunPaths, record: BacklogRecord): Promise<TaskRecord> {
+/** The host's clock (audit timestamps, `until`), else the wall clock. */
+function clock(options: Pick<RunOptions, 'now'>): Date {
+  return options.now ? options.now() : new Date();
+}
+
+async function runTask(options: BacklogOptions & { mission: Mission }, item: BacklogItem, base: string, paths: RunPaths, record: BacklogRecord): Promise<TaskRecord> {
   const slug = taskSlug(item.text);
   const folder = worktreeFolder(paths, slug);
   options.onTask?.({ task: item, slug, worktree: folder, phase: 'started' });
   const begun = performance.now();
   const ended = (fields: Omit<TaskRecord, 'task' | 'slug' | 'worktree' | 'base' | 'wall_ms' | 'updated_at'>): TaskRecord => {
-    const task: TaskRecord = { task: item.text, slug, worktree: folder, base, ...fields, wall_ms: Math.round(performance.now() - begun), updated_at: (options.now ?? (() => new Date()))().toISOString() };
+    const task: TaskRecord = { task: item.text, slug, worktree: folder, base, ...fields, wall_ms: Math.round(performance.now() - begun), updated_at: clock(options).toISOString() };
     record.set(task);
     options.onTask?.({ task: item, slug, worktree: folder, phase: 'ended', record: task });
     return task;
   };
   try {
     const worktree = taskWorktree(options.repoRoot, paths, slug, base, RETRIED.has(record.get(slug)?.outcome as TaskOutcome));
-    const { mission = 'autonomous_build_cycle', inputs = {}, taskInput = 'task_spec', dailyBudgetUsd, ...engine } = options;
+    const { mission, inputs = {}, taskInput = 'task_spec', dailyBudgetUsd, ...engine } = options;
     // Each task commits on a branch of its own (the cycle's steward names it from its prefix).
-    const branch = typeof mission === 'object' && mission.inputs.some((input) => input.name === 'branch_prefix') && inputs.branch_prefix === undefined ? { branch_prefix: `backlog/${slug}/` } : {};
-    const budget = dailyBudgetUsd === undefined ? {} : { dailyBudgetUsd: dailyBudgetUsd - spentToday(options.repoRoot, paths, (options.now ?? (() => new Date()))(), folder) };
+    const branch = mission.inputs.some((input) => input.name === 'branch_prefix') ? { branch_prefix: `backlog/${slug}/` } : {};
+    const budget = dailyBudgetUsd === undefined ? {} : { dailyBudgetUsd: dailyBudgetUsd - spentToday(options.repoRoot, paths, clock(options), folder) };
     const result = await runMission(mission, { ...engine, ...taskScope(options, slug), ...budget, repoRoot: worktree.path, inputs: { ...inputs, ...branch, [taskInput]: item.text } });
     return ended(taskFields(result));
   } catch (error) {
@@ -215,7 +218,7 @@ export async function resumeBacklogTask(ref: string, options: Omit<ResumeOptions
   const result = await resumeMission(task.run_id, { ...options, ...taskScope(options, task.slug), repoRoot: worktree });
   const fields = taskFields(result);
   const rejected = result.status === 'failed' && (options.decisions ?? []).some((decision) => decision.decision === 'rejected');
-  const resumed: TaskRecord = { ...task, ...fields, ...(rejected ? { outcome: 'rejected' as const } : {}), wall_ms: task.wall_ms + Math.round(performance.now() - begun), updated_at: (options.now ?? (() => new Date()))().toISOString() };
+  const resumed: TaskRecord = { ...task, ...fields, ...(rejected ? { outcome: 'rejected' as const } : {}), wall_ms: task.wall_ms + Math.round(performance.now() - begun), updated_at: clock(options).toISOString() };
   record.set(resumed);
   return resumed;
 }
@@ -253,8 +256,7 @@ function callFigures(journalPath: string): { cost_usd: number; model_calls: numb
     if (entry.type === 'operation_started') operation = entry.data.operation;
     if (entry.type !== 'operation_finished' || operation !== 'llm_call' || typeof (entry.data.output as { call_id?: unknown } | null)?.call_id !== 'string') continue;
     calls += 1;
-    const reported = (entry.data.output as { cost_usd?: unknown } | null)?.cost_usd;
-    if (typeof reported === 'number' && Number.isFinite(reported) && reported > 0) cost += reported;
+    cost += reportedCost(entry.data.output);
   }
   return { cost_usd: cost, model_calls: calls };
 }

@@ -7,6 +7,7 @@
  */
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { BACKLOG_FILE } from '../../core/backlog.ts';
 import { RunPreconditionFailed } from '../../core/run-errors.ts';
 import { git, GitError, gitMaybe } from '../../tools/run-git.ts';
 import type { RunPaths } from '../run-paths.ts';
@@ -92,6 +93,16 @@ export function currentBranch(repoRoot: string): string {
 export function requireBranch(repoRoot: string, branch: string): string {
   if (gitMaybe(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]) === null) throw new RunPreconditionFailed(`there is no branch ${branch} in ${repoRoot} to cut tasks from`);
   return branch;
+}
+
+/** BACKLOG.md as committed on `branch` (what each task's worktree holds), or null when it has none. */
+export function committedBacklog(repoRoot: string, branch: string): string | null {
+  try {
+    return git(repoRoot, ['show', `refs/heads/${branch}:${BACKLOG_FILE}`]);
+  } catch (error) {
+    if (error instanceof GitError) return null;
+    throw error;
+  }
 }
 
 /** Whether `commit` is in the history of `branch` (the human merged it). */
