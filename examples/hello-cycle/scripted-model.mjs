@@ -66,6 +66,8 @@ export const SCENARIOS = {
     design: (input) => (JSON.stringify(input).includes(NEEDS_CEO) ? { ...DESIGN, summary: `${DESIGN.summary} ${NEEDS_CEO}` } : DESIGN),
     seat: (seat, _n, input) => (seat === 'risk' && input.review_type === 'build_review' && JSON.stringify(input).includes(NEEDS_CEO) ? 'reject' : 'approve'),
   },
+  // The co-chair finds the chair's proposal unfaithful to the seats, in every review.
+  cochair_fix: { cochair: () => 'fix_required' },
   // The designer answers in prose, twice (the call and its retry with the problems fed back):
   // the step escalates with nothing to approve; asked again, it answers well.
   design_invalid_twice: { invalidDesigner: (count) => count <= 2 },
@@ -111,6 +113,10 @@ function answer(role, input, scenario, count) {
     const verdicts = seats.map((s) => s.verdict);
     const verdict = verdicts.includes('reject') ? 'escalated_to_ceo' : verdicts.includes('fix_required') ? 'fix_required' : 'approved';
     return { type: 'COUNCIL_APPROVAL_PACKET', verdict, rationale: `Seats: ${verdicts.join(', ')}.`, seat_verdicts: seats.map((s) => ({ seat: s.seat, verdict: s.verdict })) };
+  }
+  if (role === 'council_cochair') {
+    const verdict = plan.cochair ? plan.cochair(input) : 'approve';
+    return { seat: 'cochair', verdict, rationale: verdict === 'approve' ? "The chair's proposal follows the seats." : `The co-chair says ${verdict}.` };
   }
   if (role === 'builder') {
     return {

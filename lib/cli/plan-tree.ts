@@ -2,6 +2,7 @@
  * The execution plan as a readable tree: one line per node with what it does, whether it
  * writes and how it is undone, fan-out instances and nested missions indented beneath.
  */
+import { knownSkipped } from '../core/known-values.ts';
 import type { ExecutionPlan, PlanNode, PlanValue } from '../core/plan-model.ts';
 
 export function renderPlanTree(plan: ExecutionPlan): string {
@@ -24,10 +25,11 @@ function renderNodes(nodes: readonly PlanNode[], indent: string, lines: string[]
     const last = index === nodes.length - 1;
     const label = node.bindings ? node.id.slice(node.id.lastIndexOf('[')) : node.step_id;
     const connector = indent === '' ? '' : last ? '└─ ' : '├─ ';
-    lines.push(`${indent}${connector}${label.padEnd(Math.max(1, 28 - indent.length - connector.length))} ${summary(node)}`);
+    const skipped = knownSkipped(node);
+    lines.push(`${indent}${connector}${label.padEnd(Math.max(1, 28 - indent.length - connector.length))} ${summary(node)}${skipped ? '  (skipped: its when is false)' : ''}`);
     const childIndent = indent === '' ? '  ' : `${indent}${last ? '   ' : '│  '}`;
     if (node.type === 'mission') renderNodes(node.steps, childIndent, lines);
-    if (node.type === 'fan_out') renderNodes(node.instances, childIndent, lines);
+    if (node.type === 'fan_out' && !skipped) renderNodes(node.instances, childIndent, lines);
   });
 }
 

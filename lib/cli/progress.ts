@@ -11,6 +11,8 @@ import type { RunEvent } from '../runtime/engine/types.ts';
 interface OpenFanOut {
   id: string;
   instances: number;
+  /** Instances their `when` skipped. */
+  skipped: number;
 }
 
 interface OpenStep {
@@ -19,6 +21,7 @@ interface OpenStep {
   type: string;
 }
 
+const WHEN_SKIPPED = 'skipped (its when is false)';
 const MARK = { completed: '✓', failed: '✗', skipped: '↷', waiting: '…' } as const;
 
 /** An onEvent callback that writes progress lines through `write`. */
@@ -48,7 +51,7 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
         const label = localName(node, inFanOut(node)?.id);
         steps.set(node, { started: at, label, type: stepType(data) });
         if (inFanOut(node)) return;
-        if (data.kind === 'fan_out') fanOuts.push({ id: node, instances: data.instances as number });
+        if (data.kind === 'fan_out') fanOuts.push({ id: node, instances: data.instances as number, skipped: 0 });
         if (data.kind === 'mission') {
           write(`${indent()}▸ ${label}  mission ${String(data.mission)}\n`);
           depth += 1;
@@ -60,17 +63,24 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
         return;
       }
       case 'step_finished': {
-        if (inFanOut(node)) return;
+        const skippedByWhen = data.skipped === 'when';
+        const group = inFanOut(node);
+        if (group) {
+          if (skippedByWhen) group.skipped += 1;
+          return;
+        }
         const override = data.ceo_override as { by?: string; rationale?: string | null } | undefined;
         if (override) return line(MARK.completed, localName(node), 'ceo override', `passed by ${String(override.by)}${override.rationale ? `: ${override.rationale}` : ''}`);
         // A step started by an earlier process (a human step approved on resume) has no start time here.
         if (!step) return line(MARK.completed, localName(node), '', 'completed');
         if (step.type === 'fan_out') {
-          const group = fanOuts.pop();
-          line(MARK.completed, step.label, `fan-out ×${group?.instances ?? '?'}`, `completed`, at - step.started);
+          const done = fanOuts.pop();
+          const allSkipped = done !== undefined && done.instances > 0 && done.skipped === done.instances;
+          line(allSkipped ? MARK.skipped : MARK.completed, step.label, `fan-out ×${done?.instances ?? '?'}`, allSkipped ? WHEN_SKIPPED : 'completed', allSkipped ? undefined : at - step.started);
           return;
         }
         if (step.type === 'mission') depth = Math.max(0, depth - 1);
+        if (skippedByWhen) return line(MARK.skipped, step.label, step.type, WHEN_SKIPPED);
         line(MARK.completed, step.label, step.type, 'completed', at - step.started);
         return;
       }

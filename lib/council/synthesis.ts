@@ -2,14 +2,21 @@
  * Council decisions (spec §5.5.1), enforced in code rather than trusted to the chair model.
  * The chair's packet proposes a verdict; these rules decide what it may be:
  *
- *   1. every seat the mode requires must have given a valid verdict (a missing seat, an unknown
- *      or missing verdict: not approved, escalated to the CEO: fail-closed);
- *   2. any seat Reject -> escalated_to_ceo, whatever the chair says (no tie-break overrides it);
- *   3. the chair cannot approve past a seat's fix_required, and cannot approve an invalid packet;
+ *   1. every seat the mode requires must have given a valid verdict, and so must the co-chair
+ *      where the mode has one (a missing seat, an unknown or missing verdict: not approved,
+ *      escalated to the CEO: fail-closed);
+ *   2. any seat Reject, or the co-chair's -> escalated_to_ceo, whatever the chair says (no
+ *      tie-break overrides it);
+ *   3. the chair cannot approve past a seat's or the co-chair's fix_required, and cannot approve
+ *      an invalid packet;
  *   4. fix_required in a second cycle stays fix_required with `cycle: 2`: the gate then halts and
  *      escalates (spec §5.5 "fix_required after 2 cycles").
  *
- * Pure: the seat and chair outputs are the `llm_call` step outputs (`{ role, packet }`).
+ * M0_FAST has no chair (spec §5.5.1: the unified reviewer only): its one seat's verdict is the
+ * council's, by the same rules.
+ *
+ * Pure: the seat, chair and co-chair outputs are the `llm_call` step outputs (`{ role, packet }`);
+ * a seat skipped by its step's `when` (`{ skipped: true }`) is not a seat that answered.
  */
 export type CouncilMode = 'M0_FAST' | 'M1_STANDARD' | 'M2_FULL';
 export type SeatVerdict = 'approve' | 'approve_with_conditions' | 'fix_required' | 'reject';
@@ -19,12 +26,25 @@ export const CORE_SEATS: readonly string[] = ['architect', 'alignment', 'risk', 
 
 /**
  * Seats each mode requires. The spec names the four core seats; of M2_FULL's nine it names
- * none beyond them, so the other five are this project's choice (docs/council.md).
+ * none beyond them, so the other five are this project's choice (docs/build-cycle.md).
  */
 export const MODE_SEATS: Readonly<Record<CouncilMode, readonly string[]>> = {
-  M0_FAST: ['unified_reviewer'],
+  M0_FAST: ['unified'],
   M1_STANDARD: CORE_SEATS,
   M2_FULL: [...CORE_SEATS, 'security', 'testing', 'product', 'operations', 'documentation'],
+};
+
+/** Whether a mode has a chair and a co-chair (spec §5.5.1: M1 and M2 do, M0 does not). */
+export function isChaired(mode: CouncilMode): boolean {
+  return mode !== 'M0_FAST';
+}
+
+/** A seat verdict -> the council verdict it stands for when it is the only one (M0_FAST). */
+const SOLE_SEAT_VERDICT: Readonly<Record<SeatVerdict, CouncilVerdict>> = {
+  approve: 'approved',
+  approve_with_conditions: 'approved_with_conditions',
+  fix_required: 'fix_required',
+  reject: 'escalated_to_ceo',
 };
 
 const SEAT_VERDICTS: ReadonlySet<string> = new Set(['approve', 'approve_with_conditions', 'fix_required', 'reject']);
@@ -45,6 +65,8 @@ export interface CouncilDecision {
   rationale: string;
   conditions: string[];
   seat_verdicts: SeatRecord[];
+  /** The co-chair's check of the chair's proposal (M1_STANDARD, M2_FULL). */
+  cochair?: Omit<SeatRecord, 'seat'>;
   mode: CouncilMode;
   /** 1 for a first review, 2 for the review after a fix. */
   cycle: number;
@@ -56,8 +78,10 @@ export interface CouncilDecision {
 
 export interface SynthesisInput {
   mode?: unknown;
+  /** The seats' step outputs: a list, or a list of lists (one per fan-out), flattened once. */
   seat_outputs: unknown;
   chair: unknown;
+  cochair?: unknown;
   prior_decision?: unknown;
 }
 
@@ -78,49 +102,75 @@ export function synthesiseDecision(input: SynthesisInput): CouncilDecision {
   const priorVerdict = (input.prior_decision as { verdict?: unknown; cycle?: unknown } | undefined)?.verdict;
   const priorCycle = Number((input.prior_decision as { cycle?: unknown } | undefined)?.cycle ?? 1);
   const cycle = priorVerdict === 'fix_required' ? priorCycle + 1 : 1;
-  const { seats, invalid } = seatRecords(input.seat_outputs);
+  const { seats, invalid } = seatRecords(flattenOnce(input.seat_outputs));
+  const chaired = isChaired(mode);
+  const cochair = chaired ? cochairRecord(input.cochair) : undefined;
+  if (cochair?.problem) invalid.push(cochair.problem);
   const enforced: string[] = [];
   const missing = MODE_SEATS[mode].filter((seat) => !seats.some((record) => record.seat === seat));
   const chair = (input.chair as { packet?: unknown } | null)?.packet as { verdict?: unknown; rationale?: unknown; conditions?: unknown } | null | undefined;
-  const chairVerdict = typeof chair?.verdict === 'string' ? chair.verdict : undefined;
-  const conditions = [...stringList(chair?.conditions), ...seats.flatMap((s) => s.conditions ?? [])];
+  const sole = !chaired ? seats.find((s) => s.seat === MODE_SEATS[mode][0]) : undefined;
+  const proposed = sole ? SOLE_SEAT_VERDICT[sole.verdict] : typeof chair?.verdict === 'string' ? chair.verdict : undefined;
+  const conditions = [...(chaired ? stringList(chair?.conditions) : []), ...seats.flatMap((s) => s.conditions ?? []), ...(cochair?.record?.conditions ?? [])];
   const decide = (verdict: CouncilVerdict, rationale: string): CouncilDecision => ({
     type: 'COUNCIL_APPROVAL_PACKET',
     verdict,
     rationale,
     conditions: [...new Set(conditions)],
     seat_verdicts: seats,
+    ...(cochair?.record ? { cochair: cochair.record } : {}),
     mode,
     cycle,
-    ...(chairVerdict !== verdict ? { chair_verdict: chairVerdict ?? '(none)' } : {}),
+    ...(chaired && proposed !== verdict ? { chair_verdict: proposed ?? '(none)' } : {}),
     enforced,
   });
 
-  const rejecting = seats.filter((s) => s.verdict === 'reject').map((s) => s.seat);
+  const rejecting = seats.filter((s) => s.verdict === 'reject');
+  if (cochair?.record?.verdict === 'reject') rejecting.push({ seat: 'cochair', ...cochair.record });
   if (rejecting.length > 0) {
-    enforced.push(`seat reject (${rejecting.join(', ')}) -> escalated_to_ceo`);
-    return decide('escalated_to_ceo', `Rejected by ${rejecting.join(', ')}: ${seats.filter((s) => s.verdict === 'reject').map((s) => s.rationale).join(' | ')}`);
+    const names = rejecting.map((s) => s.seat).join(', ');
+    enforced.push(`${rejecting.length === 1 && rejecting[0]?.seat === 'cochair' ? 'co-chair' : 'seat'} reject (${names}) -> escalated_to_ceo`);
+    return decide('escalated_to_ceo', `Rejected by ${names}: ${rejecting.map((s) => s.rationale).join(' | ')}`);
   }
   if (missing.length > 0 || invalid.length > 0) {
     const problems = [...missing.map((seat) => `seat ${seat} gave no verdict`), ...invalid];
     enforced.push(`incomplete council (${mode}) -> not approved`);
     return decide('escalated_to_ceo', `The ${mode} council is incomplete: ${problems.join('; ')}`);
   }
-  if (chairVerdict === undefined || !COUNCIL_VERDICTS.has(chairVerdict)) {
+  if (proposed === undefined || !COUNCIL_VERDICTS.has(proposed)) {
     enforced.push('chair verdict missing or unknown -> escalated_to_ceo');
     return decide('escalated_to_ceo', `The chair gave no valid verdict (${JSON.stringify(chair?.verdict ?? null)})`);
   }
-  const rationale = typeof chair?.rationale === 'string' && chair.rationale !== '' ? chair.rationale : '(the chair gave no rationale)';
+  const rationale = sole ? sole.rationale || '(the reviewer gave no rationale)' : typeof chair?.rationale === 'string' && chair.rationale !== '' ? chair.rationale : '(the chair gave no rationale)';
   const fixing = seats.filter((s) => s.verdict === 'fix_required').map((s) => s.seat);
-  if ((chairVerdict === 'approved' || chairVerdict === 'approved_with_conditions') && fixing.length > 0) {
-    enforced.push(`seat fix_required (${fixing.join(', ')}) -> the chair cannot approve`);
+  if (cochair?.record?.verdict === 'fix_required') fixing.push('cochair');
+  if ((proposed === 'approved' || proposed === 'approved_with_conditions') && fixing.length > 0) {
+    enforced.push(`${fixing.join(', ')} fix_required -> the chair cannot approve`);
     return decide('fix_required', `Fix required by ${fixing.join(', ')}: ${rationale}`);
   }
-  if (chairVerdict === 'approved' && seats.some((s) => s.verdict === 'approve_with_conditions')) {
+  if (proposed === 'approved' && (seats.some((s) => s.verdict === 'approve_with_conditions') || cochair?.record?.verdict === 'approve_with_conditions')) {
     enforced.push('seat conditions -> approved_with_conditions');
     return decide('approved_with_conditions', rationale);
   }
-  return decide(chairVerdict as CouncilVerdict, rationale);
+  return decide(proposed as CouncilVerdict, rationale);
+}
+
+/** The co-chair's verdict on the chair's proposal, or why it is not one. */
+function cochairRecord(output: unknown): { record?: Omit<SeatRecord, 'seat'>; problem?: string } {
+  const packet = (output as { packet?: unknown } | null | undefined)?.packet as Record<string, unknown> | null | undefined;
+  if (!packet || typeof packet.verdict !== 'string' || !SEAT_VERDICTS.has(packet.verdict)) return { problem: `the co-chair gave an unknown or missing verdict (${JSON.stringify(packet?.verdict ?? null)})` };
+  const conditions = stringList(packet.conditions);
+  return { record: { verdict: packet.verdict as SeatVerdict, rationale: typeof packet.rationale === 'string' ? packet.rationale : '', ...(conditions.length ? { conditions } : {}) } };
+}
+
+/** One fan-out's outputs, or several fan-outs' and single steps' outputs, as one list; skipped seats left out. */
+export function flattenOnce(outputs: unknown): unknown[] {
+  const list = (Array.isArray(outputs) ? outputs : []).flatMap((item: unknown) => (Array.isArray(item) ? item : [item]));
+  return list.filter((output) => !isSkipped(output));
+}
+
+function isSkipped(output: unknown): boolean {
+  return output !== null && typeof output === 'object' && (output as { skipped?: unknown }).skipped === true && !('packet' in output);
 }
 
 /** Valid seat verdicts, and a problem for every seat output that is not one. */

@@ -5,11 +5,13 @@
  * no configuration from the repository.
  *
  *   to_council_context_pack  input, review_type (default: from the input's type), mode -> what every seat reviews
- *   council_synthesis        seat_outputs, chair, mode, prior_decision -> the council's decision,
- *                            the chair's proposal checked against the §5.5.1 rules (council/)
+ *   collect_seat_outputs     outputs (fan-outs' and steps' outputs) -> { seat_outputs }: the seats
+ *                            that answered, in one list, the ones the mode skipped left out
+ *   council_synthesis        seat_outputs, chair, cochair, mode, prior_decision -> the council's
+ *                            decision, the chair's proposal checked against the §5.5.1 rules (council/)
  *   to_review_packet         build_packet, evidence (git diff_stat), test_result -> REVIEW_PACKET
  */
-import { isCouncilMode, MODE_SEATS, synthesiseDecision } from '../council/synthesis.ts';
+import { flattenOnce, isChaired, isCouncilMode, MODE_SEATS, synthesiseDecision } from '../council/synthesis.ts';
 import type { PacketTransform } from './handler.ts';
 
 export const toCouncilContextPack: PacketTransform = (input, params) => {
@@ -24,13 +26,16 @@ export const toCouncilContextPack: PacketTransform = (input, params) => {
     review_type: reviewType,
     mode,
     required_seats: MODE_SEATS[mode],
+    chaired: isChaired(mode),
     question: reviewType === 'build_review' ? 'Should this design be built as written?' : 'Does this change do what the design said, safely, with passing tests?',
     subject: input,
   };
 };
 
+export const collectSeatOutputs: PacketTransform = (_input, params) => ({ seat_outputs: flattenOnce(params.outputs) });
+
 export const councilSynthesis: PacketTransform = (_input, params) =>
-  synthesiseDecision({ mode: params.mode, seat_outputs: params.seat_outputs, chair: params.chair, prior_decision: params.prior_decision });
+  synthesiseDecision({ mode: params.mode, seat_outputs: params.seat_outputs, chair: params.chair, cochair: params.cochair, prior_decision: params.prior_decision });
 
 export const toReviewPacket: PacketTransform = (_input, params) => {
   const build = (params.build_packet ?? {}) as { mission_name?: unknown; summary?: unknown; payload?: { goal?: unknown } };

@@ -5,24 +5,34 @@
  * reported before anything is paid for, not after a dozen model calls. A step whose `when` is
  * known to be false is not checked: it will not run.
  */
-import { evaluateKnown } from '../core/condition-eval.ts';
-import { planNodes, type PlanCondition, type PlanNode, type PlanValue } from '../core/plan-model.ts';
-import { resolveValue } from '../core/resolve.ts';
+import { knownSkipped, knownValue } from '../core/known-values.ts';
+import { planNodes, type PlanNode, type PlanValue } from '../core/plan-model.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import type { OperationHandler, PreflightContext } from '../operations/handler.ts';
 
-/** Every problem the steps' pre-flight checks find, each as `step <id>: <problem>`, once. */
+/**
+ * Every problem the steps' pre-flight checks find, each once, as `step <id>: <problem>` (or
+ * `steps <id> and <id>: <problem>` when several steps have the same one, as one misspelt input
+ * passed to every nested review gives).
+ */
 export function preflightProblems(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, context: PreflightContext, done: ReadonlySet<string> = new Set()): string[] {
-  const problems = new Set<string>();
+  const problems = new Map<string, Set<string>>();
   for (const node of planNodes(nodes)) {
     if (node.type !== 'operation' || done.has(node.id)) continue;
     const check = handlers.get(node.operation)?.preflight;
     if (!check) continue;
+    if (knownSkipped(node)) continue;
     const known = knownParams(node.params);
-    if (node.params.when !== undefined && knownCondition(node.params.when) === false) continue;
-    for (const problem of check(known, context)) problems.add(`step ${node.id}: ${problem}`);
+    for (const problem of check(known, context)) problems.set(problem, (problems.get(problem) ?? new Set()).add(node.id));
   }
-  return [...problems];
+  return [...problems].map(([problem, ids]) => `${stepList([...ids])}: ${problem}`);
+}
+
+/** `step a`, `steps a and b`, `steps a, b and 3 more`. */
+function stepList(ids: readonly string[]): string {
+  if (ids.length === 1) return `step ${ids[0]}`;
+  if (ids.length === 2) return `steps ${ids[0]} and ${ids[1]}`;
+  return `steps ${ids[0]}, ${ids[1]} and ${ids.length - 2} more`;
 }
 
 /**
@@ -32,22 +42,6 @@ export function preflightProblems(nodes: readonly PlanNode[], handlers: Readonly
 export function requirePreflight(nodes: readonly PlanNode[], handlers: ReadonlyMap<string, OperationHandler>, context: PreflightContext, done?: ReadonlySet<string>): void {
   const problems = preflightProblems(nodes, handlers, context, done);
   if (problems.length > 0) throw new RunPreconditionFailed(`the run was not ${done ? 'resumed, no decision was recorded' : 'started'}, nothing was called: ${problems.join('; ')}`);
-}
-
-/** A `when` as far as it is decided before the run (evaluateKnown); undefined when it is not. */
-function knownCondition(when: PlanValue): boolean | undefined {
-  if (typeof when === 'boolean') return when;
-  if (when === null || typeof when !== 'object' || !('$condition' in when)) return undefined;
-  const { logic, vars } = (when as PlanCondition).$condition;
-  return evaluateKnown(logic, vars.map((value) => knownValue(value)));
-}
-
-function knownValue(value: PlanValue): { value: unknown } | undefined {
-  try {
-    return { value: resolveValue(value, () => undefined) };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The params whose values are known before the run (each resolved alone; one that reads a step's output is left out). */

@@ -3,20 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
+import { MODE_SEATS } from '../../lib/council/synthesis.ts';
 import { verifyGovernanceBaseline } from '../../lib/governance/baseline.ts';
 import { makeRepo } from '../git-repo.ts';
 import { cli } from '../helpers.ts';
 
 const test = suite();
 
-test('init creates a prompt for every role the built-in missions call, the mapping, the policy, the backlog and a baseline that verifies; a second init changes nothing', async () => {
+test('init creates a prompt for every role (every council mode\'s seats, the chair, the co-chair, steward and cso), the mapping, the policy, the backlog and a baseline that verifies; a second init changes nothing', async () => {
   const repo = makeRepo();
   const first = await cli('init', '--repo', repo, '--approved-by', 'ceo', '--format', 'json');
   assert.is(first.code, 0, first.stderr);
   const report = JSON.parse(first.stdout) as { created: string[]; kept: string[]; baseline: string | null };
-  for (const role of ['designer', 'builder', 'council_chair', 'reviewer_architect', 'reviewer_alignment', 'reviewer_risk', 'reviewer_governance']) {
-    assert.ok(report.created.includes(`config/agent_roles/${role}.md`), role);
-  }
+  // Every seat of every council mode, the chair and co-chair, and spec §5.1's steward and cso.
+  const seats = [...MODE_SEATS.M0_FAST, ...MODE_SEATS.M2_FULL].map((seat) => `reviewer_${seat}`);
+  const roles = ['designer', 'builder', 'council_chair', 'council_cochair', 'steward', 'cso', ...seats].sort();
+  assert.equal(report.created.filter((path) => path.startsWith('config/agent_roles/')).sort(), roles.map((role) => `config/agent_roles/${role}.md`));
   assert.ok(['config/models.yaml', 'config/envelope_policy.yaml', 'BACKLOG.md', 'LIFEOS_STATE.md'].every((path) => report.created.includes(path)));
   assert.is(report.baseline, 'config/governance_baseline.yaml');
   assert.ok(verifyGovernanceBaseline({ repoRoot: repo }).ok);

@@ -105,7 +105,7 @@ plan('--format json prints the ExecutionPlan; --inputs reads a YAML file', async
   const parsed = JSON.parse(stdout) as { mission: string; inputs: { context_refs: string[] }; counts: { operations: number } };
   assert.is(parsed.mission, 'autonomous_build_cycle');
   assert.equal(parsed.inputs.context_refs, ['README.md', 'package.json']);
-  assert.is(parsed.counts.operations, 59);
+  assert.is(parsed.counts.operations, 91);
 });
 
 plan('exit 1 with diagnostics for invalid inputs', async () => {

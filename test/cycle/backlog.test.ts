@@ -46,7 +46,7 @@ it('four tasks: 1, 3 and 4 committed each on its own branch cut from main, 2 par
       assert.is(git(repo, 'rev-parse', `${task.commit as string}~1`), main, `${task.task}: cut from main, not stacked`);
       assert.is(git(repo, 'rev-parse', `refs/heads/${task.branch as string}`), task.commit);
       assert.match(git(repo, 'show', `${task.commit as string}:BACKLOG.md`), `- [x] ${task.task}`);
-      assert.is(task.model_calls, 12, `${task.task}: designer, 4 seats and the chair twice, the builder`);
+      assert.is(task.model_calls, 14, `${task.task}: designer, 4 seats, the chair and the co-chair twice, the builder`);
     }
     const parked = report.tasks[1];
     assert.match(parked?.escalation_id ?? '', /^sha256:[0-9a-f]{64}$/);

@@ -56,7 +56,7 @@ builtIns('the build cycle plans to design -> review (x2 cycles) -> build (+ fix 
     'gate_output_approval',
     'steward',
   ]);
-  assert.equal(plan.counts, { operations: 59, writing: 9, human: 0, nested_missions: 8, fan_out_instances: 16 });
+  assert.equal(plan.counts, { operations: 91, writing: 9, human: 0, nested_missions: 8, fan_out_instances: 36 });
   assert.is(plan.steps[0]?.source?.file, 'lifeos-mission/missions/autonomous_build_cycle.yaml');
 });
 

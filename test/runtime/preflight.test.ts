@@ -58,7 +58,7 @@ it('a task that is not an open BACKLOG.md item is refused before the first model
 
 it('a test command that is not installed is refused before the first model call', async () => {
   const { error, calls } = await cycle({ test_command: ['no-such-test-runner', '-q'] });
-  assert.match(String((error as Error)?.message), /step build\/run_tests: the test command starts "no-such-test-runner", which is not installed here \(not on PATH\); give one that is/);
+  assert.match(String((error as Error)?.message), /steps build\/run_tests and fix_build\/run_tests: the test command starts "no-such-test-runner", which is not installed here \(not on PATH\); give one that is/);
   assert.is(calls, 0);
 });
 
@@ -95,7 +95,7 @@ it('a paused cycle resumed without the API key its remaining calls need is refus
     const approve = [{ decision: 'approved' as const, by: 'ceo', note: 'the risk is accepted' }];
     await rejects(
       () => resumeMission(paused.runId, { ...options, agent: { baseURL: model.url }, decisions: approve }),
-      /the run was not resumed, no decision was recorded, nothing was called: step build\/invoke_builder: mode record calls the model, and there is no API key/,
+      /the run was not resumed, no decision was recorded, nothing was called: steps build\/invoke_builder, review_output\/run_seats\[architect\] and 12 more: mode record calls the model, and there is no API key/,
     );
     assert.is(model.calls.length, calls);
     assert.not.match(readFileSync(paused.journalPath, 'utf8'), '"human_decided"');
@@ -109,10 +109,10 @@ it('a paused cycle resumed without the API key its remaining calls need is refus
 
 it('an unknown builder is refused before the first model call; opencode is another name for coding_agent (its agent is then checked)', async () => {
   const unknown = await cycle({ builder: 'claude' });
-  assert.match(String((unknown.error as Error)?.message), /step build\/check_builder: the gate's condition is false with the inputs given: builder must be llm, coding_agent or opencode/);
+  assert.match(String((unknown.error as Error)?.message), /steps build\/check_builder and fix_build\/check_builder: the gate's condition is false with the inputs given: builder must be llm, coding_agent or opencode/);
   assert.is(unknown.calls, 0);
   const alias = await cycle({ builder: 'opencode', agent_command: ['no-such-agent', 'run'] });
-  assert.match(String((alias.error as Error)?.message), /step build\/invoke_coding_agent: the coding agent starts "no-such-agent", which is not installed here/);
+  assert.match(String((alias.error as Error)?.message), /steps build\/invoke_coding_agent and fix_build\/invoke_coding_agent: the coding agent starts "no-such-agent", which is not installed here/);
   assert.not.match(String((alias.error as Error)?.message), /check_builder/);
   assert.is(alias.calls, 0);
 });
@@ -129,7 +129,7 @@ it('test_command [auto] (the default) is detected from the repository: npm test 
     git(repo, 'commit', '-qam', 'no test script');
     return repo;
   });
-  assert.match(String((none.error as Error)?.message), /step build\/run_tests: the test command is \[auto\], and no test command could be detected/);
+  assert.match(String((none.error as Error)?.message), /steps build\/run_tests and fix_build\/run_tests: the test command is \[auto\], and no test command could be detected/);
   assert.is(none.calls, 0);
 });
 

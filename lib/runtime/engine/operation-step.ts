@@ -96,7 +96,8 @@ export async function runOperation(scope: RunScope, node: PlanOperationNode): Pr
   if (post) position.state = post;
   run.record('operation_finished', { node: node.id, operation_id: operationId, output, receipt: receiptOf(scope, node, operationId, key, preHash, postHash), post });
   scope.outputs.set(node.id, { value: output });
-  run.record('step_finished', { node: node.id, status: 'completed' });
+  // A step its `when` skipped completed without doing its work; the display says so.
+  run.record('step_finished', { node: node.id, status: 'completed', ...(params.when === false ? { skipped: 'when' } : {}) });
   await chargeBudget(scope, node.id, chain, reportedCost(output));
 }
 
