@@ -1,11 +1,10 @@
 /**
- * `lifeos-mission queue list | show <id> | approve <id> | reject <id> | defer <id>`: the CEO
+ * `lifeos-mission queue list | show <id> | approve <id> | reject <id> | retry <id> | defer <id>`: the CEO
  * approval queue (spec §5.5): escalations and human approval requests, oldest first.
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { QueueResolution } from '../core/store-rows.ts';
-import { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueItem } from '../runtime/queue.ts';
+import { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueDecision, type QueueItem } from '../runtime/queue.ts';
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { StoreConflict } from '../runtime/store/state-store.ts';
 import { repositoryOption, storeBackend } from './repo-options.ts';
@@ -13,12 +12,14 @@ import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts
 import { shortId } from './progress.ts';
 import { runErrorExit } from './run-report.ts';
 
-export const QUEUE_USAGE = `Usage: lifeos-mission queue <list | show ID | approve ID | reject ID | defer ID> [options]
+export const QUEUE_USAGE = `Usage: lifeos-mission queue <list | show ID | approve ID | reject ID | retry ID | defer ID> [options]
 
 The approval queue: escalations (a failed gate, the kill switch, a rollback that fell short) and
 human steps' approval requests, oldest first. ID is the queue id, or the escalation id (or 6+
 of its hex digits). Approving or rejecting an item a paused run waits for is recorded in that
-run's journal, bound to what was approved; then \`lifeos-mission resume <run>\` goes on.
+run's journal, bound to what was approved; then \`lifeos-mission resume <run>\` goes on. An
+escalation whose step produced nothing (a model reply that stayed invalid) is not approved but
+retried: \`retry ID\` records that the step runs again on resume.
 
 Options:
   --all                list: decided items too
@@ -34,7 +35,7 @@ Exit codes: 0 done, 1 the item cannot be decided (decided already, or its conten
 2 usage or environment error (unknown item).
 `;
 
-const DECISIONS: Readonly<Record<string, QueueResolution>> = { approve: 'approved', reject: 'rejected', defer: 'deferred' };
+const DECISIONS: Readonly<Record<string, QueueDecision['resolution']>> = { approve: 'approved', reject: 'rejected', retry: 'retry', defer: 'deferred' };
 
 export async function queueCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -56,8 +57,8 @@ export async function queueCommand(args: string[], io: CliIO): Promise<number> {
   }
   const format = parseFormat(values.format, ['text', 'json']);
   const [action, ref, ...extra] = positionals;
-  if (action === undefined) throw new UsageError('name an action: list, show, approve, reject or defer');
-  if (action !== 'list' && action !== 'show' && !DECISIONS[action]) throw new UsageError(`unknown action "${action}"; use list, show, approve, reject or defer`);
+  if (action === undefined) throw new UsageError('name an action: list, show, approve, reject, retry or defer');
+  if (action !== 'list' && action !== 'show' && !DECISIONS[action]) throw new UsageError(`unknown action "${action}"; use list, show, approve, reject, retry or defer`);
   if (action === 'list' ? ref !== undefined : ref === undefined || extra.length > 0) throw new UsageError(action === 'list' ? 'list takes no ID' : `${action} takes exactly one ID`);
   const repoRoot = repositoryOption(values.repo);
   const store = openStateStore({ repoRoot, ...(values.store ? { backend: storeBackend(values.store) } : {}) });
@@ -76,7 +77,7 @@ export async function queueCommand(args: string[], io: CliIO): Promise<number> {
     }
     const decided = await decideQueueItem(
       ref as string,
-      { resolution: DECISIONS[action] as QueueResolution, by: values.by ?? userInfo().username, ...(values.note ? { note: values.note } : {}) },
+      { resolution: DECISIONS[action] as QueueDecision['resolution'], by: values.by ?? userInfo().username, ...(values.note ? { note: values.note } : {}) },
       { repoRoot, store },
     );
     print(decided, decidedText(decided));
@@ -130,15 +131,15 @@ function showText(item: QueueItem, changes: string | null): string {
   const table = rows.map(([key, value]) => `  ${key.padEnd(11)} ${value}\n`).join('');
   const request = item.request ? `\n${item.kind === 'human' ? 'Request' : 'Evidence'}:\n${indent(JSON.stringify(item.request, null, 2))}\n` : '';
   const diff = changes ? `\nChanges the run made before it paused (what approving lets stand):\n${indent(changes.trimEnd())}\n` : '';
-  const next = item.resolution === null || item.resolution === 'deferred'
-    ? `\nDecide: lifeos-mission queue approve ${item.id}${item.kind === 'escalation' ? ' --note "<rationale>"' : ''} | reject ${item.id} | defer ${item.id}\n`
-    : '';
+  const undecided = item.resolution === null || item.resolution === 'deferred';
+  const choices = item.retry_only && item.waiting ? `retry ${item.id}` : `approve ${item.id}${item.kind === 'escalation' ? ' --note "<rationale>"' : ''}`;
+  const next = undecided ? `\nDecide: lifeos-mission queue ${choices} | reject ${item.id} | defer ${item.id}\n` : '';
   return `queue item ${item.id}\n${table}${request}${diff}${next}`;
 }
 
 function decidedText(item: QueueItem): string {
   const waits = item.waiting && item.run_id && item.resolution !== 'deferred';
-  const next = !waits ? '' : item.resolution === 'approved' ? `; the run can go on: lifeos-mission resume ${shortId(item.run_id as string)}` : `; resume the run to end it and roll it back: lifeos-mission resume ${shortId(item.run_id as string)}`;
+  const next = !waits ? '' : item.resolution === 'approved' || item.resolution === 'retry' ? `; the run can go on: lifeos-mission resume ${shortId(item.run_id as string)}` : `; resume the run to end it and roll it back: lifeos-mission resume ${shortId(item.run_id as string)}`;
   return `queue item ${item.id} ${String(item.resolution)} by ${String(item.resolved_by)}${next}\n`;
 }
 

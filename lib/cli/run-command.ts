@@ -38,11 +38,13 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const inputs = readInputs(values.inputs, values.input);
   const options = await engineOptions(values, io);
   const { mission, diagnostics } = resolveMission(positionals[0] as string, options.registry);
-  for (const d of diagnostics) io.stderr.write(diagnosticText(d));
-  if (!mission) return diagnostics.some((d) => d.code === 'E_FILE') ? EXIT.usage : EXIT.failed;
+  const unreadable = !mission && diagnostics.some((d) => d.code === 'E_FILE');
+  // An invalid mission is reported by runMission, which halts it and escalates (spec §5.3.1).
+  if (mission || unreadable) for (const d of diagnostics) io.stderr.write(diagnosticText(d));
+  if (unreadable) return EXIT.usage;
   try {
     const write = (text: string): unknown => io.stdout.write(text);
-    const result = await runMission(mission, { ...options, inputs, ...(format === 'text' ? { onEvent: progressPrinter(write) } : {}) });
+    const result = await runMission(mission ?? (positionals[0] as string), { ...options, inputs, ...(format === 'text' ? { onEvent: progressPrinter(write) } : {}) });
     io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd(), resumeFlags(values)));
     return resultExit(result);
   } catch (error) {

@@ -61,6 +61,7 @@ const ENVIRONMENT_ERRORS = [RunPreconditionFailed, RunLockHeld, RunLockCorrupt, 
 export function runErrorExit(command: string, error: unknown, io: CliIO): number {
   if (error instanceof MissionValidationError) {
     for (const d of error.diagnostics) io.stderr.write(diagnosticText(d));
+    if (error.queueItem !== undefined) io.stderr.write(`lifeos-mission ${command}: the mission is invalid: halted before it started and escalated (queue item ${error.queueItem})\n`);
     return EXIT.failed;
   }
   if (error instanceof JournalCorrupt) {

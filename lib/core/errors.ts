@@ -7,6 +7,8 @@ import type { Diagnostic } from './types.ts';
 /** A mission or its inputs failed validation; `diagnostics` lists every problem. */
 export class MissionValidationError extends Error {
   readonly diagnostics: Diagnostic[];
+  /** The queue item of the escalation, when running the mission was refused for this (spec §5.3.1: halt and escalate). */
+  queueItem?: number;
   constructor(diagnostics: Diagnostic[], subject = 'mission') {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     const shown = errors.slice(0, 3).map((d) => `  ${formatDiagnostic(d)}`);

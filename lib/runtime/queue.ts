@@ -29,6 +29,8 @@ export interface QueueItem extends WithId<EscalationRecord> {
   waiting: boolean;
   /** What is decided: the step's params, or the escalation's reason, severity and evidence. */
   request: Record<string, unknown> | null;
+  /** An escalation whose step produced nothing to let stand (an invalid model reply): retried or rejected, never approved. */
+  retry_only: boolean;
 }
 
 export interface QueueOptions {
@@ -39,7 +41,8 @@ export interface QueueOptions {
 }
 
 export interface QueueDecision {
-  resolution: QueueResolution;
+  /** `retry`: run the step again, for an escalation a paused run waits for whose step produced nothing. */
+  resolution: QueueResolution | 'retry';
   by: string;
   /** Required to approve an escalation: the rationale of the CEO override. */
   note?: string;
@@ -76,6 +79,9 @@ export async function decideQueueItem(ref: string, decision: QueueDecision, opti
   if (decision.resolution === 'approved' && item.kind === 'escalation' && !decision.note) {
     throw new RunPreconditionFailed(`approving escalation ${item.id} overrides it (recorded as ceo_override): give the rationale as a note`);
   }
+  if (decision.resolution === 'retry' && !item.waiting) {
+    throw new RunPreconditionFailed(`item ${item.id} cannot be retried: retry runs again the step a paused run waits at, and no run waits for this item`);
+  }
   const store = options.store ?? openStateStore({ repoRoot: options.repoRoot, ...(options.paths ? { paths: options.paths } : {}) });
   try {
     if (decision.resolution !== 'deferred' && item.run_id && attemptInProgress(item.run_id, options)) {
@@ -83,7 +89,7 @@ export async function decideQueueItem(ref: string, decision: QueueDecision, opti
       const { decideRequest } = await import('./runner.ts');
       await decideRequest(item.run_id, { request_id: item.escalation_id, decision: decision.resolution, by: decision.by, ...(decision.note ? { note: decision.note } : {}) }, { ...options, store });
     } else {
-      store.resolveEscalation(item.escalation_id, { resolution: decision.resolution, resolved_by: decision.by, resolved_at: (options.now ?? (() => new Date()))().toISOString(), notes: decision.note ?? null });
+      store.resolveEscalation(item.escalation_id, { resolution: decision.resolution as QueueResolution, resolved_by: decision.by, resolved_at: (options.now ?? (() => new Date()))().toISOString(), notes: decision.note ?? null });
     }
     return queueItem(String(item.id), { ...options, store });
   } finally {
@@ -140,7 +146,7 @@ const PAUSE_STATE: ReadonlySet<string> = new Set(['run_started', 'run_paused', '
  * journal's length.
  */
 function joinRun(runs: RunFolderIndex, row: WithId<EscalationRecord>): QueueItem {
-  const unknown = (): QueueItem => ({ ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null });
+  const unknown = (): QueueItem => ({ ...row, run_id: null, node: null, kind: 'escalation', waiting: false, request: null, retry_only: false });
   const short = /@([0-9a-f]{12})\/\d+$/.exec(row.mission_id ?? '')?.[1];
   if (!short) return unknown();
   let runId: Sha256;
@@ -165,6 +171,7 @@ function joinRun(runs: RunFolderIndex, row: WithId<EscalationRecord>): QueueItem
     kind: source && (source.type === 'escalated' || source.data.kind === 'escalation') ? 'escalation' : 'human',
     waiting: pause?.type === 'run_paused' && pause.data.request_id === row.escalation_id,
     request: source ? requestContent(source.data) : null,
+    retry_only: source?.type === 'human_requested' && source.data.kind === 'escalation' && source.data.overridable === false,
   };
 }
 

@@ -5,14 +5,15 @@
  * the baseline, and the engine driven.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
+import { formatDiagnostic, MissionValidationError } from '../core/errors.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan-model.ts';
 import type { Registry } from '../core/registry.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { foldJournal, openAttempt } from '../core/run-state.ts';
-import type { Mission } from '../core/types.ts';
+import type { Diagnostic, Mission } from '../core/types.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { requireHandlers } from '../operations/registry.ts';
 import { requirePreflight } from './preflight.ts';
@@ -33,7 +34,7 @@ import { requireAccountedTail } from './unanchored-tail.ts';
 
 /** Start a new attempt of the mission (the result of a recovery that just completed this very run, if one did). */
 export async function startRun(context: Setup, missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
-  const { mission, file } = findMission(missionOrName, context.registry);
+  const { mission, file } = await findMission(context, missionOrName);
   const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
   requireHandlers(plan.steps, context.env.handlers, 'register one: runMission({ handlers }), or `lifeos-mission run --handlers MODULE`');
   const { repoRoot } = context.env;
@@ -102,12 +103,45 @@ function startedWith(journalPath: string, plan: ExecutionPlan): boolean {
 }
 
 /** The mission and, when it came from a file, that file. */
-function findMission(missionOrName: Mission | string, registry: Registry): { mission: Mission; file?: string } {
+async function findMission(context: Setup, missionOrName: Mission | string): Promise<{ mission: Mission; file?: string }> {
   if (typeof missionOrName !== 'string') return { mission: missionOrName };
-  const { mission, registry: extended, diagnostics } = resolveMission(missionOrName, registry);
-  if (!mission) throw new RunPreconditionFailed(diagnostics.map((d) => d.message).join('\n') || `unknown mission "${missionOrName}"`);
+  const { mission, registry: extended, diagnostics } = resolveMission(missionOrName, context.registry);
+  if (!mission) {
+    // A name that is no mission, or a file that cannot be read, is the caller's mistake; a mission that does not validate halts and escalates.
+    if (diagnostics.length === 0 || diagnostics.some((d) => d.code === 'E_FILE')) throw new RunPreconditionFailed(diagnostics.map((d) => d.message).join('\n') || `unknown mission "${missionOrName}"`);
+    return refuseInvalidMission(context, missionOrName, diagnostics);
+  }
   const file = extended.missions.get(mission.mission)?.file;
   return file === undefined ? { mission } : { mission, file };
+}
+
+/**
+ * Spec §5.3.1: a mission that fails validation halts and escalates: a critical queue item and
+ * the host's escalation sink, once per file content and problems (running it again is the same
+ * item). There is no run yet, so the escalation has no run id; the diagnostics are its evidence.
+ */
+async function refuseInvalidMission(context: Setup, file: string, diagnostics: Diagnostic[]): Promise<never> {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const error = new MissionValidationError(diagnostics, `mission file ${file}`);
+  const escalation_id = hashCanonical({ refused: 'invalid_mission', file: resolve(file), content: fileHash(file), problems: errors.map(formatDiagnostic) });
+  const reason = `mission file ${file} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${errors.slice(0, 3).map(formatDiagnostic).join('; ')}`;
+  const mission = basename(file, extname(file));
+  const queued = context.env.store?.queueEscalation({ escalation_id, mission_id: null, reason: `mission ${mission} halted before it started: ${reason}`, severity: 'critical', created_at: context.env.now().toISOString(), resolved_at: null, resolution: null, resolved_by: null, notes: null });
+  try {
+    await context.env.escalations?.({ escalation_id, run_id: null, mission, node: null, reason, severity: 'critical', evidence: { file: resolve(file), diagnostics: errors.slice(0, 100) } });
+  } catch {
+    // The queue has it; the refusal is what the caller acts on.
+  }
+  if (queued) error.queueItem = queued.id;
+  throw error;
+}
+
+function fileHash(file: string): Sha256 | null {
+  try {
+    return sha256(readFileSync(file));
+  } catch {
+    return null;
+  }
 }
 
 function nestedMissionFiles(nodes: readonly PlanNode[], registry: Registry): Array<string | undefined> {

@@ -11,7 +11,7 @@ import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mj
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { decideQueueItem, listQueue } from '../../lib/runtime/queue.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
-import { rejects } from '../helpers.ts';
+import { cli, rejects } from '../helpers.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
 /** The scripted model in `scenario`, the hello repository, and the options of a record-mode cycle between them. */
@@ -47,12 +47,32 @@ it('approving is refused and names --retry; retry calls the model again and the 
   }
 });
 
+it('`queue show` offers retry, not approve; `queue retry` records it and `resume` runs the step again to the commit', async () => {
+  const { model, repo, options } = await helloCycle('design_invalid_twice');
+  try {
+    const paused = await runMission('autonomous_build_cycle', options);
+    const shown = await cli('queue', 'show', '1', '--repo', repo);
+    assert.match(shown.stdout, /\nDecide: lifeos-mission queue retry 1 \| reject 1 \| defer 1\n$/);
+    const retried = await cli('queue', 'retry', '1', '--by', 'ceo', '--repo', repo);
+    assert.is(retried.code, 0, retried.stderr);
+    assert.is(retried.stdout, `queue item 1 retry by ceo; the run can go on: lifeos-mission resume ${paused.runId.slice(7, 19)}\n`);
+    const done = await resumeMission(paused.runId, options);
+    assert.is(done.status, 'completed', JSON.stringify(done.error ?? done.escalation));
+    assert.is(model.calls.filter((role) => role === 'designer').length, 3);
+    assert.is((await cli('queue', 'retry', '1', '--repo', repo)).code, 1, 'a decision is final');
+  } finally {
+    await model.close();
+  }
+});
+
 it('a human step, or an escalation a CEO may override, cannot be retried', async () => {
   const { model, options } = await helloCycle('design_seat_reject');
   try {
     const paused = await runMission('autonomous_build_cycle', options);
     assert.is(paused.escalation?.node, 'gate_design_approval');
     await rejects(() => resumeMission(paused.runId, { ...options, decisions: [{ decision: 'retry', by: 'ceo' }] }), /cannot be retried: only an escalation whose step produced nothing/);
+    const refused = await cli('queue', 'retry', '1', '--repo', options.repoRoot);
+    assert.equal([refused.code, /cannot be retried: only an escalation whose step produced nothing/.test(refused.stderr)], [2, true]);
   } finally {
     await model.close();
   }

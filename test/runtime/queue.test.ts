@@ -1,18 +1,20 @@
 // The approval queue: items joined with their runs, decisions bound to what they approve.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from '../temp.ts';
+import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { sha256, type Sha256 } from '../../lib/core/canonical.ts';
+import { MissionValidationError } from '../../lib/core/errors.ts';
 import { RunPreconditionFailed } from '../../lib/core/run-errors.ts';
 import { missionId } from '../../lib/core/store-rows.ts';
+import type { Escalation } from '../../lib/runtime/engine/types.ts';
 import { JournalWriter, readJournal } from '../../lib/runtime/journal.ts';
 import { decideQueueItem, listQueue, pausedChanges, queueItem } from '../../lib/runtime/queue.ts';
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
 import { failingOnce, makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
-import { rejects } from '../helpers.ts';
+import { cli, rejects } from '../helpers.ts';
 
 const test = suite();
 
@@ -133,6 +135,25 @@ test('issue 15, finding 4: a dirty work tree halts the run before it starts and 
   assert.equal(items.map((item) => [item.severity, item.waiting]), [['critical', false]], 'one item for one state');
   assert.match(items[0]?.reason ?? '', /^mission gated halted before it started: the work tree .* is not clean/);
   assert.is(sunk.length, 2);
+});
+
+test('issue 15, finding 4: a mission file that does not validate halts before it starts and escalates (spec §5.3.1), once per content; the sink gets it with no run id; the CLI names the item', async () => {
+  const repo = makeRepo();
+  const file = join(tempDir('invalid-mission-'), 'broken.yaml');
+  writeFileSync(file, 'mission: broken\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - id: a\n    kind: runtime\n    operation: tool_invok\n    params: {}\n');
+  const sunk: Escalation[] = [];
+  const invalid = { ...options, escalations: (e: Escalation) => void sunk.push(e) };
+  for (let i = 0; i < 2; i++) {
+    await rejects(() => runMission(file, { repoRoot: repo, ...invalid }), (e: unknown) => e instanceof MissionValidationError && e.queueItem === 1 && /^mission file .*broken\.yaml is invalid \(1 error\)/.test(e.message));
+  }
+  assert.equal(listQueue({ repoRoot: repo }).map((item) => [item.severity, item.run_id, item.waiting]), [['critical', null, false]], 'one item for one content');
+  assert.equal([sunk.length, sunk[0]?.run_id, (sunk[0]?.evidence.diagnostics as Array<{ code: string }>).map((d) => d.code)], [2, null, ['E_UNKNOWN_OPERATION']]);
+  const { code, stderr } = await cli('run', file, '--repo', repo);
+  assert.is(code, 1);
+  assert.match(stderr, /broken\.yaml:8:16: error steps\[0\]\.operation: unknown operation "tool_invok" \[E_UNKNOWN_OPERATION\][\s\S]*the mission is invalid: halted before it started and escalated \(queue item 1\)\n$/);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('tool_invok', 'tool_invoc'));
+  await rejects(() => runMission(file, { repoRoot: repo, ...options }), (e: unknown) => e instanceof MissionValidationError && e.queueItem === 2);
+  assert.ok(!existsSync(join(repo, DEFAULT_RUN_PATHS.journals)), 'no run was started');
 });
 
 test('issue 14, finding 4: a forged approval appended with a correct chain is refused at resume: the run halts with a critical escalation naming the mismatch', async () => {

@@ -14,7 +14,8 @@ import type { StateStore } from '../store/state-store.ts';
 export interface Escalation {
   /** Deterministic: the same run, node and reason give the same id. */
   escalation_id: Sha256;
-  run_id: Sha256;
+  /** Null when no run exists: a mission refused as invalid before it was planned. */
+  run_id: Sha256 | null;
   mission: string;
   node: string | null;
   reason: string;
