@@ -5,6 +5,8 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decideQueueItem, listQueue, pausedChanges, queueItem, type QueueDecision, type QueueItem } from '../runtime/queue.ts';
+import { BacklogRecord } from '../runtime/backlog/backlog-record.ts';
+import { resolveRunPaths } from '../runtime/run-paths.ts';
 import { openStateStore } from '../runtime/store/open-store.ts';
 import { StoreConflict } from '../runtime/store/state-store.ts';
 import { repositoryOption, storeBackend } from './repo-options.ts';
@@ -66,7 +68,7 @@ export async function queueCommand(args: string[], io: CliIO): Promise<number> {
     const print = (value: unknown, text: string): void => void io.stdout.write(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : text);
     if (action === 'list') {
       const items = listQueue({ repoRoot, store, open: values.all !== true });
-      print(items, listText(items, values.all === true));
+      print(items, listText(items, values.all === true) + parkedText(repoRoot));
       return EXIT.ok;
     }
     if (action === 'show') {
@@ -108,6 +110,17 @@ function listText(items: readonly QueueItem[], all: boolean): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]): string => `${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ')}\n`;
   return line(header) + rows.map(line).join('');
+}
+
+/**
+ * A parked backlog task's escalation is in its worktree's queue, with its run: said here, so
+ * that `queue list` in the main checkout does not look as if nothing waited.
+ */
+function parkedText(repoRoot: string): string {
+  const parked = new BacklogRecord(repoRoot, resolveRunPaths()).all().filter((task) => task.outcome === 'parked');
+  if (parked.length === 0) return '';
+  const lines = parked.map((task) => `  ${task.slug}: lifeos-mission queue show ${task.escalation_id?.slice(7, 19) ?? '?'} --repo ${task.worktree}\n`);
+  return `\n${parked.length} parked backlog task${parked.length === 1 ? '' : 's'} wait${parked.length === 1 ? 's' : ''} in ${parked.length === 1 ? 'its worktree' : 'their worktrees'} (lifeos-mission backlog list):\n${lines.join('')}`;
 }
 
 function state(item: QueueItem): string {

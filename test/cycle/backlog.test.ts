@@ -54,6 +54,10 @@ it('four tasks: 1, 3 and 4 committed each on its own branch cut from main, 2 par
     const listed = listBacklog({ repoRoot: repo });
     assert.equal(listed.map((entry) => entry.state), ['committed', 'parked', 'committed', 'committed']);
     assert.match(listed[1]?.detail ?? '', `escalation ${parked?.escalation_id?.slice(7, 19)}: lifeos-mission backlog resume`);
+    const queued = await cli('queue', 'list', '--repo', repo);
+    assert.match(queued.stdout, `1 parked backlog task waits in its worktree (lifeos-mission backlog list):\n  ${parked?.slug}: lifeos-mission queue show ${parked?.escalation_id?.slice(7, 19)} --repo .lifeos/worktrees/${parked?.slug}\n`);
+    const inWorktree = await cli('queue', 'show', parked?.escalation_id?.slice(7, 19) as string, '--repo', join(repo, '.lifeos/worktrees', parked?.slug as string));
+    assert.match(inWorktree.stdout, /state +open, run waits/);
     const again = await runBacklog(options);
     assert.equal([again.tasks, again.stopped], [[], 'backlog_empty'], 'a parked or committed task is not run again');
 
