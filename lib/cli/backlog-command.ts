@@ -5,7 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { listBacklog, type BacklogEntry } from '../runtime/backlog/backlog-list.ts';
+import { decisionFlags, listBacklog, type BacklogEntry } from '../runtime/backlog/backlog-list.ts';
 import { resumeBacklogTask, runBacklog, type BacklogReport } from '../runtime/backlog/run-backlog.ts';
 import type { TaskRecord } from '../runtime/backlog/backlog-record.ts';
 import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions } from './engine-options.ts';
@@ -105,7 +105,7 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
         ...(format === 'text' ? { onTask: (event) => void io.stdout.write(event.phase === 'started' ? `▶ ${event.task.text}  (${event.worktree})\n` : `${MARK[event.record.outcome]} ${event.task.text}: ${event.record.outcome}\n`) } : {}),
       });
       if (format === 'json') json(report);
-      else io.stdout.write(reportText(report));
+      else io.stdout.write(reportText(report, repositoryOption(values.repo)));
       return report.tasks.every((task) => task.outcome === 'committed') ? EXIT.ok : EXIT.failed;
     }
     if (action === 'resume') {
@@ -119,7 +119,7 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
         decisions: decide ? [{ decision: decide, by: values.by ?? userInfo().username, ...(values.note ? { note: values.note } : {}) }] : [],
       });
       if (format === 'json') json(task);
-      else io.stdout.write(reportText({ tasks: [task], planned: [], duplicates: [], stopped: 'backlog_empty', reason: 'resumed', base: task.base }, false));
+      else io.stdout.write(reportText({ tasks: [task], planned: [], duplicates: [], stopped: 'backlog_empty', reason: 'resumed', base: task.base }, repositoryOption(values.repo), false));
       return task.outcome === 'committed' ? EXIT.ok : EXIT.failed;
     }
     throw new UsageError(action === undefined ? 'name an action: list, run or resume' : `unknown action "${action}"; use list, run or resume`);
@@ -173,7 +173,7 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] as number))).join('  ').trimEnd()).join('\n');
 }
 
-function reportText(report: BacklogReport, withStop = true): string {
+function reportText(report: BacklogReport, repoRoot: string, withStop = true): string {
   const lines: string[] = [];
   if (report.stopped === 'dry_run') {
     lines.push(`would run, cut from ${report.base}:`, ...report.planned.map((item, i) => `  ${i + 1}. ${item.text}  (BACKLOG.md:${item.line})`));
@@ -193,7 +193,7 @@ function reportText(report: BacklogReport, withStop = true): string {
     }
     lines.push('', table(rows));
     for (const task of report.tasks.filter((t) => t.outcome === 'parked')) {
-      lines.push(`\nparked: ${task.task}\n  decide:  lifeos-mission backlog resume ${task.slug} --approve --note "…"   (or --reject)\n  look:    lifeos-mission queue show ${task.escalation_id?.slice(7, 19) ?? ''} --repo ${task.worktree}`);
+      lines.push(`\nparked: ${task.task}\n  decide:  lifeos-mission backlog resume ${task.slug} ${decisionFlags(repoRoot, task)}   (or --reject)\n  look:    lifeos-mission queue show ${task.escalation_id?.slice(7, 19) ?? ''} --repo ${task.worktree}`);
     }
     for (const task of report.tasks.filter((t) => t.outcome === 'failed' || t.outcome === 'halted')) lines.push(`\n${task.outcome}: ${task.task}: ${task.error ?? 'see its journal'} (worktree ${task.worktree})`);
   }

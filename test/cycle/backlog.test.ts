@@ -96,4 +96,23 @@ it('--parallel 2 gives the same outcomes, and commits with the same trees, as on
   }
 });
 
+it('a task parked on a model reply that stayed invalid is offered --retry, not --approve; resuming with retry calls the model again and commits', async () => {
+  const model = await startScriptedModel('design_invalid_twice');
+  const repo = createHelloRepo(tempDir('backlog-retry-'), { initRepository, withFixtures: false });
+  try {
+    writeFileSync(join(repo, 'BACKLOG.md'), `# Backlog\n\n- [ ] ${TASKS[0]}\n`);
+    git(repo, 'commit', '-q', '-am', 'one task');
+    const options = { repoRoot: repo, mode: 'record' as const, agent: { baseURL: model.url, apiKey: 'scripted' }, inputs: { test_command: ['node', '--test'] }, fsync: false };
+    const [parked] = (await runBacklog(options)).tasks;
+    assert.is(parked?.outcome, 'parked');
+    const listed = await cli('backlog', 'list', '--repo', repo);
+    assert.match(listed.stdout, `lifeos-mission backlog resume ${parked?.slug} --retry (or --reject)`);
+    const resumed = await resumeBacklogTask(parked?.slug as string, { ...options, decisions: [{ decision: 'retry', by: 'ceo' }] });
+    assert.is(resumed.outcome, 'committed', resumed.error ?? '');
+    assert.is(model.calls.filter((role) => role === 'designer').length, 3);
+  } finally {
+    await model.close();
+  }
+});
+
 it.run();
