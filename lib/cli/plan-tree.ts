@@ -3,14 +3,14 @@
  * writes and how it is undone, fan-out instances and nested missions indented beneath.
  */
 import { knownSkipped } from '../core/known-values.ts';
-import type { ExecutionPlan, PlanNode, PlanValue } from '../core/plan-model.ts';
+import { planNodes, type ExecutionPlan, type PlanNode, type PlanValue } from '../core/plan-model.ts';
 
 export function renderPlanTree(plan: ExecutionPlan): string {
   const { counts } = plan;
   const lines = [
     `plan ${plan.mission} v${plan.mission_version}  ${plan.mission_hash.slice(0, 19)}…`,
     `inputs: ${Object.entries(plan.inputs).map(([name, value]) => `${name}=${short(value)}`).join(', ') || '(none)'}`,
-    `${counts.operations} operations (${counts.writing} writing), ${counts.human} human, ${counts.nested_missions} nested missions, ${counts.fan_out_instances} fan-out instances; timeout ${plan.timeout_seconds}s`,
+    `${counts.operations} operations (${counts.writing} writing${skippedText(plan.steps)}), ${counts.human} human, ${counts.nested_missions} nested missions, ${counts.fan_out_instances} fan-out instances; timeout ${plan.timeout_seconds}s`,
     '',
   ];
   if (plan.preconditions.length > 0) lines.push(`preconditions: ${plan.preconditions.map((p) => sourceText(p.$condition.source)).join('; ')}`);
@@ -18,6 +18,12 @@ export function renderPlanTree(plan: ExecutionPlan): string {
   lines.push('', 'outputs:');
   for (const [name, value] of Object.entries(plan.outputs)) lines.push(`  ${name} <- ${describeValue(value)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `, 12 skipped by their when` when the inputs already decide that some will not run. */
+function skippedText(nodes: readonly PlanNode[]): string {
+  const skipped = [...planNodes(nodes)].filter((node) => node.type === 'operation' && knownSkipped(node)).length;
+  return skipped === 0 ? '' : `, ${skipped} skipped by their when`;
 }
 
 function renderNodes(nodes: readonly PlanNode[], indent: string, lines: string[]): void {
