@@ -4,6 +4,7 @@
  */
 import { packageVersion } from '../runtime/package-root.ts';
 import { EXIT, UsageError, type CliIO, type Command } from './io.ts';
+import { unknownCommand, usageFailure, usageText, wantsJson, type UsageFailure } from './usage-errors.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
 
 // Every command but `validate` is loaded when used, so `validate`, the one CI runs on every
@@ -33,7 +34,7 @@ Commands:
   resume <run-id>                    continue a run waiting for a human (--approve/--reject) or a crashed one
   recover                            recover every run whose process died
   backlog list|run|resume            work through BACKLOG.md unattended, each task in a worktree of its own
-  queue list|show|approve|reject|defer   the approval queue: escalations and human requests
+  queue list|show|approve|reject|retry|defer   the approval queue: escalations and human requests
   status                             run lock, kill switch, open escalations, last runs
   store rebuild                      re-derive the state store's runs and steps from the journals
   baseline --check|--write           compare governance surfaces with the approved baseline, or record it
@@ -55,23 +56,45 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.stdout.write(`${packageVersion()}\n`);
     return EXIT.ok;
   }
+  const json = wantsJson(args);
   const load = COMMANDS[name];
-  if (!load) {
-    io.stderr.write(`lifeos-mission: unknown command "${name}"\n\n${USAGE}`);
-    return EXIT.usage;
-  }
+  if (!load) return usageExit(undefined, unknownCommand(name, Object.keys(COMMANDS), USAGE), json, io);
   const command = await load();
+  const out = json ? jsonGuard(io) : { io, finish: (code: number) => code };
   try {
-    return await command.run(args, io);
+    return out.finish(await command.run(args, out.io));
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      io.stderr.write(`lifeos-mission ${name}: ${(error as Error).message}\n\n${command.usage}`);
-      return EXIT.usage;
-    }
+    if (error instanceof UsageError || isParseArgsError(error)) return usageExit(name, usageFailure(name, error as Error, command.usage), json, io);
     const detail = process.env.LIFEOS_DEBUG ? ((error as Error).stack ?? String(error)) : (error as Error).message;
-    io.stderr.write(`lifeos-mission ${name}: internal error: ${detail}\n(set LIFEOS_DEBUG=1 for the stack trace, and please report it)\n`);
-    return EXIT.usage;
+    out.io.stderr.write(`lifeos-mission ${name}: internal error: ${detail}\n(set LIFEOS_DEBUG=1 for the stack trace, and please report it)\n`);
+    return out.finish(EXIT.usage);
   }
+}
+
+function usageExit(command: string | undefined, failure: UsageFailure, json: boolean, io: CliIO): number {
+  if (json) io.stdout.write(`${JSON.stringify({ ok: false, exit_code: EXIT.usage, error: { kind: 'usage', ...failure } }, null, 2)}\n`);
+  else io.stderr.write(usageText(command, failure));
+  return EXIT.usage;
+}
+
+/**
+ * With `--format json`, every outcome is one JSON document on stdout: a command that ended with
+ * nothing on stdout (an environment error, a refused run, all reported on stderr) gets a
+ * document with its exit code and what it wrote to stderr, which still gets the text.
+ */
+function jsonGuard(io: CliIO): { io: CliIO; finish: (code: number) => number } {
+  let printed = false;
+  let errors = '';
+  const guarded: CliIO = {
+    ...io,
+    stdout: { write: (text: string) => ((printed ||= text.length > 0), io.stdout.write(text)) },
+    stderr: { write: (text: string) => ((errors += text), io.stderr.write(text)) },
+  };
+  const finish = (code: number): number => {
+    if (!printed) io.stdout.write(`${JSON.stringify({ ok: code === EXIT.ok, exit_code: code, ...(errors ? { error: { kind: code === EXIT.failed ? 'failed' : 'environment', message: errors.trimEnd() } } : {}) }, null, 2)}\n`);
+    return code;
+  };
+  return { io: guarded, finish };
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -65,7 +65,7 @@ validate('exit 2 for a missing path, an unknown flag or a bad format', async () 
   assert.match(missing.stdout, /E_FILE/);
   const flag = await cli('validate', '--frmat', 'json');
   assert.is(flag.code, 2);
-  assert.match(flag.stderr, /Unknown option '--frmat'[\s\S]*Usage: lifeos-mission validate/);
+  assert.is(flag.stderr, 'lifeos-mission validate: unknown option --frmat; did you mean --format?\nusage: lifeos-mission validate [files|folders...] [options]  (`lifeos-mission validate --help` for more)\n');
   assert.is((await cli('validate', '--format', 'xml', 'missions')).code, 2);
 });
 
