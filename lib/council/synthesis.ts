@@ -90,15 +90,37 @@ export function isCouncilMode(value: unknown): value is CouncilMode {
 }
 
 /** Whether the prior decision leaves nothing to review again (approved, rejected or escalated). */
-export function priorIsFinal(prior: unknown): prior is CouncilDecision {
+function priorIsFinal(prior: unknown): prior is CouncilDecision {
   const verdict = (prior as { verdict?: unknown } | null)?.verdict;
   return typeof verdict === 'string' && verdict !== NO_DECISION && verdict !== 'fix_required';
 }
 
+/**
+ * Why a final prior decision is not one these rules made for this mode, or undefined. It is an
+ * input, so `review` run on its own could be handed `{verdict: approved}` and pass it on with no
+ * seat asked; a prior is passed on only when it is a complete decision of the same mode.
+ */
+function priorProblem(prior: CouncilDecision, mode: CouncilMode): string | undefined {
+  if (prior.type !== 'COUNCIL_APPROVAL_PACKET' || !Array.isArray(prior.seat_verdicts) || !Array.isArray(prior.enforced) || !Number.isInteger(prior.cycle)) return 'it is not a decision of council_synthesis (type, seat_verdicts, enforced, cycle)';
+  if (prior.mode !== mode) return `it was made in mode ${JSON.stringify(prior.mode)}, this review is ${mode}`;
+  const { seats, invalid } = seatRecords(prior.seat_verdicts.map((record) => ({ role: `reviewer_${String(record?.seat)}`, packet: record })));
+  const missing = MODE_SEATS[mode].filter((seat) => !seats.some((record) => record.seat === seat));
+  if (missing.length > 0 || invalid.length > 0) return [...missing.map((seat) => `seat ${seat} gave no verdict`), ...invalid].join('; ');
+  const approving = prior.verdict === 'approved' || prior.verdict === 'approved_with_conditions';
+  const against = seats.filter((s) => s.verdict === 'reject' || s.verdict === 'fix_required').map((s) => s.seat);
+  if (approving && against.length > 0 && (prior as { ceo_override?: unknown }).ceo_override !== true) return `it approves past ${against.join(', ')}`;
+  return undefined;
+}
+
 export function synthesiseDecision(input: SynthesisInput): CouncilDecision {
-  if (priorIsFinal(input.prior_decision)) return input.prior_decision;
   const mode = input.mode ?? 'M1_STANDARD';
   if (!isCouncilMode(mode)) throw new TypeError(`mode must be one of ${Object.keys(MODE_SEATS).join(', ')}, got ${JSON.stringify(mode)}`);
+  if (priorIsFinal(input.prior_decision)) {
+    const problem = priorProblem(input.prior_decision, mode);
+    if (problem === undefined) return input.prior_decision;
+    const rationale = `The prior decision given to this review is not one to pass on: ${problem}`;
+    return { type: 'COUNCIL_APPROVAL_PACKET', verdict: 'escalated_to_ceo', rationale, conditions: [], seat_verdicts: [], mode, cycle: 1, enforced: ['prior decision not a council decision of this mode -> escalated_to_ceo'] };
+  }
   const priorVerdict = (input.prior_decision as { verdict?: unknown; cycle?: unknown } | undefined)?.verdict;
   const priorCycle = Number((input.prior_decision as { cycle?: unknown } | undefined)?.cycle ?? 1);
   const cycle = priorVerdict === 'fix_required' ? priorCycle + 1 : 1;

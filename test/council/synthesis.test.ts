@@ -97,4 +97,23 @@ test('seat outputs from several steps are flattened once, and seats their `when`
   assert.equal([decision.verdict, decision.seat_verdicts.length], ['approved', 9]);
 });
 
+test('a final prior decision is passed on only when it is a complete decision of the same mode; a forged or foreign one escalates', () => {
+  const approved = decideWith({ seat_outputs: core(), chair: chair('approved') });
+  const second = (prior: unknown, mode: string = 'M1_STANDARD') => synthesiseDecision({ mode, seat_outputs: [], chair: { skipped: true }, cochair: { skipped: true }, prior_decision: prior });
+  assert.is(second(approved), approved);
+  const forged = [
+    [{ verdict: 'approved', rationale: 'trust me', seat_verdicts: [] }, /not a decision of council_synthesis/],
+    [{ ...approved, seat_verdicts: approved.seat_verdicts.slice(1) }, /seat architect gave no verdict/],
+    [{ ...approved, seat_verdicts: approved.seat_verdicts.map((s) => (s.seat === 'risk' ? { ...s, verdict: 'reject' } : s)) }, /it approves past risk/],
+  ] as const;
+  for (const [prior, why] of forged) {
+    const decision = second(prior);
+    assert.equal([decision.verdict, decision.seat_verdicts], ['escalated_to_ceo', []], JSON.stringify(prior));
+    assert.match(decision.rationale, why);
+  }
+  assert.match(second(approved, 'M2_FULL').rationale, 'it was made in mode "M1_STANDARD", this review is M2_FULL');
+  const overridden = { ...approved, seat_verdicts: approved.seat_verdicts.map((s) => (s.seat === 'risk' ? { ...s, verdict: 'reject' } : s)), ceo_override: true };
+  assert.is(second(overridden), overridden, 'an approval by CEO override stands');
+});
+
 test.run();

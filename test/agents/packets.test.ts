@@ -1,0 +1,45 @@
+// What a model's reply is taken to say (spec §5.1): one packet, parsed strictly. An example
+// block before the answer, or a key written twice, is ambiguous and is a problem the retry
+// feeds back, never the first or the last reading (the attack that turned a seat's reject into
+// an approval).
+import { suite } from '../temp.ts';
+import * as assert from 'uvu/assert';
+import { parsePacket } from '../../lib/agents/packets.ts';
+import { duplicateJsonKey } from '../../lib/agents/json-duplicates.ts';
+
+const it = suite('reply packets');
+const fence = (language: string, body: string): string => `\`\`\`${language}\n${body}\n\`\`\``;
+const REJECT = '{"seat": "risk", "verdict": "reject", "rationale": "no rollback"}';
+
+it('the whole reply as JSON or YAML, or its one fenced json/yaml block, with prose and other languages around it', () => {
+  assert.equal(parsePacket(REJECT), { ok: true, packet: { seat: 'risk', verdict: 'reject', rationale: 'no rollback' } });
+  assert.equal(parsePacket('seat: risk\nverdict: reject\n'), { ok: true, packet: { seat: 'risk', verdict: 'reject' } });
+  for (const reply of [`My verdict:\n${fence('json', REJECT)}\nThanks.`, fence('', REJECT), fence('JSON', REJECT), `${fence('python', 'print("hi")')}\n${fence('json', REJECT)}`, fence('yaml', 'seat: risk\nverdict: reject\nrationale: no rollback')]) {
+    const parsed = parsePacket(reply);
+    assert.is(parsed.ok && parsed.packet.verdict, 'reject', reply);
+  }
+});
+
+it('two packet blocks are refused, whichever comes first', () => {
+  const example = fence('json', '{"seat": "risk", "verdict": "approve", "rationale": "example"}');
+  for (const reply of [`The format is:\n${example}\nMy actual verdict:\n${fence('json', REJECT)}`, `${fence('json', REJECT)}\n${example}`, `${fence('yaml', 'verdict: approve')}\n${fence('json', REJECT)}`]) {
+    assert.equal(parsePacket(reply), { ok: false, problem: 'the reply holds 2 packets (fenced blocks); answer with exactly one' });
+  }
+});
+
+it('a key written twice is refused, in JSON as in YAML, at any depth', () => {
+  assert.equal(parsePacket('{"verdict": "reject", "rationale": "x", "verdict": "approve"}'), { ok: false, problem: 'the packet has the key "verdict" twice; give each field once' });
+  assert.is(parsePacket(fence('json', '{"payload": {"a": 1, "a" : 2}}')).ok, false);
+  assert.is(parsePacket(fence('yaml', 'verdict: reject\nverdict: approve')).ok, false);
+  // The same key in sibling objects, in arrays, or inside a string is not a duplicate.
+  assert.is(duplicateJsonKey('{"a": {"k": 1}, "b": {"k": 2}, "c": [{"k": 1}, {"k": 2}], "d": "\\"k\\": 1, \\"k\\": 2"}'), undefined);
+  assert.is(duplicateJsonKey('{"a": 1, "b": [1, {"x": 2}], "a"\n\n   : 3}'), 'a');
+});
+
+it('no packet: prose, a list, a block that is not JSON', () => {
+  for (const reply of ['I would approve this.', '[1, 2]', fence('json', 'not json at all'), fence('python', '{"verdict": "approve"}')]) {
+    assert.is(parsePacket(reply).ok, false, reply);
+  }
+});
+
+it.run();
