@@ -5,11 +5,12 @@
  */
 import { dirname } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
-import { RunPreconditionFailed } from '../core/run-errors.ts';
+import { KillSwitchActive, RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt } from '../core/run-state.ts';
 import { requireHandlers } from '../operations/registry.ts';
 import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
+import { checkKillSwitch } from './engine/guards.ts';
 import { RunEngine } from './engine/run-engine.ts';
 import type { MissionResult } from './engine/types.ts';
 import type { RepoSnapshot } from './git-state.ts';
@@ -46,6 +47,10 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
       // The steps still to run need their key, prompts and programs as much as at the start.
       const done = new Set([...run.state.completed.values()].filter((op) => op.attempt === attempt.attempt).map((op) => op.node));
       requirePreflight(run.plan.steps, context.env.handlers, { repo_root: context.env.repoRoot, mode: context.env.mode }, done);
+      const waitsFor = attempt.paused.request_id;
+      const decided = (options.decisions ?? []).find((d) => (d.request_id ?? waitsFor) === waitsFor)?.decision ?? run.state.human_decisions.get(waitsFor)?.decision;
+      // Going on under the kill switch would only halt the run and undo the work it waits with; ending it (a rejection) is still allowed.
+      if (decided !== 'rejected') refuseUnderKillSwitch(context, id);
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
       for (const decision of options.decisions ?? []) recordDecision(engine, run, decision, context.env.signingKey);
       const forged = unboundDecisions(run, context.env.store, context.env.signingKey);
@@ -60,6 +65,15 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
       run.journal.close();
     }
   });
+}
+
+function refuseUnderKillSwitch(context: Setup, id: Sha256): void {
+  try {
+    checkKillSwitch(context.env, 'before resuming');
+  } catch (error) {
+    if (!(error instanceof KillSwitchActive)) throw error;
+    throw new RunPreconditionFailed(`the kill switch ${error.path} is present: run ${id} stays waiting as it was, nothing was recorded; remove the kill switch to go on, or reject the request to end the run`);
+  }
 }
 
 /** Journal a decision on the request a paused run waits for, without going on. */

@@ -42,6 +42,29 @@ test('a paused human step is queued, waiting, with its step and params; approvin
   assert.is(done.status, 'completed');
 });
 
+test('resuming under the kill switch is refused before anything is recorded: the run stays waiting with its work; rejecting still ends it', async () => {
+  const repo = makeRepo();
+  const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, ...options });
+  const entries = readJournal(paused.journalPath).entries.length;
+  writeFileSync(join(repo, 'STOP_AUTONOMY'), 'stop\n');
+  await rejects(
+    () => resumeMission(paused.runId, { repoRoot: repo, ...options, decisions: [{ decision: 'approved', by: 'CEO' }] }),
+    /^the kill switch STOP_AUTONOMY is present: run sha256:[0-9a-f]{64} stays waiting as it was, nothing was recorded; remove the kill switch to go on, or reject the request to end the run$/,
+  );
+  assert.is(readJournal(paused.journalPath).entries.length, entries, 'nothing journaled');
+  assert.equal(listQueue({ repoRoot: repo }).map((item) => item.waiting), [true]);
+  assert.ok(existsSync(join(repo, 'packet.json')), 'the work it waits with is kept');
+  rmSync(join(repo, 'STOP_AUTONOMY'));
+  assert.is((await resumeMission(paused.runId, { repoRoot: repo, ...options, decisions: [{ decision: 'approved', by: 'CEO' }] })).status, 'completed');
+
+  const other = makeRepo();
+  const waiting = await runMission(mission(PACKET_THEN_ASK), { repoRoot: other, ...options });
+  writeFileSync(join(other, 'STOP_AUTONOMY'), 'stop\n');
+  const ended = await resumeMission(waiting.runId, { repoRoot: other, ...options, decisions: [{ decision: 'rejected', by: 'CEO' }] });
+  assert.ok(['failed', 'halted'].includes(ended.status), ended.status);
+  assert.not.ok(existsSync(join(other, 'packet.json')), 'rejected: rolled back');
+});
+
 test('editing the packet after approval makes resume refuse, naming the file; editing it before makes the approval refuse', async () => {
   const repo = makeRepo();
   const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, ...options });
