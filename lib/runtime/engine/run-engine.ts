@@ -15,7 +15,7 @@ import { GovernanceMismatch } from '../../core/governance-errors.ts';
 import type { ExecutionPlan, PlanHumanNode, PlanMissionNode, PlanNode } from '../../core/plan-model.ts';
 import { resolveValue } from '../../core/resolve.ts';
 import { KillSwitchActive, OperationFailed } from '../../core/run-errors.ts';
-import type { RunState, RunStatus } from '../../core/run-state.ts';
+import type { AttemptState, RunState, RunStatus } from '../../core/run-state.ts';
 import { resolveRepoRoot } from '../../governance/envelope.ts';
 import { builderPolicy } from '../../governance/write-policy.ts';
 import { spentOnDay } from '../daily-spend.ts';
@@ -31,6 +31,14 @@ import { rollback } from './rollback.ts';
 import { createScope, haltOn, outputLookup, resolveIn, type RunScope } from './run-scope.ts';
 import { GovernanceHalt, HostAbort, HumanPause } from './stops.ts';
 import type { EngineEnvironment, Escalation, MissionResult } from './types.ts';
+
+/** The position the attempt's last uncompensated write left, or the baseline. */
+function placeAtLastWrite(scope: RunScope, attempt: AttemptState): void {
+  const post = [...attempt.writes].reverse().find((write) => write.post !== null)?.post;
+  if (!post) return;
+  scope.position.state = post as RepoSnapshot;
+  scope.position.hash = stateHash(post as RepoSnapshot);
+}
 
 export class RunEngine {
   private readonly scope: RunScope;
@@ -67,6 +75,7 @@ export class RunEngine {
     scope.env = { ...scope.env, protectedPaths: [...scope.env.protectedPaths, ...missionFilesOf(run.started)], mode: journaledMode(run.started) ?? scope.env.mode };
     const { env } = scope;
     scope.limits.start();
+    let walking = false;
     try {
       checkKillSwitch(env, 'before the mission');
       scope.governance = checkGovernance({ repoRoot: env.repoRoot, governanceSurfaces: env.governanceSurfaces, exclude: scope.enginePaths }, plan);
@@ -80,6 +89,7 @@ export class RunEngine {
           throw new OperationFailed(plan.mission, 'precondition', `precondition ${index + 1} is false`);
         }
       }
+      walking = true;
       for (const node of plan.steps) await this.runNode(node);
       const outputs = resolveValue(plan.outputs, outputLookup(scope)) as Record<string, unknown>;
       await haltOn(scope, null, settledVerdict(scope.settled, captureProtected(env.repoRoot, env.paths), 'at the end of the run'));
@@ -88,6 +98,9 @@ export class RunEngine {
       run.record('run_finished', { status: 'completed', outputs, final_state: final, final_state_hash: stateHash(final) });
       return finish(scope, 'completed', final, outputs);
     } catch (error) {
+      // Stopped before the walk (the kill switch, the baseline, a precondition on resume): the
+      // repository holds what the attempt wrote so far, which the rollback must see as its own.
+      if (!walking) placeAtLastWrite(scope, attempt);
       return this.stop(error);
     } finally {
       scope.limits.stop();
