@@ -95,4 +95,13 @@ it('a dry run says when no task would start (the kill switch), and the stop name
   assert.match(dry.reason, /dry run: no task would start: the kill switch STOP_AUTONOMY is present/);
 });
 
+it('a BACKLOG.md committed as a symbolic link is refused by list and run, not read as a backlog with no task', async () => {
+  const repo = makeRepo({ 'TASKS.md': '# Backlog\n\n- [ ] one\n' });
+  symlinkSync('TASKS.md', join(repo, 'BACKLOG.md'));
+  commitAll(repo, 'the backlog as a link');
+  const refused = /BACKLOG\.md in main is not a regular file \(git mode 120000: a symbolic link\)/;
+  assert.throws(() => listBacklog({ repoRoot: repo }), refused);
+  await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false, dryRun: true }), refused);
+});
+
 it.run();

@@ -2,7 +2,7 @@
 // call) is found then: a task that is not an open backlog item, a test command that is not
 // installed, no API key for a live run. A step that will not run (its `when` decided false by
 // the inputs) is not checked.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
@@ -163,6 +163,28 @@ it('a condition is decided before the run when its known values decide it, whate
   assert.is(evaluateKnown(and, [{ value: 'coding_agent' }, { value: 'none' }]), true);
   assert.is(evaluateKnown({ or: [{ var: '0' }, { '==': [{ var: '1' }, 1] }] }, [undefined, { value: 1 }]), true);
   assert.is(evaluateKnown({ '!': [{ '==': [{ var: '0' }, 1] }] }, [{ value: 1 }]), false);
+});
+
+it('an empty test command or coding agent command is refused before the first model call', async () => {
+  for (const extra of [{ test_command: [] }, { test_command: [''] }, { builder: 'opencode', agent_command: [] }]) {
+    const { error, calls } = await cycle(extra);
+    assert.match(String((error as Error)?.message), /the (test command|coding agent) is \[(""|)\]: it must start with the program to run/, JSON.stringify(extra));
+    assert.is(calls, 0, JSON.stringify(extra));
+  }
+});
+
+it('a BACKLOG.md committed as a symbolic link (out of the repository) is refused before the first model call', async () => {
+  const outside = join(tempDir('outside-backlog-'), 'BACKLOG.md');
+  writeFileSync(outside, `# Backlog\n\n- [ ] ${String(inputs.task_spec)}\n`);
+  const { error, calls } = await cycleWith(inputs, (repo) => {
+    rmSync(join(repo, 'BACKLOG.md'));
+    symlinkSync(outside, join(repo, 'BACKLOG.md'));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'the backlog as a link');
+    return repo;
+  });
+  assert.match(String((error as Error)?.message), /step steward\/record_completion: BACKLOG\.md is not a regular file \(a symbolic link\), so the steward cannot tick the task in it/);
+  assert.is(calls, 0);
 });
 
 it.run();

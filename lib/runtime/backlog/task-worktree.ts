@@ -97,12 +97,11 @@ export function requireBranch(repoRoot: string, branch: string): string {
 
 /** BACKLOG.md as committed on `branch` (what each task's worktree holds), or null when it has none. */
 export function committedBacklog(repoRoot: string, branch: string): string | null {
-  try {
-    return git(repoRoot, ['show', `refs/heads/${branch}:${BACKLOG_FILE}`]);
-  } catch (error) {
-    if (error instanceof GitError) return null;
-    throw error;
-  }
+  // A symlink's blob is its target's name: read as a backlog it would list nothing, silently.
+  const mode = gitMaybe(repoRoot, ['ls-tree', `refs/heads/${branch}`, '--', BACKLOG_FILE])?.split(' ')[0];
+  if (mode === undefined || mode === '') return null;
+  if (mode !== '100644' && mode !== '100755') throw new RunPreconditionFailed(`${BACKLOG_FILE} in ${branch} is not a regular file (git mode ${mode}${mode === '120000' ? ': a symbolic link' : ''}); the steward ticks tasks in the file itself, so commit the backlog as a file`);
+  return git(repoRoot, ['show', `refs/heads/${branch}:${BACKLOG_FILE}`]);
 }
 
 /** Whether `commit` is in the history of `branch` (the human merged it). */
