@@ -23,6 +23,7 @@ import type { EngineEnvironment, EscalationSink, RunEvent } from './engine/types
 import { repoTopLevel } from './git-state.ts';
 import { defaultRegistry } from './mission-library.ts';
 import { builtinPacketSchemas } from './packet-schemas.ts';
+import { requireEngineFolders } from './engine-folders.ts';
 import { engineFiles, resolveRunPaths, type RunPaths } from './run-paths.ts';
 import { loadSigningKey, SIGNING_KEY_ENV, type SigningKey } from './signing.ts';
 import { openStateStore } from './store/open-store.ts';
@@ -149,6 +150,7 @@ function setup(options: EngineOptions): Setup {
     throw new RunPreconditionFailed(`${options.repoRoot} is not inside a git work tree (${(error as Error).message.trim()}); missions run in a git repository`);
   }
   const paths = resolveRunPaths(options.paths);
+  requireEngineFolders(repoRoot, paths);
   const sandbox = sandboxSettings(options.sandbox);
   try {
     requireSandbox(sandbox);

@@ -1,13 +1,15 @@
 // The backlog loop's guards, with a small mission (a noop, or a human step) instead of the whole
 // cycle: worktree folders that are not what the loop made, a planted temporary file, a second
 // loop, duplicate tasks, a retried task's base, a rejected task, the branch prefix.
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { taskSlug } from '../../lib/core/backlog.ts';
 import { listBacklog } from '../../lib/runtime/backlog/backlog-list.ts';
 import { resumeBacklogTask, runBacklog } from '../../lib/runtime/backlog/run-backlog.ts';
+import { listQueue } from '../../lib/runtime/queue.ts';
+import { runMission } from '../../lib/runtime/runner.ts';
 import { git, makeRepo, mission } from '../git-repo.ts';
 import { rejects } from '../helpers.ts';
 
@@ -102,6 +104,20 @@ it('a BACKLOG.md committed as a symbolic link is refused by list and run, not re
   const refused = /BACKLOG\.md in main is not a regular file \(git mode 120000: a symbolic link\)/;
   assert.throws(() => listBacklog({ repoRoot: repo }), refused);
   await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false, dryRun: true }), refused);
+});
+
+it('an engine folder committed as a symbolic link (.lifeos, logs) is refused by run, queue and backlog; nothing is written where it points', async () => {
+  for (const link of ['.lifeos', 'logs']) {
+    const outside = tempDir('engine-elsewhere-');
+    const repo = backlogRepo(['one']);
+    symlinkSync(outside, join(repo, link));
+    commitAll(repo, `${link} as a link`);
+    const refused = new RegExp(`${link.replace('.', '\\.')} is a symbolic link, where the engine keeps its own files`);
+    await rejects(() => runMission(NOOP, { repoRoot: repo, fsync: false }), refused);
+    await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false }), refused);
+    if (link === '.lifeos') assert.throws(() => listQueue({ repoRoot: repo }), refused);
+    assert.equal(readdirSync(outside), [], `${link}: nothing written through the link`);
+  }
 });
 
 it.run();

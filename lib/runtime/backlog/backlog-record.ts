@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readEvidenceFile } from '../journal-lines.ts';
+import { requireEngineFolders } from '../engine-folders.ts';
 import type { RunPaths } from '../run-paths.ts';
 import { withFileMutex } from '../store/file-mutex.ts';
 
@@ -44,6 +45,7 @@ export class BacklogRecord {
   private readonly tasks: Map<string, TaskRecord>;
 
   constructor(repoRoot: string, paths: RunPaths) {
+    requireEngineFolders(repoRoot, paths);
     this.path = join(repoRoot, paths.store, 'backlog.json');
     this.tasks = new Map(readTasks(this.path).map((task) => [task.slug, task]));
   }

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireEngineFolders } from '../engine-folders.ts';
 import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -21,7 +22,9 @@ export interface OpenStoreOptions {
 export const STORE_FILES: Readonly<Record<StoreBackend, string>> = { lowdb: 'state.json', sqlite: 'state.sqlite' };
 
 export function openStateStore(options: OpenStoreOptions): StateStore {
-  const folder = join(options.repoRoot, resolveRunPaths(options.paths).store);
+  const paths = resolveRunPaths(options.paths);
+  requireEngineFolders(options.repoRoot, paths);
+  const folder = join(options.repoRoot, paths.store);
   const backend = options.backend ?? (existsSync(join(folder, STORE_FILES.sqlite)) ? 'sqlite' : 'lowdb');
   const path = join(folder, STORE_FILES[backend]);
   return backend === 'sqlite' ? new SqliteStore(path) : new LowdbStore(path);
