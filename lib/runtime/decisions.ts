@@ -109,7 +109,7 @@ export function recordDecision(engine: RunEngine, run: OpenRun, decision: HumanD
   if (kind === 'escalation' && decision.decision === 'approved' && request?.overridable === false) {
     throw new RunPreconditionFailed(`escalation ${requestId} cannot be approved: its step produced nothing a CEO override could let stand; run the step again (\`lifeos-mission resume ${run.journal.runId.slice(7, 19)} --retry\`) or reject it`);
   }
-  if (kind === 'escalation' && decision.decision === 'approved' && !decision.note) {
+  if (kind === 'escalation' && decision.decision === 'approved' && !decision.note?.trim()) {
     throw new RunPreconditionFailed(`approving escalation ${requestId} overrides it (recorded as ceo_override): give the rationale as a note`);
   }
   const fields = {

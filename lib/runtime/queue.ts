@@ -76,7 +76,7 @@ export async function decideQueueItem(ref: string, decision: QueueDecision, opti
   if (item.resolution !== null && item.resolution !== 'deferred') {
     throw new StoreConflict(`item ${item.id} was ${item.resolution} by ${String(item.resolved_by)} at ${String(item.resolved_at)}; a decision is final`);
   }
-  if (decision.resolution === 'approved' && item.kind === 'escalation' && !decision.note) {
+  if (decision.resolution === 'approved' && item.kind === 'escalation' && !decision.note?.trim()) {
     throw new RunPreconditionFailed(`approving escalation ${item.id} overrides it (recorded as ceo_override): give the rationale as a note`);
   }
   if (decision.resolution === 'retry' && !item.waiting) {

@@ -84,12 +84,14 @@ test('editing the packet after approval makes resume refuse, naming the file; ed
   assert.is(readJournal(again.journalPath).entries.filter((e) => e.type === 'human_decided').length, 0);
 });
 
-test('approving an escalation needs a rationale and is recorded as ceo_override; the run then completes past the gate', async () => {
+test('approving an escalation needs a rationale (blank is none) and is recorded as ceo_override; the run then completes past the gate', async () => {
   const repo = makeRepo();
   const paused = await runMission(mission(GATE), { repoRoot: repo, ...options });
   const [item] = listQueue({ repoRoot: repo });
   assert.equal([item?.kind, item?.node, item?.severity, item?.waiting], ['escalation', 'gate', 'critical', true]);
   await rejects(() => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO' }, { repoRoot: repo, ...options }), /give the rationale/);
+  await rejects(() => decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO', note: ' \n\t ' }, { repoRoot: repo, ...options }), /give the rationale/);
+  await rejects(() => resumeMission(paused.runId, { repoRoot: repo, ...options, decisions: [{ decision: 'approved', by: 'CEO', note: '   ' }] }), /give the rationale/);
   await decideQueueItem(String(item?.id), { resolution: 'approved', by: 'CEO', note: 'the gate is wrong here' }, { repoRoot: repo, ...options });
   const decision = readJournal(paused.journalPath).entries.find((e) => e.type === 'human_decided');
   assert.equal([decision?.data.ceo_override, decision?.data.note], [true, 'the gate is wrong here']);
