@@ -23,6 +23,7 @@ import { RunEngine } from './engine/run-engine.ts';
 import type { MissionResult } from './engine/types.ts';
 import { git, snapshotRepo, stateHash } from './git-state.ts';
 import { JOURNAL_FILE, JournalWriter, readJournal, runDirName } from './journal.ts';
+import { hiddenChanges } from './hidden-changes.ts';
 import { killSwitchPresent } from './kill-switch.ts';
 import { accepted, journalOptions, recoverAll, withLock } from './locked-run.ts';
 import { planMission, resolveMission } from './mission-library.ts';
@@ -166,7 +167,7 @@ function nestedMissionHashes(nodes: readonly PlanNode[], registry: Registry): Re
 async function requireCleanRepo(context: Setup, runId: Sha256, mission: string): Promise<void> {
   const { repoRoot } = context.env;
   const status = git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', '--', '.', ...excludePathspecs(context.paths)]);
-  const entries = status.split('\0').filter(Boolean);
+  const entries = [...status.split('\0').filter(Boolean), ...hiddenChanges(repoRoot, context.paths)];
   if (entries.length === 0) return;
   const shown = entries.slice(0, 10).join(', ');
   const reason = `the work tree of ${repoRoot} is not clean (${entries.length} change${entries.length === 1 ? '' : 's'}: ${shown}); commit or stash them before running a mission`;

@@ -13,7 +13,7 @@ import { decideQueueItem, listQueue, pausedChanges, queueItem } from '../../lib/
 import { DEFAULT_RUN_PATHS } from '../../lib/runtime/run-paths.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
 import { openStateStore } from '../../lib/runtime/store/open-store.ts';
-import { failingOnce, makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
+import { failingOnce, git, makeRepo, mission, missionYaml, PACKET_THEN_ASK, repoFingerprint, writeFileHandler } from '../git-repo.ts';
 import { cli, rejects } from '../helpers.ts';
 
 const test = suite();
@@ -160,6 +160,20 @@ test('issue 15, finding 4: a dirty work tree halts the run before it starts and 
   assert.equal(items.map((item) => [item.severity, item.waiting]), [['critical', false]], 'one item for one state');
   assert.match(items[0]?.reason ?? '', /^mission gated halted before it started: the work tree .* is not clean/);
   assert.is(sunk.length, 2);
+});
+
+test('a change hidden from git status by skip-worktree or assume-unchanged is a dirty work tree too; a marked file left as it is is not', async () => {
+  for (const mark of ['--skip-worktree', '--assume-unchanged']) {
+    const repo = makeRepo();
+    git(repo, 'update-index', mark, 'README.md');
+    const clean = await runMission(mission(GATE), { repoRoot: repo, ...options });
+    assert.is(clean.status, 'awaiting_human', `${mark}, unchanged: the run starts`);
+    const other = makeRepo();
+    git(other, 'update-index', mark, 'README.md');
+    writeFileSync(join(other, 'README.md'), 'a local edit git status does not show\n');
+    await rejects(() => runMission(mission(GATE), { repoRoot: other, ...options }), new RegExp(`is not clean \\(1 change: README\\.md \\(hidden by ${mark.slice(2)}: modified\\)\\)`));
+    assert.is(readFileSync(join(other, 'README.md'), 'utf8'), 'a local edit git status does not show\n');
+  }
 });
 
 test('issue 15, finding 4: a mission file that does not validate halts before it starts and escalates (spec §5.3.1), once per content; the sink gets it with no run id; the CLI names the item', async () => {
