@@ -29,9 +29,10 @@ export function resultText(result: MissionResult, cwd: string, flags = ''): stri
   if (result.error) rows.push(['error', result.error.message]);
   if (result.escalation) rows.push(['escalation', `${result.escalation.escalation_id} (${result.escalation.severity}): ${result.escalation.reason}`]);
   if (result.evidencePath) rows.push(['evidence', shortPath(result.evidencePath, cwd)]);
-  if (result.awaiting && result.escalation) {
+  if (result.awaiting?.kind === 'escalation') {
+    const decide = result.awaiting.retry_only ? 'queue retry (its step produced nothing to approve)' : 'queue approve (with --note "<rationale>")';
     rows.push(['waiting for', `the CEO's decision on escalation ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
-    rows.push(['next', `lifeos-mission queue show ${shortId(result.awaiting.request_id)}, then queue approve (with --note "<rationale>") or reject, then lifeos-mission resume ${shortId(result.runId)}${flags}`]);
+    rows.push(['next', `lifeos-mission queue show ${shortId(result.awaiting.request_id)}, then ${decide} or reject, then lifeos-mission resume ${shortId(result.runId)}${flags}`]);
   } else if (result.awaiting) {
     rows.push(['waiting for', `approval of request ${result.awaiting.request_id} at step ${result.awaiting.node}`]);
     rows.push(['next', `lifeos-mission resume ${shortId(result.runId)} --approve --by <name>${flags}   (or --reject)`]);

@@ -11,6 +11,7 @@ import { startScriptedModel } from '../../examples/hello-cycle/scripted-model.mj
 import { initRepository } from '../../lib/runtime/init-repository.ts';
 import { decideQueueItem, listQueue } from '../../lib/runtime/queue.ts';
 import { resumeMission, runMission } from '../../lib/runtime/runner.ts';
+import { resultText } from '../../lib/cli/run-report.ts';
 import { cli, rejects } from '../helpers.ts';
 
 const inputs = parse(readFileSync(INPUTS, 'utf8')) as Record<string, unknown>;
@@ -51,6 +52,8 @@ it('`queue show` offers retry, not approve; `queue retry` records it and `resume
   const { model, repo, options } = await helloCycle('design_invalid_twice');
   try {
     const paused = await runMission('autonomous_build_cycle', options);
+    assert.equal(paused.awaiting, { request_id: paused.escalation?.escalation_id as string, node: 'design/design', kind: 'escalation', retry_only: true });
+    assert.match(resultText(paused, repo), /\n {2}next +lifeos-mission queue show [0-9a-f]{12}, then queue retry \(its step produced nothing to approve\) or reject, then lifeos-mission resume /);
     const shown = await cli('queue', 'show', '1', '--repo', repo);
     assert.match(shown.stdout, /\nDecide: lifeos-mission queue retry 1 \| reject 1 \| defer 1\n$/);
     const retried = await cli('queue', 'retry', '1', '--by', 'ceo', '--repo', repo);

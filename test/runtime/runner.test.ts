@@ -56,7 +56,7 @@ test('an escalating gate stops the run for the CEO with its writes in place; a r
   const paused = await runMission(mission(TWO_WRITES), { repoRoot: repo, inputs: { pass: false }, handlers: [writeFileHandler] });
   assert.is(paused.status, 'awaiting_human');
   assert.match(paused.escalation?.reason ?? '', 'gate gate failed: condition is false');
-  assert.equal(paused.awaiting, { request_id: paused.escalation?.escalation_id as string, node: 'gate' });
+  assert.equal(paused.awaiting, { request_id: paused.escalation?.escalation_id as string, node: 'gate', kind: 'escalation', retry_only: false });
   assert.is(readFileSync(join(repo, 'README.md'), 'utf8'), 'changed', 'the writes wait for the decision');
   const rejected = await resumeMission(paused.runId, { repoRoot: repo, handlers: [writeFileHandler], decisions: [{ decision: 'rejected', by: 'CEO', note: 'not like this' }] });
   assert.is(rejected.status, 'failed');

@@ -32,6 +32,11 @@ import { createScope, haltOn, outputLookup, resolveIn, type RunScope } from './r
 import { GovernanceHalt, HostAbort, HumanPause } from './stops.ts';
 import type { EngineEnvironment, Escalation, MissionResult } from './types.ts';
 
+function awaitingOf(request: { kind: 'human' | 'escalation'; overridable: boolean } | undefined, pause: HumanPause): NonNullable<MissionResult['awaiting']> {
+  const kind = request?.kind ?? (pause.escalation ? 'escalation' : 'human');
+  return { request_id: pause.requestId, node: pause.node, kind, retry_only: kind === 'escalation' && request?.overridable === false };
+}
+
 /** The position the attempt's last uncompensated write left, or the baseline. */
 function placeAtLastWrite(scope: RunScope, attempt: AttemptState): void {
   const post = [...attempt.writes].reverse().find((write) => write.post !== null)?.post;
@@ -172,7 +177,7 @@ export class RunEngine {
       return {
         ...baseResult(scope, 'awaiting_human', null),
         bundlePath: null,
-        awaiting: { request_id: error.requestId, node: error.node },
+        awaiting: awaitingOf(run.state.human_requests.get(error.requestId), error),
         ...(error.escalation ? { escalation: error.escalation } : {}),
       };
     }

@@ -77,8 +77,11 @@ export interface MissionResult {
   escalation?: Escalation;
   /** Why the run did not complete. */
   error?: { message: string; node: string | null };
-  /** The approval request a paused run waits for. */
-  awaiting?: { request_id: string; node: string };
+  /**
+   * The request a paused run waits for: a human step's approval, or the CEO's decision on an
+   * escalation; `retry_only` when that escalation's step produced nothing to approve (retry or reject it).
+   */
+  awaiting?: { request_id: string; node: string; kind: 'human' | 'escalation'; retry_only: boolean };
   /** HEAD after the run, when the run moved it (a commit). */
   commit: string | null;
   /** Evidence folder of a run that did not complete. */
