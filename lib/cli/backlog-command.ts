@@ -77,6 +77,9 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
   }
   const format = parseFormat(values.format, ['text', 'json']);
   const [action, ...rest] = positionals;
+  // `--until=` would otherwise mean no deadline, `--daily-budget=` a budget of $0.
+  const empty = Object.entries(values).find(([, value]) => typeof value === 'string' && value.trim() === '');
+  if (empty) throw new UsageError(`option --${empty[0]} needs a value`);
   if (action === 'list' || action === 'run' || action === 'resume') requireFlagsOf(action, values);
   const json = (value: unknown): void => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   try {
@@ -98,7 +101,7 @@ export async function backlogCommand(args: string[], io: CliIO): Promise<number>
         ...numberOption('parallel', values.parallel, 'parallel'),
         ...numberOption('max-failures', values['max-failures'], 'maxConsecutiveFailures'),
         ...(values['daily-budget'] === undefined ? {} : { dailyBudgetUsd: budgetOption(values['daily-budget']) }),
-        ...(values.until ? { until: untilOption(values.until, new Date()) } : {}),
+        ...(values.until !== undefined ? { until: untilOption(values.until, new Date()) } : {}),
         ...(values.base ? { base: values.base } : {}),
         ...(values.mission ? { mission: values.mission } : {}),
         ...(values['dry-run'] ? { dryRun: true } : {}),
@@ -154,7 +157,7 @@ function numberOption<K extends string>(flag: string, value: string | undefined,
 
 function budgetOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--daily-budget must be an amount in USD such as 2.50; got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--daily-budget must be an amount in USD such as 2.50; got "${value}"`);
   return n;
 }
 

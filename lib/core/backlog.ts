@@ -6,7 +6,8 @@
  *   TODO: open task          DONE: done task
  *
  * Indentation is allowed; the text after the marker, trimmed, is the task as the cycle gets it
- * (`task_spec`) and as the steward marks it done. Every other line is left alone.
+ * (`task_spec`) and as the steward marks it done. Lines inside fenced code blocks (``` or ~~~)
+ * are examples, not tasks. Every other line is left alone.
  */
 import { createHash } from 'node:crypto';
 
@@ -26,7 +27,7 @@ const DONE_ITEM = /^(\s*)([-*] \[[xX]\] |DONE:)(.*)$/;
 /** Every item of the backlog, open and done, in file order (items with no text are left out). */
 export function parseBacklog(text: string): BacklogItem[] {
   const items: BacklogItem[] = [];
-  for (const [index, line] of text.split('\n').entries()) {
+  for (const [index, line] of itemLines(text.split('\n'))) {
     const open = OPEN_ITEM.exec(line);
     const done = open ? null : DONE_ITEM.exec(line);
     const task = (open ?? done)?.[3]?.trim();
@@ -41,7 +42,7 @@ export function parseBacklog(text: string): BacklogItem[] {
  */
 export function markDone(backlog: string, task: string): string | null {
   const lines = backlog.split('\n');
-  for (const [index, line] of lines.entries()) {
+  for (const [index, line] of itemLines(lines)) {
     const open = OPEN_ITEM.exec(line);
     if (open && (open[3] as string).trim() === task) {
       lines[index] = `${open[1]}${open[2]?.startsWith('TODO') ? 'DONE:' : (open[2] as string).replace('[ ]', '[x]')}${open[3]}`;
@@ -49,6 +50,19 @@ export function markDone(backlog: string, task: string): string | null {
     }
   }
   return null;
+}
+
+/** The lines that may hold items, with their indexes: those outside fenced code blocks. */
+function* itemLines(lines: readonly string[]): Generator<[number, string]> {
+  let fence: string | undefined;
+  for (const [index, line] of lines.entries()) {
+    const marker = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (marker && (fence === undefined || (marker[0] === fence[0] && marker.length >= fence.length))) {
+      fence = fence === undefined ? marker : undefined;
+      continue;
+    }
+    if (fence === undefined) yield [index, line];
+  }
 }
 
 /**

@@ -49,6 +49,7 @@ it('an unknown command, a missing option value, a value given to a flag, an argu
   await textError(['plan'], /^lifeos-mission plan: name exactly one mission/);
   await textError(['validate', '--format', 'xml', 'missions'], /^lifeos-mission validate: --format must be text, json, github; got "xml"$/);
   await jsonError(['plan'], /^name exactly one mission/);
+  for (const flag of ['--until=', '--daily-budget=', '--base=', '--mission= ']) await textError(['backlog', 'run', flag], new RegExp(`^lifeos-mission backlog: option ${flag.replace(/=.*/, '')} needs a value$`));
 });
 
 it('--format json: an environment error or a refused run is one JSON document on stdout too, with the exit code and the message', async () => {

@@ -2,14 +2,15 @@
 // the whole cycle (a noop, a step that fails, a step that reports a cost): --max-tasks, the
 // clock, failures in a row, the kill switch thrown while the loop runs, the daily budget shared
 // by the tasks; and the CLI's summary in text and as one JSON document.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
+import { MissionValidationError } from '../../lib/core/errors.ts';
 import type { OperationHandler } from '../../lib/operations/handler.ts';
 import { runBacklog } from '../../lib/runtime/backlog/run-backlog.ts';
 import { makeRepo, mission } from '../git-repo.ts';
-import { cli } from '../helpers.ts';
+import { cli, rejects } from '../helpers.ts';
 
 const task = (step: string): string => `mission: task\nversion: "1.0"\ninputs: [{name: task_spec, type: str}]\noutputs: []\nsteps:\n  - ${step}\n`;
 const NOOP_YAML = task('{id: n, kind: runtime, operation: noop, params: {}}');
@@ -45,6 +46,14 @@ it('failures in a row stop the loop: 3 by default, or the limit given', async ()
   assert.equal([outcomes(report), report.stopped, report.reason], [['task 1: failed', 'task 2: failed', 'task 3: failed'], 'consecutive_failures', '3 tasks failed in a row (the limit is 3)']);
   const once = await runBacklog({ repoRoot: backlogRepo(5), mission: FAILS, fsync: false, maxConsecutiveFailures: 1 });
   assert.equal([once.tasks.length, once.stopped], [1, 'consecutive_failures']);
+  const all = await runBacklog({ repoRoot: backlogRepo(2), mission: FAILS, fsync: false });
+  assert.equal([all.stopped, all.reason], ['backlog_empty', 'every open task was taken; 2 did not complete (a later backlog run tries them again)']);
+});
+
+it('an input every task gets that the mission does not take is refused before the first task', async () => {
+  const repo = backlogRepo(2);
+  await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false, inputs: { review_mode: 'M9' } }), (e: unknown) => e instanceof MissionValidationError && /input "review_mode" is not declared/.test(e.message));
+  assert.not.ok(existsSync(join(repo, '.lifeos/worktrees')), 'no worktree was made');
 });
 
 it('the kill switch thrown in the main checkout while a task runs stops the loop before the next task', async () => {

@@ -15,7 +15,8 @@ import { spentOnDay } from '../daily-spend.ts';
 import type { MissionResult } from '../engine/types.ts';
 import { readJournal } from '../journal.ts';
 import { killSwitchPresent } from '../kill-switch.ts';
-import { resolveMission } from '../mission-library.ts';
+import { defaultRegistry, planMission, resolveMission } from '../mission-library.ts';
+import { createRegistry } from '../../core/registry.ts';
 import { resolveRunPaths, type RunPaths } from '../run-paths.ts';
 import { resumeMission, runMission, type ResumeOptions, type RunOptions } from '../runner.ts';
 import { BacklogRecord, type TaskOutcome, type TaskRecord } from './backlog-record.ts';
@@ -74,6 +75,11 @@ export async function runBacklog(options: BacklogOptions): Promise<BacklogReport
   const mission = backlogMission(options);
   const { tasks: queue, duplicates } = distinct(openTasks(repoRoot, base));
   const waiting = queue.filter((item) => !SETTLED.has(record.get(taskSlug(item.text))?.outcome as TaskOutcome));
+  // Inputs every task gets: one that does not fit the mission would fail every task, one by one.
+  if (waiting[0]) {
+    const registry = createRegistry({ extend: options.registry ?? defaultRegistry(), operations: options.handlers ?? [] });
+    planMission(mission, { inputs: { ...options.inputs, [options.taskInput ?? 'task_spec']: waiting[0].text }, registry });
+  }
   const report = (stopped: StopReason, reason: string, tasks: TaskRecord[] = [], planned: BacklogItem[] = []): BacklogReport => ({ tasks, planned, duplicates, stopped, reason, base });
   if (options.dryRun) {
     const blocked = stopBefore(options, repoRoot, paths, { started: 0, failures: 0, left: waiting.length });
@@ -103,6 +109,8 @@ export async function runBacklog(options: BacklogOptions): Promise<BacklogReport
     await Promise.all(running);
     // Tasks that were running when the switch was thrown ended halted: that is why the loop stopped.
     if (done.some((task) => task.outcome === 'halted') && killSwitchPresent(join(repoRoot, paths.killSwitch))) stop = { stopped: 'kill_switch', reason: `the kill switch ${paths.killSwitch} is present in ${repoRoot}` };
+    const unfinished = done.filter((task) => RETRIED.has(task.outcome)).length;
+    if (stop.stopped === 'backlog_empty' && unfinished > 0) stop = { stopped: 'backlog_empty', reason: `every open task was taken; ${unfinished} did not complete (a later backlog run tries ${unfinished === 1 ? 'it' : 'them'} again)` };
     return report(stop.stopped, stop.reason, done);
   });
 }
