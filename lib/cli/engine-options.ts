@@ -11,6 +11,7 @@ import { defaultRegistry } from '../runtime/mission-library.ts';
 import type { EngineOptions } from '../runtime/runner.ts';
 import { UsageError, type CliIO } from './io.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
+import { withRepositoryRoles } from '../runtime/vocabulary.ts';
 import { storeBackend } from './repo-options.ts';
 
 export const ENGINE_ARGS = {
@@ -82,8 +83,8 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
   const mode = values.mode;
   if (mode !== undefined && mode !== 'live' && mode !== 'record' && mode !== 'replay') throw new UsageError(`--mode must be live, record or replay; got "${mode}"`);
   const handlers = await loadHandlerModules(values.handlers ?? []);
-  const base = createRegistry({ extend: defaultRegistry(), operations: handlers });
   const repoRoot = resolve(values.repo ?? '.');
+  const base = withRepositoryRoles(createRegistry({ extend: defaultRegistry(), operations: handlers }), repoRoot);
   return {
     repoRoot,
     ...(values.store === undefined ? {} : { store: storeBackend(values.store) }),

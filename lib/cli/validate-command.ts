@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readMissionFiles, validateMissionFiles } from '../runtime/mission-library.ts';
+import { withRepositoryRoles } from '../runtime/vocabulary.ts';
 import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
 import { printReports } from './report.ts';
@@ -40,7 +41,8 @@ export function validateCommand(args: string[], io: CliIO): number {
   const format = parseFormat(values.format, ['text', 'json', 'github']);
   const paths = positionals.length > 0 ? positionals : existsSync('missions') ? ['missions'] : [];
   if (paths.length === 0) throw new UsageError('name the mission files or folders to validate (there is no ./missions folder)');
-  const registry = registryWithMissionDirs(values.missions, io);
+  // Inside a repository, roles are checked against its own prompts.
+  const registry = withRepositoryRoles(registryWithMissionDirs(values.missions, io), process.cwd());
   const { files, problems } = readMissionFiles(paths);
   if (files.length === 0 && problems.length === 0) throw new UsageError(`no *.yaml or *.yml mission files in ${paths.join(', ')}`);
   const { reports } = validateMissionFiles(files, registry);

@@ -24,6 +24,30 @@ export interface OperationDefinition {
   conditionParams?: readonly string[];
   /** Whether a step may say `compensation: custom` (the handler supplies the undo). */
   customCompensation?: boolean;
+  /**
+   * JSON Schema of the params. `validate` checks a step's literal params against it at their
+   * YAML positions (param-checks.ts: properties, required, additionalProperties, anyOf of
+   * required, type, enum, minLength); the runtime checks the resolved params again before
+   * the handler runs.
+   */
+  paramsSchema?: object;
+  /** Params whose literal values name something `validate` can look up in the registry's vocabulary. */
+  namedParams?: Readonly<Record<string, 'role' | 'tool' | 'action' | 'schema' | 'transform' | 'check'>>;
+  /** The fields of the step's output, for checking `{{steps.<id>.output.<field>}}` references. */
+  outputFields?: readonly string[];
+}
+
+/**
+ * Names `validate` checks literal params against, where they are known: tools and their
+ * actions, roles (the repository's `config/agent_roles/`, or the built-in list), packet schemas
+ * with their top-level fields (for `output.packet.<field>`), transforms and named gate checks.
+ */
+export interface Vocabulary {
+  tools?: ReadonlyMap<string, readonly string[]>;
+  roles?: { names: readonly string[]; from: 'repository' | 'builtin' };
+  schemas?: ReadonlyMap<string, readonly string[] | undefined>;
+  transforms?: readonly string[];
+  checks?: readonly string[];
 }
 
 export interface MissionEntry {
@@ -35,6 +59,7 @@ export interface MissionEntry {
 export interface Registry {
   readonly operations: ReadonlyMap<string, OperationDefinition>;
   readonly missions: ReadonlyMap<string, MissionEntry>;
+  readonly vocabulary?: Vocabulary;
 }
 
 // Tool actions that only read; every other tool action is treated as writing (fail-closed).
@@ -44,9 +69,24 @@ function toolWrites(params: Params): boolean {
   return !(typeof params.action === 'string' && READ_ONLY_TOOL_ACTIONS.has(params.action));
 }
 
+/** Params every `when`-able operation takes (operations/conditional.ts). */
+const WHEN = { when: {}, otherwise: {} };
+/** What an `llm_call` step outputs (operations/llm-call.ts LlmCallOutput), and `skipped` when its `when` skipped it. */
+const LLM_CALL_OUTPUT = ['role', 'packet', 'content', 'call_id', 'model_used', 'model_version', 'usage', 'cost_usd', 'skipped'];
+
 /** The operation types of spec §5.2, plus `noop`; known to validation before their handlers exist. */
 export const BUILTIN_OPERATIONS: readonly OperationDefinition[] = [
-  { type: 'llm_call', description: 'invoke an agent role through the Agent API layer', writes: false, compensation: 'none', idempotent: true, conditionParams: ['when'] },
+  {
+    type: 'llm_call',
+    description: 'invoke an agent role through the Agent API layer',
+    writes: false,
+    compensation: 'none',
+    idempotent: true,
+    conditionParams: ['when'],
+    paramsSchema: { type: 'object', required: ['role'], additionalProperties: false, properties: { role: { type: 'string', minLength: 1 }, input_packet: {}, output_schema: { type: 'string' }, ...WHEN } },
+    namedParams: { role: 'role', output_schema: 'schema' },
+    outputFields: LLM_CALL_OUTPUT,
+  },
   {
     type: 'tool_invoke',
     description: 'call a tool (filesystem, git, test, coding agent) inside the envelope',
@@ -54,8 +94,20 @@ export const BUILTIN_OPERATIONS: readonly OperationDefinition[] = [
     compensation: (params) => (toolWrites(params) ? 'fs_restore' : 'none'),
     idempotent: false,
     conditionParams: ['when'],
+    // The other params are the action's own.
+    paramsSchema: { type: 'object', required: ['tool', 'action'], properties: { tool: { type: 'string', minLength: 1 }, action: { type: 'string', minLength: 1 }, ...WHEN } },
+    namedParams: { tool: 'tool', action: 'action' },
   },
-  { type: 'packet_route', description: 'transform an output packet into the next input packet', writes: false, compensation: 'none', idempotent: true },
+  {
+    type: 'packet_route',
+    description: 'transform an output packet into the next input packet',
+    writes: false,
+    compensation: 'none',
+    idempotent: true,
+    // The other params are the transform's own.
+    paramsSchema: { type: 'object', required: ['transform'], properties: { transform: { type: 'string', minLength: 1 } } },
+    namedParams: { transform: 'transform' },
+  },
   {
     type: 'gate_check',
     description: 'check a condition or a JSON Schema before going on (fail-closed)',
@@ -63,8 +115,35 @@ export const BUILTIN_OPERATIONS: readonly OperationDefinition[] = [
     compensation: 'none',
     idempotent: true,
     conditionParams: ['condition'],
+    paramsSchema: {
+      type: 'object',
+      anyOf: [{ required: ['condition'] }, { required: ['schema'] }, { required: ['check'] }],
+      additionalProperties: false,
+      properties: {
+        condition: { type: 'boolean' },
+        schema: { type: ['string', 'object'] },
+        data: {},
+        check: { type: 'string' },
+        // What the named checks read (operations/gate-checks.ts).
+        decision: {},
+        scope: {},
+        paths: {},
+        on_fail: { enum: ['escalate', 'fail'] },
+        message: { type: 'string' },
+        check_before_run: { type: 'boolean' },
+      },
+    },
+    namedParams: { schema: 'schema', check: 'check' },
+    outputFields: ['passed', 'checks'],
   },
-  { type: 'escalate', description: 'halt the workflow and notify the CEO', writes: false, compensation: 'none', idempotent: true },
+  {
+    type: 'escalate',
+    description: 'halt the workflow and notify the CEO',
+    writes: false,
+    compensation: 'none',
+    idempotent: true,
+    paramsSchema: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', minLength: 1 }, severity: { enum: ['info', 'warning', 'critical'] }, evidence: { type: 'object' } } },
+  },
   { type: 'noop', description: 'do nothing (tests, placeholders)', writes: false, compensation: 'none', idempotent: true },
 ];
 
@@ -73,6 +152,8 @@ export interface RegistryOptions {
   extend?: Registry;
   operations?: Iterable<OperationDefinition>;
   missions?: Iterable<MissionEntry>;
+  /** Replaces the vocabulary of `extend`, field by field. */
+  vocabulary?: Vocabulary;
 }
 
 /** A new registry. Without `extend`, it starts from the built-in operations and no missions. */
@@ -82,7 +163,8 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
   const own = new Map<string, MissionEntry>();
   for (const entry of options.missions ?? []) own.set(entry.mission.mission, entry);
   const base = options.extend?.missions;
-  return { operations, missions: base ? new LayeredMap(own, () => base) : own };
+  const vocabulary = options.vocabulary || options.extend?.vocabulary ? { ...options.extend?.vocabulary, ...options.vocabulary } : undefined;
+  return { operations, missions: base ? new LayeredMap(own, () => base) : own, ...(vocabulary ? { vocabulary } : {}) };
 }
 
 /**

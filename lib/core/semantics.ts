@@ -6,6 +6,8 @@
  */
 import { compileCondition, type ConditionProblem } from './condition.ts';
 import { diagnostic, didYouMean, joinPointer, listOf, type DiagnosticCode, type Locator } from './diagnostics.ts';
+import { fieldProblem, outputShape, type OutputShape } from './output-fields.ts';
+import { checkStepParams } from './param-checks.ts';
 import type { Registry } from './registry.ts';
 import { compileTemplate, isTemplated, templateRefs, type TemplateProblem, type TemplateRef } from './template.ts';
 import type { ConditionSource, Diagnostic, MissionInput } from './types.ts';
@@ -20,7 +22,7 @@ export interface SemanticContext {
 /** Where references are being read from; decides which names are in scope. */
 interface Scope {
   inputs: ReadonlySet<string>;
-  steps: ReadonlyMap<string, { index: number; fanOut: boolean }>;
+  steps: ReadonlyMap<string, { index: number; fanOut: boolean; shape: OutputShape }>;
   /** Steps with a smaller index are readable; -1 for preconditions (no step has run). */
   before: number;
   /** Loop variables of the step being checked. */
@@ -61,11 +63,11 @@ export function checkSemantics(value: unknown, context: SemanticContext): Diagno
   checkTypes(outputs, '/outputs', emit);
 
   const inputNames = new Set(inputs.map(([, input]) => input.name).filter((name): name is string => typeof name === 'string'));
-  const stepIndex = new Map<string, { index: number; fanOut: boolean }>();
+  const stepIndex = new Map<string, { index: number; fanOut: boolean; shape: OutputShape }>();
   const ownerOfLoopVar = new Map<string, string>();
   for (const [index, step] of steps) {
     if (typeof step.id !== 'string' || stepIndex.has(step.id)) continue;
-    stepIndex.set(step.id, { index, fanOut: isObject(step.for_each) });
+    stepIndex.set(step.id, { index, fanOut: isObject(step.for_each), shape: outputShape(step, context.registry) });
     for (const name of Object.keys(isObject(step.for_each) ? step.for_each : {})) ownerOfLoopVar.set(name, step.id);
   }
   const scope = (where: Scope['where'], before: number, loopVars: ReadonlySet<string> = new Set()): Scope => ({
@@ -172,6 +174,7 @@ function checkStep(step: Loose, index: number, mission: Loose, registry: Registr
       });
     } else {
       conditionParams = definition.conditionParams ?? [];
+      if (isObject(step.params)) checkStepParams({ operation: step.operation, params: step.params, pointer, loopValues: literalLoopValues(step) }, definition, registry.vocabulary, emit);
       if (step.compensation === 'custom' && !definition.customCompensation) {
         emit('E_COMPENSATION', joinPointer(pointer, 'compensation'), `operation "${step.operation}" has no custom compensation`, {
           hint: 'name one of the git / fs compensations, or register a handler that declares customCompensation',
@@ -191,6 +194,11 @@ function checkStep(step: Loose, index: number, mission: Loose, registry: Registr
       }
     }
   }
+}
+
+/** The loop variables whose values are a literal list. */
+function literalLoopValues(step: Loose): Map<string, readonly unknown[]> {
+  return new Map(Object.entries(isObject(step.for_each) ? step.for_each : {}).filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1])));
 }
 
 function checkForEach(step: Loose, pointer: string, scope: Scope, emit: Emit): Set<string> {
@@ -349,5 +357,8 @@ function checkRef(ref: TemplateRef, pointer: string, scope: Scope, emit: Emit): 
         ? `step "${stepId}" does not fan out: use steps.${stepId}.output`
         : `write steps.${stepId}.output (or steps.${stepId}.output.<field>)`;
     report('E_STEP_REF_SHAPE', `{{${ref.text}}}: expected steps.${stepId}.${expected}`, hint);
+    return;
   }
+  const problem = target.fanOut ? undefined : fieldProblem(stepId, ref.path.slice(3), target.shape);
+  if (problem) report('E_UNKNOWN_FIELD', `{{${ref.text}}}: ${problem.message}`, problem.hint);
 }

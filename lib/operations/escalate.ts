@@ -7,15 +7,6 @@ import { builtinDefinition, defineOperation } from './handler.ts';
 
 export const escalate = defineOperation({
   ...builtinDefinition('escalate'),
-  paramsSchema: {
-    type: 'object',
-    required: ['reason'],
-    properties: {
-      reason: { type: 'string', minLength: 1 },
-      severity: { enum: ['info', 'warning', 'critical'] },
-      evidence: { type: 'object' },
-    },
-  },
   execute: (params) => {
     const severity = (params.severity ?? 'critical') as 'info' | 'warning' | 'critical';
     throw new EscalationRequired(params.reason as string, severity, (params.evidence ?? {}) as Record<string, unknown>);

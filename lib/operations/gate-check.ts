@@ -21,18 +21,6 @@ import { compileJsonSchema } from '../core/json-schema.ts';
 
 export const gateCheck = defineOperation({
   ...builtinDefinition('gate_check'),
-  paramsSchema: {
-    type: 'object',
-    anyOf: [{ required: ['condition'] }, { required: ['schema'] }, { required: ['check'] }],
-    properties: {
-      condition: { type: 'boolean' },
-      schema: { type: ['string', 'object'] },
-      check: { enum: Object.keys(NAMED_CHECKS) },
-      on_fail: { enum: ['escalate', 'fail'] },
-      message: { type: 'string' },
-      check_before_run: { type: 'boolean' },
-    },
-  },
   preflight: (known) => (known.check_before_run === true && known.condition === false ? [`the gate's condition is false with the inputs given${typeof known.message === 'string' ? `: ${known.message}` : ''}`] : []),
   execute: async (params, context) => {
     const checks: Check[] = [];
@@ -41,7 +29,11 @@ export const gateCheck = defineOperation({
       checks.push({ check: 'condition', passed: params.condition === true, detail });
     }
     if (params.schema !== undefined) checks.push(await schemaCheck(params.schema as string | object, params.data, context));
-    if (params.check !== undefined) checks.push(NAMED_CHECKS[params.check as keyof typeof NAMED_CHECKS](params, context));
+    if (params.check !== undefined) {
+      const named = Object.hasOwn(NAMED_CHECKS, params.check as string) ? NAMED_CHECKS[params.check as keyof typeof NAMED_CHECKS] : undefined;
+      if (!named) throw new Error(`unknown check "${String(params.check)}" (known: ${Object.keys(NAMED_CHECKS).join(', ')})`);
+      checks.push(named(params, context));
+    }
     const failed = checks.filter((check) => !check.passed);
     if (failed.length === 0) return { passed: true, checks };
     const reason = `gate ${context.node_id} failed: ${failed.map((check) => check.detail).join('; ')}`;

@@ -48,8 +48,6 @@ export interface OperationContext extends ExecutionContext, ToolContext {
 }
 
 export interface OperationHandler extends OperationDefinition {
-  /** JSON Schema for the resolved params, checked before `execute` (optional). */
-  paramsSchema?: object;
   /** Do the work; the return value is the step's output. Throw to fail the step. */
   execute(params: Record<string, unknown>, context: OperationContext): unknown;
   /**

@@ -157,11 +157,6 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
 
   return defineOperation({
     ...builtinDefinition('llm_call'),
-    paramsSchema: {
-      type: 'object',
-      required: ['role'],
-      properties: { role: { type: 'string' }, input_packet: {}, output_schema: { type: 'string' } },
-    },
     preflight: (known, context) => {
       const problems = typeof known.role === 'string' ? roleProblems(known.role, context.repo_root) : [];
       const key = settings.client?.apiKey ?? process.env.OPENROUTER_API_KEY;

@@ -20,7 +20,6 @@ const COUNCIL_TRANSFORMS: ReadonlySet<string> = new Set(['to_council_context_pac
 
 export const packetRoute = defineOperation({
   ...builtinDefinition('packet_route'),
-  paramsSchema: { type: 'object', required: ['transform'], properties: { transform: { type: 'string', minLength: 1 } } },
   // A council mode misspelt in --input review_mode would fail only at the first review, after the design's calls.
   preflight: (known) =>
     COUNCIL_TRANSFORMS.has(known.transform as string) && known.mode !== undefined && !isCouncilMode(known.mode)

@@ -29,11 +29,6 @@ export function toolInvokeHandler(extra: Iterable<Tool> = []): OperationHandler 
   const tools = new Map([...BUILTIN_TOOLS, ...extra].map((tool) => [tool.name, tool]));
   return defineOperation({
     ...builtinDefinition('tool_invoke'),
-    paramsSchema: {
-      type: 'object',
-      required: ['tool', 'action'],
-      properties: { tool: { type: 'string', minLength: 1 }, action: { type: 'string', minLength: 1 } },
-    },
     preflight: (known, context) => toolPreflight(known, context, tools),
     execute: async (params, context) => {
       const skipped = skippedOutput(params);

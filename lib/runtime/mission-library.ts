@@ -16,6 +16,7 @@ import { checkSchema } from '../core/schema.ts';
 import type { Diagnostic, Mission } from '../core/types.ts';
 import { parseYaml, type ParsedYaml } from '../core/yaml-source.ts';
 import { packageRoot } from './package-root.ts';
+import { builtinVocabulary } from './vocabulary.ts';
 
 /** The package's built-in missions (design, review, build, steward, autonomous_build_cycle). */
 export const BUILTIN_MISSIONS_DIR = join(packageRoot(), 'missions');
@@ -118,6 +119,10 @@ function loadBuiltinMissions(): ReadonlyMap<string, MissionEntry> {
 const builtinRegistry: Registry = {
   operations: createRegistry().operations,
   missions: new LayeredMap(new Map(), loadBuiltinMissions),
+  // Read on first use, like the missions.
+  get vocabulary() {
+    return builtinVocabulary();
+  },
 };
 
 /**

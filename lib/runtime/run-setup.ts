@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentClientOptions } from '../agents/client.ts';
 import { redactor, secretValues, type Redact } from '../core/redact.ts';
-import { createRegistry, type Registry } from '../core/registry.ts';
+import { createRegistry, type Registry, type Vocabulary } from '../core/registry.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
 import type { OperationHandler, PacketTransform } from '../operations/handler.ts';
 import { llmCallHandler } from '../operations/llm-call.ts';
@@ -136,6 +136,15 @@ export async function withSetup<T>(options: EngineOptions, body: (context: Setup
   }
 }
 
+/** The host's tools, transforms and packet schemas added to what validation knows the names of. */
+function hostVocabulary(vocabulary: Vocabulary | undefined, options: EngineOptions): Vocabulary {
+  const tools = new Map(vocabulary?.tools ?? []);
+  for (const tool of options.tools ?? []) tools.set(tool.name, Object.keys(tool.actions));
+  const schemas = new Map(vocabulary?.schemas ?? []);
+  for (const name of Object.keys(options.schemas ?? {})) schemas.set(name, undefined);
+  return { tools, schemas, transforms: [...(vocabulary?.transforms ?? []), ...Object.keys(options.transforms ?? {})] };
+}
+
 function openRunStore(store: EngineOptions['store'], repoRoot: string, paths: RunPaths): StateStore | undefined {
   if (store === false) return undefined;
   if (typeof store === 'object') return store;
@@ -160,7 +169,8 @@ function setup(options: EngineOptions): Setup {
   const secrets = secretValues([options.agent?.apiKey, process.env.OPENROUTER_API_KEY, ...(options.secrets ?? [])]);
   const redact = redactor(secrets);
   const handlers = operationHandlers(options, repoRoot, paths, redact);
-  const registry = createRegistry({ extend: options.registry ?? defaultRegistry(), operations: handlers.values() });
+  const base = options.registry ?? defaultRegistry();
+  const registry = createRegistry({ extend: base, operations: handlers.values(), vocabulary: hostVocabulary(base.vocabulary, options) });
   const envMode = process.env.LIFEOS_TEST_MODE;
   const mode = options.mode ?? (envMode === 'record' || envMode === 'replay' || envMode === 'live' ? envMode : 'live');
   return {

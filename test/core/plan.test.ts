@@ -74,8 +74,9 @@ steps:
       model: [small, large]
     params:
       role: reviewer_{{seat}}
-      model: "{{model}}"
-      prompt: "Review {{task}} using {{steps.prepare.output.summary}}"
+      input_packet:
+        model: "{{model}}"
+        prompt: "Review {{task}} using {{steps.prepare.output.summary}}"
   - id: gate
     kind: runtime
     operation: gate_check
@@ -120,8 +121,9 @@ plan('expands for_each as a cartesian product, first variable outermost, with st
   const first = review.instances[0] as PlanOperationNode;
   assert.equal(first.bindings, { seat: 'risk', model: 'small' });
   assert.is(first.params.role, 'reviewer_risk');
-  assert.is(first.params.model, 'small');
-  assert.equal(first.params.prompt, { $template: ['Review Add docs using ', { $ref: 'prepare', path: ['summary'] }] });
+  const packet = first.params.input_packet as Record<string, unknown>;
+  assert.is(packet.model, 'small');
+  assert.equal(packet.prompt, { $template: ['Review Add docs using ', { $ref: 'prepare', path: ['summary'] }] });
 });
 
 plan('substitutes inputs: whole-value templates keep lists, user "$" keys are escaped', () => {
