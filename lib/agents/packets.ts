@@ -1,46 +1,88 @@
 /**
- * Output packets (spec §5.1): the packet an agent answers with is parsed from its reply (the
- * whole reply as JSON or YAML, or its one fenced ```json / ```yaml block) and checked against
- * the JSON Schema the step names. The problems are worded for the agent: a retry feeds them back.
+ * Output packets (spec §5.1): the packet an agent answers with is parsed from its reply and
+ * checked against the JSON Schema the step names. The problems are worded for the agent: a
+ * retry feeds them back.
  *
- * Parsed strictly, fail-closed: a reply that holds two packets (an example block, then the
- * answer) or a JSON object with a key written twice says two things, and which one the model
- * meant is a guess; it is a problem, never the first or the last one.
+ * A reply is one of: a JSON object (whatever its strings hold); a reply with fenced blocks, of
+ * which exactly one holds the packet; a reply without fences that is a JSON or YAML mapping.
+ * Parsed strictly, fail-closed: a reply that says two things (an example block and the answer,
+ * a YAML reply quoting a JSON example, a key written twice, a packet block that does not parse
+ * beside one that does) is a problem, never read as the first or the last of them.
  */
 import { parseYaml } from '../core/yaml-source.ts';
 import { compileJsonSchema } from '../core/json-schema.ts';
+import { fencedBlocks, type FencedBlock } from './fenced-blocks.ts';
 import { duplicateJsonKey } from './json-duplicates.ts';
 
 export type PacketResult = { ok: true; packet: Record<string, unknown> } | { ok: false; problem: string };
+type Parsed = { value: Record<string, unknown> } | { duplicate: string | null };
 
-const FENCE = /```([\w-]*)[^\n]*\n([\s\S]*?)```/g;
 const NONE = 'the reply holds no packet: answer with one JSON object (or a fenced ```json block)';
+/** Fence labels that say the block is data: it must then be exactly one packet. */
+const DATA_LABELS: ReadonlySet<string> = new Set(['json', 'json5', 'jsonc', 'yaml', 'yml']);
 
 export function parsePacket(content: string): PacketResult {
-  const blocks = [...content.matchAll(FENCE)].filter(([, language]) => /^(json|ya?ml)?$/i.test(language ?? ''));
-  const parsed = blocks.map(([, language, body]) => parseObject((body ?? '').trim(), /^ya?ml$/i.test(language ?? '')));
-  const packets = parsed.filter((result) => result !== undefined);
-  if (packets.length > 1) return { ok: false, problem: `the reply holds ${packets.length} packets (fenced blocks); answer with exactly one` };
-  const [packet = blocks.length === 0 ? parseObject(content.trim(), true) : undefined] = packets;
-  if (packet === undefined) return { ok: false, problem: NONE };
-  return 'duplicate' in packet ? { ok: false, problem: `the packet has ${packet.duplicate === null ? 'a key' : `the key "${packet.duplicate}"`} twice; give each field once` } : { ok: true, packet: packet.value };
+  const text = content.replace(/^\uFEFF/, '');
+  const whole = parseJson(text.trim());
+  if (whole && typeof whole === 'object' && 'parsed' in whole) return result(whole.parsed);
+  const { blocks, outside } = fencedBlocks(text);
+  if (blocks.length === 0) return result(parseYamlObject(text.trim()));
+  const candidates: Parsed[] = [];
+  for (const block of blocks) {
+    const parsed = parseBlock(block);
+    if (parsed === 'broken') return { ok: false, problem: `a fenced ${block.label || 'code'} block does not hold one valid JSON object; answer with exactly one packet` };
+    if (parsed) candidates.push(parsed);
+  }
+  // The text around the blocks restating the packet's fields is a second answer (a YAML reply quoting an example).
+  const around = parseYamlObject(outside.trim());
+  if (around && 'value' in around && candidates.some((c) => 'value' in c && Object.keys(around.value).some((key) => Object.hasOwn(c.value, key)))) candidates.push(around);
+  if (candidates.length > 1) return { ok: false, problem: `the reply holds ${candidates.length} packets; answer with exactly one` };
+  return result(candidates[0]);
 }
 
-/** A JSON (or, where allowed, YAML) object; a duplicate key is reported, other values are not packets. */
-function parseObject(text: string, yamlAllowed: boolean): { value: Record<string, unknown> } | { duplicate: string | null } | undefined {
+function result(parsed: Parsed | undefined): PacketResult {
+  if (parsed === undefined) return { ok: false, problem: NONE };
+  if ('duplicate' in parsed) return { ok: false, problem: `the packet has ${parsed.duplicate === null ? 'a key' : `the key "${parsed.duplicate}"`} twice; give each field once` };
+  return { ok: true, packet: parsed.value };
+}
+
+/**
+ * A fenced block's packet; 'broken' when a block labelled as data (or any block that is JSON)
+ * is not exactly one object; undefined when it is not data at all (code, prose).
+ */
+function parseBlock(block: FencedBlock): Parsed | 'broken' | undefined {
+  const label = block.label.toLowerCase();
+  const body = block.body.replace(/^\uFEFF/, '').trim();
+  if (label === 'yaml' || label === 'yml') return parseYamlObject(body) ?? 'broken';
+  const json = parseJson(body);
+  if (json === 'not json') {
+    if (DATA_LABELS.has(label)) return 'broken';
+    return label === '' ? parseYamlObject(body) : undefined;
+  }
+  return 'parsed' in json ? json.parsed : 'broken';
+}
+
+/** JSON text: its object (or the key it repeats), `{}` for JSON that is not an object, or 'not json'. */
+function parseJson(text: string): { parsed: Parsed } | { other: true } | 'not json' {
   let value: unknown;
   try {
     value = JSON.parse(text);
-    const duplicate = duplicateJsonKey(text);
-    if (duplicate !== undefined) return { duplicate };
   } catch {
-    if (!yamlAllowed) return undefined;
-    const yaml = parseYaml(text);
-    const duplicate = yaml.diagnostics.find((d) => d.code === 'E_YAML_DUPLICATE_KEY');
-    if (duplicate) return { duplicate: /"([^"]+)"/.exec(duplicate.message)?.[1] ?? null };
-    if (yaml.diagnostics.some((d) => d.severity === 'error')) return undefined;
-    value = yaml.value;
+    return 'not json';
   }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { other: true };
+  const duplicate = duplicateJsonKey(text);
+  return { parsed: duplicate === undefined ? { value: value as Record<string, unknown> } : { duplicate } };
+}
+
+/** A YAML mapping (or the key it repeats); undefined for anything else or a YAML error. */
+function parseYamlObject(text: string): Parsed | undefined {
+  if (text === '') return undefined;
+  const yaml = parseYaml(text);
+  const duplicate = yaml.diagnostics.find((d) => d.code === 'E_YAML_DUPLICATE_KEY');
+  if (duplicate) return { duplicate: /"([^"]+)"/.exec(duplicate.message)?.[1] ?? null };
+  if (yaml.diagnostics.some((d) => d.severity === 'error')) return undefined;
+  const value = yaml.value;
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? { value: value as Record<string, unknown> } : undefined;
 }
 

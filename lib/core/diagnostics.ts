@@ -9,7 +9,8 @@ import type { Diagnostic } from './types.ts';
 export const DIAGNOSTIC_CODES = {
   E_YAML_SYNTAX: 'the file is not valid YAML',
   E_YAML_DUPLICATE_KEY: 'a mapping has the same key twice',
-  E_YAML_ALIAS_LIMIT: 'too many alias expansions (an alias bomb)',
+  E_YAML_ALIAS_LIMIT: 'too many alias expansions (an alias bomb), or an alias inside the value it names',
+  E_YAML_DEPTH: 'values nested deeper than the limit',
   E_YAML_MULTI_DOCUMENT: 'more than one YAML document in a mission file',
   E_YAML_EMPTY: 'the file holds no mission',
   W_YAML: 'the YAML parser warned about something (such as an unknown tag)',

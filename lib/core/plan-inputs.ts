@@ -1,4 +1,5 @@
 /** A mission's inputs as given by the caller: checked against their declarations, defaults filled in. */
+import { MAX_YAML_DEPTH } from './yaml-structure.ts';
 import { diagnostic, didYouMean } from './diagnostics.ts';
 import { isRequired } from './semantics.ts';
 import type { Diagnostic, Mission } from './types.ts';
@@ -16,6 +17,10 @@ export function checkInputs(mission: Mission, given: Record<string, unknown>): D
           hint: didYouMean(name, declared.keys()) ?? `declared inputs: ${[...declared.keys()].join(', ') || 'none'}`,
         }),
       );
+      continue;
+    }
+    if (deeperThan(value, MAX_YAML_DEPTH)) {
+      problems.push(diagnostic('E_INPUT_TYPE', { path: '' }, `input "${name}" is nested more than ${MAX_YAML_DEPTH} levels deep`, { hint: 'a mission input needs far less; flatten the value' }));
       continue;
     }
     const type = parseValueType(input.type);
@@ -42,4 +47,16 @@ export function withDefaults(mission: Mission, given: Record<string, unknown>): 
     else if (Object.hasOwn(input, 'default')) inputs[input.name] = input.default;
   }
   return inputs;
+}
+
+/** Whether lists and mappings nest deeper than `limit` (walked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const item of Object.values(current)) stack.push([item, depth + 1]);
+  }
+  return false;
 }

@@ -4,7 +4,8 @@
  * diagnostic; nothing here throws on bad input: duplicate keys, alias bombs, unresolved aliases
  * and collection keys included. (Values JSON cannot hold are checked by semantics.ts.)
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { structureProblems } from './yaml-structure.ts';
 import { diagnostic, joinPointer, type DiagnosticCode, type Location, type Locator } from './diagnostics.ts';
 import type { Diagnostic } from './types.ts';
 
@@ -40,7 +41,12 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   const positions = new Map<string, NodePosition>();
-  if (doc.contents) recordPositions(doc.contents as Node, '', text, positions);
+  const structure = structureProblems(doc.contents as Node | null, (offset) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${line}:${col}`;
+  });
+  // recordPositions recurses: only into a document known not to be too deep.
+  if (doc.contents && !structure.some((p) => p.code === 'E_YAML_DEPTH')) recordPositions(doc.contents as Node, '', text, positions);
   const locate = makeLocator(positions, lineCounter);
   const diagnostics: Diagnostic[] = [];
   const at = (code: DiagnosticCode, offset: number, message: string, hint?: string): void => {
@@ -48,7 +54,11 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file: filename }), line, column: col });
   };
 
-  const shown = firstErrorPerLine(doc.errors, lineCounter);
+  // Duplicate keys are reported by structureProblems, with the key and both positions.
+  // A document too deep may also have overflowed the parser: that is the same problem.
+  const tooDeep = structure.some((p) => p.code === 'E_YAML_DEPTH');
+  const parserErrors = doc.errors.filter((error) => error.code !== 'DUPLICATE_KEY' && !(tooDeep && /call stack/i.test(error.message)));
+  const shown = firstErrorPerLine(parserErrors, lineCounter);
   for (const error of shown) {
     const code = YAML_ERROR_CODES[error.code] ?? 'E_YAML_SYNTAX';
     const hint =
@@ -56,13 +66,12 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     at(code, error.pos[0], error.message, hint);
   }
   const last = diagnostics[diagnostics.length - 1];
-  if (last && shown.length < doc.errors.length) {
+  if (last && shown.length < parserErrors.length) {
     last.hint = `${last.hint ? `${last.hint}; ` : ''}more YAML errors follow, most caused by the first: fix it and validate again`;
   }
   for (const warning of doc.warnings) at('W_YAML', warning.pos[0], warning.message);
-  for (const offset of collectionKeys(doc.contents as Node | null)) {
-    at('E_YAML_SYNTAX', offset, 'mapping keys must be plain scalars, not lists or mappings');
-  }
+  // In a document that does not parse, the structure the parser guessed says little more.
+  if (parserErrors.length === 0) for (const problem of structure) at(problem.code, problem.offset, problem.message, problem.hint);
   if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics, locate };
 
   if (doc.contents === null) {
@@ -138,22 +147,4 @@ function makeLocator(positions: Map<string, NodePosition>, lineCounter: LineCoun
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-}
-
-function collectionKeys(node: Node | null): number[] {
-  const offsets: number[] = [];
-  const visit = (current: unknown): void => {
-    if (isMap(current)) {
-      for (const pair of current.items) {
-        if (isPair(pair) && pair.key !== null && !isScalar(pair.key) && !isAlias(pair.key)) {
-          offsets.push((pair.key as Node).range?.[0] ?? 0);
-        }
-        visit(pair.value);
-      }
-    } else if (isSeq(current)) {
-      current.items.forEach(visit);
-    }
-  };
-  visit(node);
-  return offsets;
 }

@@ -23,8 +23,24 @@ it('the whole reply as JSON or YAML, or its one fenced json/yaml block, with pro
 it('two packet blocks are refused, whichever comes first', () => {
   const example = fence('json', '{"seat": "risk", "verdict": "approve", "rationale": "example"}');
   for (const reply of [`The format is:\n${example}\nMy actual verdict:\n${fence('json', REJECT)}`, `${fence('json', REJECT)}\n${example}`, `${fence('yaml', 'verdict: approve')}\n${fence('json', REJECT)}`]) {
-    assert.equal(parsePacket(reply), { ok: false, problem: 'the reply holds 2 packets (fenced blocks); answer with exactly one' });
+    assert.equal(parsePacket(reply), { ok: false, problem: 'the reply holds 2 packets; answer with exactly one' });
   }
+});
+
+it('fail-closed on every other way a reply can say two things', () => {
+  const approve = '{"seat": "risk", "verdict": "approve", "rationale": "example"}';
+  const replies = {
+    'a ~~~ fence and a ``` fence': `~~~json\n${REJECT}\n~~~\n${fence('json', approve)}`,
+    'a packet block that does not parse, then one that does': `${fence('json', '{"verdict": "reject",}')}\n${fence('json', approve)}`,
+    'a javascript block holding JSON, then a json one': `${fence('javascript', REJECT)}\n${fence('json', approve)}`,
+    'a YAML reply quoting a JSON example in a block scalar': `seat: risk\nverdict: reject\nrationale: |\n  do not write this:\n  ${fence('json', approve).replaceAll('\n', '\n  ')}\n`,
+    'a whole JSON reply followed by a fenced block': `${REJECT}\n${fence('json', approve)}`,
+    'a fence indented four spaces': `    ${fence('json', REJECT).replaceAll('\n', '\n    ')}\n${fence('json', approve)}`,
+    'a fence inside a longer fence': `\`\`\`\`json\n${fence('json', REJECT)}\n${approve}\n\`\`\`\``,
+    'a YAML key written through an alias': 'seat: risk\n&k verdict: reject\nrationale: x\n*k : approve\n',
+    'keys equal once read (1 and "1")': 'seat: risk\nverdict: approve\n1: a\n"1": b\n',
+  };
+  for (const [what, reply] of Object.entries(replies)) assert.is(parsePacket(reply).ok, false, what);
 });
 
 it('a key written twice is refused, in JSON as in YAML, at any depth', () => {
@@ -37,7 +53,7 @@ it('a key written twice is refused, in JSON as in YAML, at any depth', () => {
 });
 
 it('no packet: prose, a list, a block that is not JSON', () => {
-  for (const reply of ['I would approve this.', '[1, 2]', fence('json', 'not json at all'), fence('python', '{"verdict": "approve"}')]) {
+  for (const reply of ['I would approve this.', '[1, 2]', fence('json', 'not json at all'), fence('python', 'print("approve")')]) {
     assert.is(parsePacket(reply).ok, false, reply);
   }
 });
