@@ -98,17 +98,25 @@ function priorIsFinal(prior: unknown): prior is CouncilDecision {
 /**
  * Why a final prior decision is not one these rules made for this mode, or undefined. It is an
  * input, so `review` run on its own could be handed `{verdict: approved}` and pass it on with no
- * seat asked; a prior is passed on only when it is a complete decision of the same mode.
+ * seat asked. It is passed on only when it is a first review's decision of the same mode that
+ * the rules give again from its own seat and co-chair verdicts (the chair proposing its verdict),
+ * conditions included: an approval past a reject, a dropped condition or a co-chair's reject
+ * does not survive. (A decision wholly invented but consistent still would: the prior is the
+ * caller's, and the journal records it as an input.)
  */
 function priorProblem(prior: CouncilDecision, mode: CouncilMode): string | undefined {
-  if (prior.type !== 'COUNCIL_APPROVAL_PACKET' || !Array.isArray(prior.seat_verdicts) || !Array.isArray(prior.enforced) || !Number.isInteger(prior.cycle)) return 'it is not a decision of council_synthesis (type, seat_verdicts, enforced, cycle)';
+  if (prior.type !== 'COUNCIL_APPROVAL_PACKET' || !Array.isArray(prior.seat_verdicts) || !Array.isArray(prior.enforced) || !Array.isArray(prior.conditions)) return 'it is not a decision of council_synthesis (type, seat_verdicts, conditions, enforced)';
   if (prior.mode !== mode) return `it was made in mode ${JSON.stringify(prior.mode)}, this review is ${mode}`;
-  const { seats, invalid } = seatRecords(prior.seat_verdicts.map((record) => ({ role: `reviewer_${String(record?.seat)}`, packet: record })));
-  const missing = MODE_SEATS[mode].filter((seat) => !seats.some((record) => record.seat === seat));
-  if (missing.length > 0 || invalid.length > 0) return [...missing.map((seat) => `seat ${seat} gave no verdict`), ...invalid].join('; ');
-  const approving = prior.verdict === 'approved' || prior.verdict === 'approved_with_conditions';
-  const against = seats.filter((s) => s.verdict === 'reject' || s.verdict === 'fix_required').map((s) => s.seat);
-  if (approving && against.length > 0 && (prior as { ceo_override?: unknown }).ceo_override !== true) return `it approves past ${against.join(', ')}`;
+  if (prior.cycle !== 1) return `it is the decision of review cycle ${JSON.stringify(prior.cycle)}; only a first review's is passed on`;
+  const again = synthesiseDecision({
+    mode,
+    seat_outputs: prior.seat_verdicts.map((record) => ({ role: `reviewer_${String(record?.seat)}`, packet: record })),
+    chair: { packet: { verdict: prior.verdict, rationale: prior.rationale, conditions: prior.conditions } },
+    cochair: prior.cochair ? { packet: prior.cochair } : undefined,
+  });
+  if (again.verdict !== prior.verdict) return `its own seats give ${again.verdict} by the council rules, not ${JSON.stringify(prior.verdict)} (${again.rationale})`;
+  const dropped = again.conditions.filter((condition) => !prior.conditions.includes(condition));
+  if (dropped.length > 0) return `it leaves out conditions its seats set: ${dropped.join('; ')}`;
   return undefined;
 }
 

@@ -3,7 +3,7 @@
  * decided, and refused when any recorded decision is not), or after a crash (recovery), and
  * recording a decision without going on.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Sha256 } from '../core/canonical.ts';
 import { KillSwitchActive, RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt } from '../core/run-state.ts';
@@ -18,6 +18,7 @@ import { runDirName } from './journal.ts';
 import { accepted, openRun, peekMission, withLock } from './locked-run.ts';
 import { evidenceMissing, recoverRun, writeMissingBundle } from './recovery.ts';
 import { findRunId } from './run-folders.ts';
+import { probeRunLock } from './run-lock.ts';
 import type { ResumeOptions, Setup } from './run-setup.ts';
 import { requirePreflight } from './preflight.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
@@ -25,6 +26,9 @@ import { requireAccountedTail } from './unanchored-tail.ts';
 /** Continue a paused run after recording `options.decisions`, or recover one whose process died. */
 export async function resumeRun(context: Setup, runId: string, options: ResumeOptions): Promise<MissionResult> {
   const id = findRunId(context.env.repoRoot, context.paths, runId);
+  // A dead holder's lock is broken by withLock, which recovers its run first: under the kill
+  // switch that recovery would halt the run and undo its work.
+  if (probeRunLock(join(context.env.repoRoot, context.paths.lock)).state === 'dead') refuseUnderKillSwitch(context, id, 'stays as its process left it');
   return withLock(context, id, peekMission(context, id), async () => {
     const run = openRun(context, id);
     try {
@@ -39,6 +43,7 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
       }
       if (!attempt.paused) {
         if ((options.decisions ?? []).length > 0) throw new RunPreconditionFailed(`run ${id} is not waiting for a decision (its process died); resume it without one to recover it`);
+        refuseUnderKillSwitch(context, id, 'stays as its process left it');
         return (await recoverRun(context.env, run)).result;
       }
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
@@ -67,12 +72,13 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
   });
 }
 
-function refuseUnderKillSwitch(context: Setup, id: Sha256): void {
+function refuseUnderKillSwitch(context: Setup, id: Sha256, stays = 'stays waiting as it was'): void {
   try {
     checkKillSwitch(context.env, 'before resuming');
   } catch (error) {
     if (!(error instanceof KillSwitchActive)) throw error;
-    throw new RunPreconditionFailed(`the kill switch ${error.path} is present: run ${id} stays waiting as it was, nothing was recorded; remove the kill switch to go on, or reject the request to end the run`);
+    const way = stays === 'stays waiting as it was' ? 'or reject the request to end the run' : 'or `lifeos-mission recover` to roll it back now';
+    throw new RunPreconditionFailed(`the kill switch ${error.path} is present: run ${id} ${stays}, nothing was recorded; remove the kill switch to go on, ${way}`);
   }
 }
 

@@ -1,6 +1,6 @@
 // `lifeos-mission run | resume | recover` against real git repositories in temp dirs.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
@@ -222,6 +222,20 @@ recover('a run killed with SIGKILL mid-write is recovered and completed', async 
   assert.match(stdout, /completed: mission crash_matrix/);
   assert.not.ok(existsSync(join(repo, '.lifeos_run_lock')));
   assert.is(readFileSync(join(repo, 'README.md'), 'utf8'), 'rewritten');
+});
+
+recover('resume of a run killed with SIGKILL is refused under the kill switch, before recovery touches it', async () => {
+  const repo = makeRepo();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fixturePath('processes/crash-run.ts'), 'run', repo, '6'], { encoding: 'utf8', env: { ...process.env, CRASH_FAIL: '0' } });
+  assert.is(child.signal, 'SIGKILL');
+  const journal = readdirSync(join(repo, 'logs/mission_journals'))[0] as string;
+  const before = readFileSync(join(repo, 'logs/mission_journals', journal, 'journal.jsonl'), 'utf8');
+  writeFileSync(join(repo, 'STOP_AUTONOMY'), 'stop\n');
+  const refused = await cli('resume', journal.slice(0, 12), '--repo', repo, '--handlers', WRITE_HANDLERS);
+  assert.is(refused.code, 2, refused.stdout);
+  assert.match(refused.stderr, /the kill switch STOP_AUTONOMY is present: run sha256:[0-9a-f]{64} stays as its process left it, nothing was recorded/);
+  assert.is(readFileSync(join(repo, 'logs/mission_journals', journal, 'journal.jsonl'), 'utf8'), before, 'the journal is as the crash left it');
+  assert.ok(existsSync(join(repo, 'src/new.txt')), 'its work is kept');
 });
 
 recover.run();

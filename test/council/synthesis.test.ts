@@ -97,14 +97,24 @@ test('seat outputs from several steps are flattened once, and seats their `when`
   assert.equal([decision.verdict, decision.seat_verdicts.length], ['approved', 9]);
 });
 
-test('a final prior decision is passed on only when it is a complete decision of the same mode; a forged or foreign one escalates', () => {
+test('a final prior decision is passed on only when its own seats give it again by the rules; a forged or foreign one escalates', () => {
   const approved = decideWith({ seat_outputs: core(), chair: chair('approved') });
   const second = (prior: unknown, mode: string = 'M1_STANDARD') => synthesiseDecision({ mode, seat_outputs: [], chair: { skipped: true }, cochair: { skipped: true }, prior_decision: prior });
   assert.is(second(approved), approved);
+  const conditional = decideWith({ seat_outputs: [...core().slice(1), seat('architect', 'approve_with_conditions', { conditions: ['add a test'] })], chair: chair('approved') });
+  assert.is(second(conditional), conditional);
+  const withSeat = (name: string, verdict: string) => approved.seat_verdicts.map((s) => (s.seat === name ? { ...s, verdict } : s));
   const forged = [
     [{ verdict: 'approved', rationale: 'trust me', seat_verdicts: [] }, /not a decision of council_synthesis/],
-    [{ ...approved, seat_verdicts: approved.seat_verdicts.slice(1) }, /seat architect gave no verdict/],
-    [{ ...approved, seat_verdicts: approved.seat_verdicts.map((s) => (s.seat === 'risk' ? { ...s, verdict: 'reject' } : s)) }, /it approves past risk/],
+    [{ ...approved, seat_verdicts: approved.seat_verdicts.slice(1) }, /its own seats give escalated_to_ceo .*seat architect gave no verdict/],
+    [{ ...approved, seat_verdicts: withSeat('risk', 'reject') }, /its own seats give escalated_to_ceo/],
+    [{ ...approved, seat_verdicts: withSeat('risk', 'reject'), ceo_override: true }, /its own seats give escalated_to_ceo/],
+    [{ ...approved, cochair: { verdict: 'reject', rationale: 'no' } }, /its own seats give escalated_to_ceo/],
+    [{ ...approved, cochair: undefined }, /co-chair/],
+    [{ ...conditional, verdict: 'approved', conditions: [] }, /its own seats give approved_with_conditions/],
+    [{ ...conditional, conditions: [] }, /leaves out conditions its seats set: add a test/],
+    [{ ...approved, cycle: 99 }, /review cycle 99/],
+    [{ ...approved, verdict: 'lgtm' }, /not "lgtm"/],
   ] as const;
   for (const [prior, why] of forged) {
     const decision = second(prior);
@@ -112,8 +122,6 @@ test('a final prior decision is passed on only when it is a complete decision of
     assert.match(decision.rationale, why);
   }
   assert.match(second(approved, 'M2_FULL').rationale, 'it was made in mode "M1_STANDARD", this review is M2_FULL');
-  const overridden = { ...approved, seat_verdicts: approved.seat_verdicts.map((s) => (s.seat === 'risk' ? { ...s, verdict: 'reject' } : s)), ceo_override: true };
-  assert.is(second(overridden), overridden, 'an approval by CEO override stands');
 });
 
 test.run();
