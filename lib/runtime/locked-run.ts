@@ -10,6 +10,7 @@ import { sha256, type Sha256 } from '../core/canonical.ts';
 import type { ExecutionPlan } from '../core/plan-model.ts';
 import { RunPreconditionFailed, type RunLockInfo } from '../core/run-errors.ts';
 import { foldJournal } from '../core/run-state.ts';
+import { requireRunFolder } from './engine-folders.ts';
 import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
 import { JOURNAL_FILE, JournalWriter, quarantineTornTail, readJournal, runDirName } from './journal.ts';
 import { readChunks } from './journal-lines.ts';
@@ -107,6 +108,7 @@ export function peekMission(context: Setup, runId: Sha256): string {
 export function openRun(context: Setup, runId: Sha256): OpenRun {
   const folder = join(context.env.repoRoot, context.paths.journals, runDirName(runId));
   const journalPath = join(folder, JOURNAL_FILE);
+  requireRunFolder(context.env.repoRoot, join(context.paths.journals, runDirName(runId)), JOURNAL_FILE);
   if (!existsSync(journalPath)) throw new RunPreconditionFailed(`no journal for run ${runId} at ${journalPath}`);
   const torn = quarantineTornTail(journalPath);
   const journal = JournalWriter.open(journalPath, runId, journalOptions(context));

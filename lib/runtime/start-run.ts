@@ -23,6 +23,7 @@ import { RunEngine } from './engine/run-engine.ts';
 import type { MissionResult } from './engine/types.ts';
 import { git, snapshotRepo, stateHash } from './git-state.ts';
 import { JOURNAL_FILE, JournalWriter, readJournal, runDirName } from './journal.ts';
+import { requireRunFolder } from './engine-folders.ts';
 import { hiddenChanges } from './hidden-changes.ts';
 import { killSwitchPresent } from './kill-switch.ts';
 import { accepted, journalOptions, recoverAll, withLock } from './locked-run.ts';
@@ -59,6 +60,7 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
   });
   return withLock(context, runId, plan.mission, async () => {
     const runFolder = join(repoRoot, context.paths.journals, runDirName(runId));
+    requireRunFolder(repoRoot, join(context.paths.journals, runDirName(runId)), JOURNAL_FILE);
     const journal = JournalWriter.open(join(runFolder, JOURNAL_FILE), runId, journalOptions(context));
     try {
       const state = foldJournal(journal.opened);

@@ -2,7 +2,8 @@
 // cycle: worktree folders that are not what the loop made, a planted temporary file, a second
 // loop, duplicate tasks, a retried task's base, a rejected task, the branch prefix.
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { suite, tempDir } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { taskSlug } from '../../lib/core/backlog.ts';
@@ -107,17 +108,26 @@ it('a BACKLOG.md committed as a symbolic link is refused by list and run, not re
 });
 
 it('an engine folder committed as a symbolic link (.lifeos, logs) is refused by run, queue and backlog; nothing is written where it points', async () => {
-  for (const link of ['.lifeos', 'logs']) {
+  for (const link of ['.lifeos', 'logs', 'logs/agent_calls/cache', '.lifeos/runs', 'logs/anchors.jsonl']) {
     const outside = tempDir('engine-elsewhere-');
     const repo = backlogRepo(['one']);
-    symlinkSync(outside, join(repo, link));
+    mkdirSync(dirname(join(repo, link)), { recursive: true });
+    symlinkSync(link.endsWith('.jsonl') ? join(outside, 'anchors.jsonl') : outside, join(repo, link));
     commitAll(repo, `${link} as a link`);
-    const refused = new RegExp(`${link.replace('.', '\\.')} is a symbolic link, where the engine keeps its own files`);
+    const refused = new RegExp(`${link.replaceAll('.', '\\.')} is a symbolic link, where the engine keeps its own files`);
     await rejects(() => runMission(NOOP, { repoRoot: repo, fsync: false }), refused);
     await rejects(() => runBacklog({ repoRoot: repo, mission: NOOP, fsync: false }), refused);
-    if (link === '.lifeos') assert.throws(() => listQueue({ repoRoot: repo }), refused);
+    if (link.startsWith('.lifeos')) assert.throws(() => listQueue({ repoRoot: repo }), refused);
     assert.equal(readdirSync(outside), [], `${link}: nothing written through the link`);
   }
+});
+
+it('a FIFO where the state store is read is refused instead of hanging the process', async () => {
+  const repo = backlogRepo(['one']);
+  mkdirSync(join(repo, '.lifeos'));
+  execFileSync('mkfifo', [join(repo, '.lifeos/state.json')]);
+  await rejects(() => runMission(NOOP, { repoRoot: repo, fsync: false }), /state\.json is a FIFO, where the engine keeps its own files/);
+  assert.throws(() => listQueue({ repoRoot: repo }), /is a FIFO/);
 });
 
 it.run();
