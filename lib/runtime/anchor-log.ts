@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { canonicalJson, hashCanonical, isSha256, sha256, type Sha256 } from '../core/canonical.ts';
 import { genesisHash, type JournalEntry, type JournalError, type JournalVerification } from '../core/journal-chain.ts';
 import { MAX_ERRORS } from '../core/journal-check.ts';
+import { RunPreconditionFailed } from '../core/run-errors.ts';
 import { checkLines, JournalWriter, type JournalWriterOptions } from './journal.ts';
 import { readEvidenceFile } from './journal-lines.ts';
 import type { RunPaths } from './run-paths.ts';
@@ -109,6 +110,18 @@ function anchorProblem(entry: JournalEntry): string | undefined {
 /** The anchors of a repository's anchor log (the `anchors` run path), read once for every check a command makes. */
 export function repositoryAnchors(repoRoot: string, paths: Pick<RunPaths, 'anchors'>): AnchorRecord[] {
   return readAnchorLog(join(repoRoot, paths.anchors)).anchors;
+}
+
+/**
+ * A run does not start or go on over an anchor log that does not verify: it would do its work,
+ * commit, and then fail to anchor the attempt it finished.
+ */
+export function requireVerifiedAnchorLog(repoRoot: string, paths: Pick<RunPaths, 'anchors'>): void {
+  const { verification } = readAnchorLog(join(repoRoot, paths.anchors));
+  const [problem] = verification.errors;
+  if (problem) {
+    throw new RunPreconditionFailed(`the anchor log ${paths.anchors} does not verify (line ${problem.line}: ${problem.kind}: ${problem.message}); nothing was run. It is written by the engine only: put it back from a copy, and check it with \`lifeos-mission verify ${paths.anchors}\``);
+  }
 }
 
 /** `run:attempt` of every finished attempt the log anchors (for recovery's "was this anchored?"). */

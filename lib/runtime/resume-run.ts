@@ -8,7 +8,7 @@ import type { Sha256 } from '../core/canonical.ts';
 import { KillSwitchActive, RunPreconditionFailed } from '../core/run-errors.ts';
 import { openAttempt } from '../core/run-state.ts';
 import { requireHandlers } from '../operations/registry.ts';
-import { anchoredAttempts, repositoryAnchors } from './anchor-log.ts';
+import { anchoredAttempts, repositoryAnchors, requireVerifiedAnchorLog } from './anchor-log.ts';
 import { pausedAttempt, recordDecision, requireUnchanged, unboundDecisions, type HumanDecision } from './decisions.ts';
 import { checkKillSwitch } from './engine/guards.ts';
 import { RunEngine } from './engine/run-engine.ts';
@@ -47,6 +47,7 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
         return (await recoverRun(context.env, run)).result;
       }
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
+      requireVerifiedAnchorLog(context.env.repoRoot, context.paths);
       // Before any decision is recorded: a resume that could not go on must leave the run as it was.
       requireHandlers(run.plan.steps, context.env.handlers, `nothing was recorded; resume with the handlers the run was started with (resumeMission({ handlers }), or \`lifeos-mission resume ${id.slice(7, 19)} --handlers MODULE\`)`);
       // The steps still to run need their key, prompts and programs as much as at the start.

@@ -17,7 +17,7 @@ import type { Diagnostic, Mission } from '../core/types.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { requireHandlers } from '../operations/registry.ts';
 import { requirePreflight } from './preflight.ts';
-import { repositoryAnchors } from './anchor-log.ts';
+import { repositoryAnchors, requireVerifiedAnchorLog } from './anchor-log.ts';
 import { envelopePolicyHash } from './engine/guards.ts';
 import { RunEngine } from './engine/run-engine.ts';
 import type { MissionResult } from './engine/types.ts';
@@ -46,6 +46,7 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
     const finished = (await recoverAll(context)).find((report) => report.result.status === 'completed' && startedWith(report.result.journalPath, plan));
     if (finished) return finished.result;
   }
+  requireVerifiedAnchorLog(repoRoot, context.paths);
   // After recovery: a crashed run's writes (a ticked backlog item) are undone by then.
   requirePreflight(plan.steps, context.env.handlers, { repo_root: repoRoot, mode: context.env.mode });
   const baseline = git(repoRoot, ['rev-parse', '--verify', '-q', 'HEAD']).trim();

@@ -176,6 +176,15 @@ test('a change hidden from git status by skip-worktree or assume-unchanged is a 
   }
 });
 
+test('an anchor log that does not verify stops a run before its first step, not after its commit; resume too', async () => {
+  const repo = makeRepo();
+  const paused = await runMission(mission(PACKET_THEN_ASK), { repoRoot: repo, ...options });
+  writeFileSync(join(repo, 'logs/anchors.jsonl'), `${readFileSync(join(repo, 'logs/anchors.jsonl'), 'utf8')}not an anchor\n`);
+  const refused = /^the anchor log logs\/anchors\.jsonl does not verify \(line 2: .*\); nothing was run/;
+  await rejects(() => resumeMission(paused.runId, { repoRoot: repo, ...options, decisions: [{ decision: 'approved', by: 'CEO' }] }), refused);
+  await rejects(() => runMission(mission(GATE), { repoRoot: repo, ...options }), refused);
+});
+
 test('issue 15, finding 4: a mission file that does not validate halts before it starts and escalates (spec §5.3.1), once per content; the sink gets it with no run id; the CLI names the item', async () => {
   const repo = makeRepo();
   const file = join(tempDir('invalid-mission-'), 'broken.yaml');
