@@ -7,7 +7,7 @@
  *
  * Indentation is allowed; the text after the marker, trimmed, is the task as the cycle gets it
  * (`task_spec`) and as the steward marks it done. Lines inside fenced code blocks (``` or ~~~)
- * are examples, not tasks. Every other line is left alone.
+ * and HTML comments are examples or notes, not tasks. Every other line is left alone.
  */
 import { createHash } from 'node:crypto';
 
@@ -52,16 +52,32 @@ export function markDone(backlog: string, task: string): string | null {
   return null;
 }
 
-/** The lines that may hold items, with their indexes: those outside fenced code blocks. */
+/**
+ * The lines that may hold items, with their indexes: those outside fenced code blocks (closed,
+ * as in CommonMark, by a fence of the same character, at least as long, with no info string)
+ * and outside HTML comments, which are not shown when the file is rendered.
+ */
 function* itemLines(lines: readonly string[]): Generator<[number, string]> {
   let fence: string | undefined;
+  let comment = false;
   for (const [index, line] of lines.entries()) {
-    const marker = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
-    if (marker && (fence === undefined || (marker[0] === fence[0] && marker.length >= fence.length))) {
-      fence = fence === undefined ? marker : undefined;
+    if (fence !== undefined) {
+      const close = /^\s{0,3}(`{3,}|~{3,})\s*$/.exec(line)?.[1];
+      if (close && close[0] === fence[0] && close.length >= fence.length) fence = undefined;
       continue;
     }
-    if (fence === undefined) yield [index, line];
+    if (comment) {
+      comment = !line.includes('-->');
+      continue;
+    }
+    const open = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (open) {
+      fence = open;
+      continue;
+    }
+    const start = line.lastIndexOf('<!--');
+    if (start >= 0 && !line.includes('-->', start)) comment = true;
+    yield [index, line];
   }
 }
 

@@ -25,6 +25,15 @@ TODO: another example
 ~~~
 ~~~~
 
+\`\`\`
+\`\`\`js
+- [ ] a closing fence has no info string: still inside
+\`\`\`
+
+<!-- notes:
+- [ ] in an HTML comment
+-->
+
 - [ ] Last task
 - [ ]
 `;
@@ -35,7 +44,7 @@ it('checkboxes and TODO:/DONE: prefixes, in file order; fenced examples and empt
     [4, 'Add the README', true],
     [5, 'Add farewell', false],
     [6, 'Ship 0.1', true],
-    [20, 'Last task', false],
+    [29, 'Last task', false],
   ]);
 });
 
