@@ -153,7 +153,7 @@ function showText(item: QueueItem, changes: string | null): string {
 function decidedText(item: QueueItem): string {
   const waits = item.waiting && item.run_id && item.resolution !== 'deferred';
   const next = !waits ? '' : item.resolution === 'approved' || item.resolution === 'retry' ? `; the run can go on: lifeos-mission resume ${shortId(item.run_id as string)}` : `; resume the run to end it and roll it back: lifeos-mission resume ${shortId(item.run_id as string)}`;
-  return `queue item ${item.id} ${String(item.resolution)} by ${String(item.resolved_by)}${next}\n`;
+  return `queue item ${item.id} ${item.resolution === 'retry' ? 'retried' : String(item.resolution)} by ${String(item.resolved_by)}${next}\n`;
 }
 
 function indent(text: string): string {

@@ -25,6 +25,7 @@ export function hiddenChanges(repoRoot: string, paths: RunPaths): string[] {
   );
   return marked.flatMap(({ path, mark }) => {
     const state = changeOf(repoRoot, path, blobs.get(path));
+    if (state === 'deleted' && mark === 'skip-worktree') return [`${path} (not checked out: a sparse checkout; missions need a full one, since a rollback puts the index back without the skip-worktree marks)`];
     return state ? [`${path} (hidden by ${mark}: ${state})`] : [];
   });
 }

@@ -74,7 +74,7 @@ export function queueItem(ref: string, options: QueueOptions): QueueItem {
 export async function decideQueueItem(ref: string, decision: QueueDecision, options: QueueOptions & Omit<EngineOptions, 'repoRoot' | 'store'>): Promise<QueueItem> {
   const item = queueItem(ref, options);
   if (item.resolution !== null && item.resolution !== 'deferred') {
-    throw new StoreConflict(`item ${item.id} was ${item.resolution} by ${String(item.resolved_by)} at ${String(item.resolved_at)}; a decision is final`);
+    throw new StoreConflict(`item ${item.id} was ${item.resolution === 'retry' ? 'retried' : item.resolution} by ${String(item.resolved_by)} at ${String(item.resolved_at)}; a decision is final`);
   }
   if (decision.resolution === 'approved' && item.kind === 'escalation' && !decision.note?.trim()) {
     throw new RunPreconditionFailed(`approving escalation ${item.id} overrides it (recorded as ceo_override): give the rationale as a note`);

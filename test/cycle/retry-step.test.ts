@@ -58,7 +58,7 @@ it('`queue show` offers retry, not approve; `queue retry` records it and `resume
     assert.match(shown.stdout, /\nDecide: lifeos-mission queue retry 1 \| reject 1 \| defer 1\n$/);
     const retried = await cli('queue', 'retry', '1', '--by', 'ceo', '--repo', repo);
     assert.is(retried.code, 0, retried.stderr);
-    assert.is(retried.stdout, `queue item 1 retry by ceo; the run can go on: lifeos-mission resume ${paused.runId.slice(7, 19)}\n`);
+    assert.is(retried.stdout, `queue item 1 retried by ceo; the run can go on: lifeos-mission resume ${paused.runId.slice(7, 19)}\n`);
     const done = await resumeMission(paused.runId, options);
     assert.is(done.status, 'completed', JSON.stringify(done.error ?? done.escalation));
     assert.is(model.calls.filter((role) => role === 'designer').length, 3);
