@@ -14,8 +14,8 @@ const registry = createRegistry({
 });
 
 // 2. Load and validate: every problem at once, with file:line:col.
-const filename = new URL('./missions/docs_review.yaml', import.meta.url);
-const loaded = loadMission(readFileSync(filename, 'utf8'), { filename: 'examples/missions/docs_review.yaml', registry });
+const filename = new URL('./embed/docs_review.yaml', import.meta.url);
+const loaded = loadMission(readFileSync(filename, 'utf8'), { filename: 'examples/embed/docs_review.yaml', registry });
 if (!loaded.ok) {
   for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
   process.exit(1);

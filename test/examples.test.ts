@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { suite } from './temp.ts';
+import { suite, tempDir } from './temp.ts';
 import * as assert from 'uvu/assert';
 import { readMissionFiles, validateMissionFiles } from '../lib/runtime/mission-library.ts';
 import { makeRepo } from './git-repo.ts';
-import { codes, repoRoot } from './helpers.ts';
+import { cli, codes, repoRoot } from './helpers.ts';
 
 const examples = suite('examples/');
 
@@ -18,7 +18,7 @@ examples('embed-validate-plan.ts registers a host operation, validates and plans
 });
 
 examples('the example missions are valid, except for the host operations some need registered', () => {
-  const { reports } = validateMissionFiles(readMissionFiles([join(repoRoot, 'examples/missions')]).files);
+  const { reports } = validateMissionFiles(readMissionFiles([join(repoRoot, 'examples/missions'), join(repoRoot, 'examples/embed')]).files);
   assert.equal(
     reports.map((r) => [r.file.split('/').pop(), codes(r.diagnostics)]),
     [
@@ -27,6 +27,23 @@ examples('the example missions are valid, except for the host operations some ne
       ['docs_review.yaml', ['E_UNKNOWN_OPERATION']],
     ],
   );
+});
+
+examples('issue 17, finding 2: validate --handlers registers the host operations and checks their params at their lines', async () => {
+  const handlers = join(repoRoot, 'examples/handlers/changelog.mjs');
+  const valid = await cli('validate', '--handlers', handlers, join(repoRoot, 'examples/missions'));
+  assert.is(valid.code, 0, valid.stdout);
+  assert.is(valid.stdout, "2 files checked: 0 errors, 0 warnings\n");
+  const dir = tempDir('changelog-typo-');
+  const typo = readFileSync(join(repoRoot, 'examples/missions/changelog.yaml'), 'utf8').replace('      version: "{{version}}"', '      verison: "{{version}}"');
+  writeFileSync(join(dir, 'changelog.yaml'), typo);
+  const line = typo.split('\n').findIndex((text) => text.includes('verison:')) + 1;
+  const bad = await cli('validate', '--handlers', handlers, join(dir, 'changelog.yaml'));
+  assert.is(bad.code, 1);
+  assert.match(bad.stdout, new RegExp(`changelog\\.yaml:${line}:7: error steps\\[2\\]\\.params\\.verison: operation append_changelog takes no param "verison" \\[E_PARAM_UNKNOWN\\]\\n {4}hint: did you mean "version"\\?`));
+  assert.match(bad.stdout, /operation append_changelog needs param "version" \[E_PARAM_MISSING\]\n {4}hint: "verison" is given: did you mean "version"\?/);
+  const registry = await cli('validate', '--registry', join(repoRoot, 'examples/handlers/changelog.mjs'), join(repoRoot, 'examples/missions'));
+  assert.equal([registry.code, registry.stderr.split('\n')[0]], [2, `lifeos-mission validate: --registry ${join(repoRoot, 'examples/handlers/changelog.mjs')} exports no registry; export \`registry\` (or a default) made with createRegistry()`]);
 });
 
 examples('embed-run.ts runs changelog.yaml with its host handler, approves it in code, and audits the journal', () => {

@@ -4,12 +4,11 @@
  * library's EngineOptions.
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createRegistry } from '../core/registry.ts';
-import type { OperationHandler } from '../operations/handler.ts';
 import { defaultRegistry } from '../runtime/mission-library.ts';
 import type { EngineOptions } from '../runtime/runner.ts';
 import { UsageError, type CliIO } from './io.ts';
+import { loadHandlerModules } from './handler-modules.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
 import { withRepositoryRoles } from '../runtime/vocabulary.ts';
 import { storeBackend } from './repo-options.ts';
@@ -137,27 +136,4 @@ function interruptSignal(io: CliIO): AbortSignal {
     controller.abort();
   });
   return controller.signal;
-}
-
-async function loadHandlerModules(specs: readonly string[]): Promise<OperationHandler[]> {
-  const handlers: OperationHandler[] = [];
-  for (const spec of specs) {
-    let module: { handlers?: unknown; default?: unknown };
-    try {
-      module = (await import(pathToFileURL(resolve(spec)).href)) as typeof module;
-    } catch (error) {
-      throw new UsageError(`cannot load --handlers ${spec}: ${(error as Error).message}`);
-    }
-    const exported = module.handlers ?? module.default;
-    const list = Array.isArray(exported) ? exported : exported === undefined ? [] : [exported];
-    if (list.length === 0) throw new UsageError(`--handlers ${spec} exports no handlers; export \`handlers\` (an array) or a default handler`);
-    for (const [index, handler] of list.entries()) {
-      const h = handler as Partial<OperationHandler> | null;
-      if (!h || typeof h.type !== 'string' || typeof h.execute !== 'function') {
-        throw new UsageError(`--handlers ${spec}: handler ${index} is not an operation handler (it needs a string \`type\` and an \`execute\` function; see defineOperation)`);
-      }
-      handlers.push(h as OperationHandler);
-    }
-  }
-  return handlers;
 }

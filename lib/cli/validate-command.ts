@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readMissionFiles, validateMissionFiles } from '../runtime/mission-library.ts';
+import { createRegistry, type Registry } from '../core/registry.ts';
+import { defaultRegistry, readMissionFiles, validateMissionFiles } from '../runtime/mission-library.ts';
 import { withRepositoryRoles } from '../runtime/vocabulary.ts';
 import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
@@ -19,18 +20,31 @@ validates ./missions.
 Options:
   --format text|json|github   output format (default: text; github prints workflow annotations)
   --missions DIR              also register the missions in DIR (repeatable)
+  --handlers MODULE           register the host operations a module exports, as run does, and
+                              check the steps' params against their paramsSchema (repeatable)
+  --registry MODULE           start from the registry a module exports (createRegistry())
   -h, --help                  show this help
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable path.
 `;
 
-export function validateCommand(args: string[], io: CliIO): number {
+/** The registry with the host's operations, loaded only when asked for (validate starts fast without them). */
+async function hostRegistry(registryModule: string | undefined, handlerModules: readonly string[] | undefined): Promise<Registry> {
+  if (registryModule === undefined && handlerModules === undefined) return defaultRegistry();
+  const { loadHandlerModules, loadRegistryModule } = await import('./handler-modules.ts');
+  const base = registryModule === undefined ? defaultRegistry() : await loadRegistryModule(registryModule);
+  return createRegistry({ extend: base, operations: await loadHandlerModules(handlerModules ?? []) });
+}
+
+export async function validateCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
       format: { type: 'string' },
       missions: { type: 'string', multiple: true },
+      handlers: { type: 'string', multiple: true },
+      registry: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,7 +56,7 @@ export function validateCommand(args: string[], io: CliIO): number {
   const paths = positionals.length > 0 ? positionals : existsSync('missions') ? ['missions'] : [];
   if (paths.length === 0) throw new UsageError('name the mission files or folders to validate (there is no ./missions folder)');
   // Inside a repository, roles are checked against its own prompts.
-  const registry = withRepositoryRoles(registryWithMissionDirs(values.missions, io), process.cwd());
+  const registry = withRepositoryRoles(registryWithMissionDirs(values.missions, io, await hostRegistry(values.registry, values.handlers)), process.cwd());
   const { files, problems } = readMissionFiles(paths);
   if (files.length === 0 && problems.length === 0) throw new UsageError(`no *.yaml or *.yml mission files in ${paths.join(', ')}`);
   const { reports } = validateMissionFiles(files, registry);
