@@ -24,6 +24,7 @@ Options:
   --inputs FILE        input values from a YAML or JSON mapping (--input wins)
   --format text|json   output format (default: text, a tree)
   --missions DIR       also register the missions in DIR (repeatable)
+  --max-operations N   the most operations the plan may expand to (default 10000)
   -h, --help           show this help
 
 Exit codes: 0 planned, 1 the mission or its inputs are invalid, 2 usage error.
@@ -38,6 +39,7 @@ export function planCommand(args: string[], io: CliIO): number {
       inputs: { type: 'string' },
       format: { type: 'string' },
       missions: { type: 'string', multiple: true },
+      'max-operations': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -52,7 +54,7 @@ export function planCommand(args: string[], io: CliIO): number {
   for (const d of diagnostics) io.stderr.write(diagnosticText(d));
   if (!mission) return diagnostics.some((d) => d.code === 'E_FILE') ? EXIT.usage : EXIT.failed;
   try {
-    const plan = planMission(mission, { inputs, registry });
+    const plan = planMission(mission, { inputs, registry, ...maxOperationsOption(values['max-operations']) });
     io.stdout.write(format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlanTree(plan)}${detectedTests(plan)}`);
     return EXIT.ok;
   } catch (error) {
@@ -60,6 +62,14 @@ export function planCommand(args: string[], io: CliIO): number {
     for (const d of error.diagnostics) io.stderr.write(diagnosticText(d));
     return EXIT.failed;
   }
+}
+
+/** `--max-operations N`, a whole number of at least 1. */
+export function maxOperationsOption(value: string | undefined): { maxOperations?: number } {
+  if (value === undefined) return {};
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--max-operations must be a whole number of at least 1; got "${value}"`);
+  return { maxOperations: n };
 }
 
 /** Loaded lazily by main.ts. */

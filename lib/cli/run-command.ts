@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { resolveMission } from '../runtime/mission-library.ts';
+import { maxOperationsOption } from './plan-command.ts';
 import { runMission } from '../runtime/runner.ts';
 import { ENGINE_ARGS, ENGINE_OPTIONS_HELP, engineOptions, resumeFlags } from './engine-options.ts';
 import { readInputs } from './inputs.ts';
@@ -21,6 +22,7 @@ Options:
   --input NAME=VALUE   an input value (repeatable); VALUE is parsed as JSON when it parses,
                        else taken as a string
   --inputs FILE        input values from a YAML or JSON mapping (--input wins)
+  --max-operations N   the most operations the plan may expand to (default 10000)
 ${ENGINE_OPTIONS_HELP}
 
 Exit codes: 0 completed, 1 the run did not complete (failed, escalated, halted, awaiting a
@@ -28,7 +30,7 @@ human) or the mission is invalid, 2 usage or environment error (lock held, dirty
 `;
 
 export async function runCommand(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...ENGINE_ARGS, input: { type: 'string', multiple: true }, inputs: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...ENGINE_ARGS, input: { type: 'string', multiple: true }, inputs: { type: 'string' }, 'max-operations': { type: 'string' } } });
   if (values.help) {
     io.stdout.write(RUN_USAGE);
     return EXIT.ok;
@@ -44,7 +46,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (unreadable) return EXIT.usage;
   try {
     const write = (text: string): unknown => io.stdout.write(text);
-    const result = await runMission(mission ?? (positionals[0] as string), { ...options, inputs, ...(format === 'text' ? { onEvent: progressPrinter(write) } : {}) });
+    const result = await runMission(mission ?? (positionals[0] as string), { ...options, inputs, ...maxOperationsOption(values['max-operations']), ...(format === 'text' ? { onEvent: progressPrinter(write) } : {}) });
     io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd(), resumeFlags(values)));
     return resultExit(result);
   } catch (error) {

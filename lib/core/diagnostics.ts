@@ -60,6 +60,7 @@ export const DIAGNOSTIC_CODES = {
   E_INPUT_UNKNOWN: 'an input was given that the mission does not declare',
   E_INPUT_TYPE: 'an input value does not have the declared type',
   E_FOREACH_NOT_LIST: 'a `for_each` value did not resolve to a list',
+  E_PLAN_TOO_LARGE: 'the plan would pass its limit of operations',
   E_TEMPLATE_PATH: 'a template path that does not exist in a known value',
   E_FILE: 'a mission file could not be read',
 } as const;

@@ -18,6 +18,7 @@ import { analyseMission, missionSource } from './load.ts';
 import { describeOperation, type Registry } from './registry.ts';
 import { compileTemplate, stringifyForTemplate, type Template, type TemplateRef } from './template.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type ConditionSource, type Diagnostic, type JsonLogic, type Mission, type Step } from './types.ts';
+import { cartesian, describe, instanceLabels, joinText } from './plan-expansion.ts';
 import { checkInputs, withDefaults } from './plan-inputs.ts';
 import { parseValueType, typeMismatch } from './value-type.ts';
 import {
@@ -41,6 +42,21 @@ import {
 export interface PlanOptions {
   inputs?: Record<string, unknown>;
   registry: Registry;
+  /** The most operations a plan may expand to (default DEFAULT_MAX_OPERATIONS): a fan-out past it is an error, found before it is expanded. */
+  maxOperations?: number;
+}
+
+export const DEFAULT_MAX_OPERATIONS = 10_000;
+
+/** A plan past its operation limit: planning stops at once (more of it would only cost memory). */
+class PlanTooLarge extends Error {
+  constructor(
+    readonly pointer: string,
+    readonly scope: Scope,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Where references resolve while planning one mission instance. */
@@ -71,7 +87,7 @@ export function planMission(mission: Mission, options: PlanOptions): ExecutionPl
   if (inputProblems.length > 0) throw new MissionValidationError(inputProblems, `inputs of mission "${mission.mission}"`);
   const inputs = withDefaults(mission, given);
 
-  const planner = new Planner(options.registry);
+  const planner = new Planner(options.registry, options.maxOperations ?? DEFAULT_MAX_OPERATIONS);
   const scope: Scope = {
     mission,
     prefix: '',
@@ -83,7 +99,15 @@ export function planMission(mission: Mission, options: PlanOptions): ExecutionPl
   const preconditions = (mission.preconditions ?? []).map((condition, index) =>
     planner.guard(scope, joinPointer('/preconditions', index), () => planner.condition(condition, scope)),
   );
-  const steps = planner.steps(scope);
+  let steps: PlanNode[];
+  try {
+    steps = planner.steps(scope);
+  } catch (error) {
+    if (!(error instanceof PlanTooLarge)) throw error;
+    const source = missionSource(error.scope.mission);
+    const hint = `plan with a higher limit (--max-operations, or maxOperations) if the mission really needs it`;
+    throw new MissionValidationError([diagnostic('E_PLAN_TOO_LARGE', { path: error.pointer }, error.message, { hint, locate: source?.locate, file: source?.file })], `plan of mission "${mission.mission}"`);
+  }
   const outputs = planner.outputs(scope);
   if (planner.problems.length > 0) throw new MissionValidationError(planner.problems, `plan of mission "${mission.mission}"`);
   return {
@@ -109,7 +133,21 @@ class Planner {
   private readonly templates = new Map<string, Template>();
   private readonly sources = new Map<Mission, Map<number, PlanSource | undefined>>();
 
-  constructor(private readonly registry: Registry) {}
+  /** The fan-outs being expanded, innermost last: the one to name when the plan grows too large. */
+  private readonly expanding: Array<{ pointer: string; scope: Scope; id: string }> = [];
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly maxOperations: number,
+  ) {}
+
+  /** Stop planning once `more` operations would take the plan past its limit. */
+  private reserve(more: number, step: Step, index: number, scope: Scope): void {
+    if (this.counts.operations + more <= this.maxOperations) return;
+    const at = this.expanding[0] ?? { pointer: joinPointer('/steps', index), scope, id: scope.prefix + step.id };
+    const where = scope.trail.length > 1 ? ` (in mission ${scope.trail.join(' > ')})` : '';
+    throw new PlanTooLarge(at.pointer, at.scope, `the plan passes its limit of ${this.maxOperations} operations while expanding the fan-out of step "${at.id}"${where}`);
+  }
 
   /** Run `build`, turning a PlanProblem into a diagnostic at `pointer` of the scope's mission. */
   guard<T>(scope: Scope, pointer: string, build: () => T): T | undefined {
@@ -150,6 +188,17 @@ class Planner {
   private fanOut(step: Step, index: number, scope: Scope): PlanFanOutNode {
     const variables = Object.keys(step.for_each ?? {});
     const lists = variables.map((name) => this.loopList(step, name, scope));
+    // Counted before the product is built: a 1000 x 1000 fan-out is refused, not allocated.
+    this.expanding.push({ pointer: joinPointer('/steps', index), scope, id: scope.prefix + step.id });
+    try {
+      this.reserve(lists.reduce((product, list) => product * list.length, 1) * (step.kind === 'mission' ? 0 : 1), step, index, scope);
+      return this.expandFanOut(step, index, scope, variables, lists);
+    } finally {
+      this.expanding.pop();
+    }
+  }
+
+  private expandFanOut(step: Step, index: number, scope: Scope, variables: string[], lists: PlanValue[][]): PlanFanOutNode {
     const combinations = cartesian(lists);
     const labels = instanceLabels(combinations);
     const id = scope.prefix + step.id;
@@ -190,6 +239,7 @@ class Planner {
     if (!definition) throw new PlanProblem('E_UNKNOWN_OPERATION', `unknown operation "${operation}"`);
     const described = describeOperation(definition, params);
     const type = step.compensation ? COMPENSATION_COMMANDS[step.compensation] : described.compensation;
+    this.reserve(1, step, index, scope);
     this.counts.operations++;
     if (described.writes) this.counts.writing++;
     return Object.assign(node, {
@@ -356,38 +406,4 @@ function renameVars(logic: unknown, slots: ReadonlyMap<string, number>): unknown
     return { var: Array.isArray(args) ? [slot, ...args.slice(1)] : slot };
   }
   return { [operator]: renameVars(args, slots) };
-}
-
-function cartesian(lists: PlanValue[][]): PlanValue[][] {
-  return lists.reduce<PlanValue[][]>((combos, list) => combos.flatMap((combo) => list.map((item) => [...combo, item])), [[]]);
-}
-
-const SAFE_LABEL = /^[A-Za-z0-9_.:@-]{1,64}$/;
-
-/** Readable instance labels (`risk`, `risk,fast`), or indices when values are not simple or not unique. */
-function instanceLabels(combinations: PlanValue[][]): string[] {
-  const readable = combinations.map((values) =>
-    values.every((value) => (typeof value === 'string' && SAFE_LABEL.test(value)) || typeof value === 'number' || typeof value === 'boolean')
-      ? values.map(String).join(',')
-      : undefined,
-  );
-  const unique = new Set(readable).size === readable.length && readable.every((label) => label !== undefined);
-  return unique ? (readable as string[]) : combinations.map((_, index) => String(index));
-}
-
-function joinText(parts: PlanValue[]): PlanValue[] {
-  const joined: PlanValue[] = [];
-  for (const part of parts) {
-    const last = joined[joined.length - 1];
-    if (typeof part === 'string' && typeof last === 'string') joined[joined.length - 1] = last + part;
-    else joined.push(isConcrete(part) && typeof part !== 'string' ? stringifyForTemplate(unescapeValue(part)) : part);
-  }
-  return joined;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (isMapping(value)) return isRef(value as PlanValue) ? 'a step output (known only at run time)' : 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
 }

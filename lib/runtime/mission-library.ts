@@ -155,11 +155,13 @@ export interface PlanMissionOptions {
   inputs?: Record<string, unknown>;
   /** Default: defaultRegistry(). */
   registry?: Registry;
+  /** The most operations the plan may expand to (default 10,000). */
+  maxOperations?: number;
 }
 
 /** Expand a mission into its ExecutionPlan; throws MissionValidationError listing every problem. */
 export function planMission(mission: Mission, options: PlanMissionOptions = {}): ExecutionPlan {
-  return planWithRegistry(mission, { inputs: options.inputs ?? {}, registry: options.registry ?? defaultRegistry() });
+  return planWithRegistry(mission, { inputs: options.inputs ?? {}, registry: options.registry ?? defaultRegistry(), ...(options.maxOperations === undefined ? {} : { maxOperations: options.maxOperations }) });
 }
 
 /**

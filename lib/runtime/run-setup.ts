@@ -109,6 +109,8 @@ export interface EngineOptions {
 
 export interface RunOptions extends EngineOptions {
   inputs?: Record<string, unknown>;
+  /** The most operations the mission's plan may expand to (default 10,000); past it the run does not start. */
+  maxOperations?: number;
 }
 
 export interface ResumeOptions extends EngineOptions {

@@ -37,7 +37,7 @@ import { requireAccountedTail } from './unanchored-tail.ts';
 /** Start a new attempt of the mission (the result of a recovery that just completed this very run, if one did). */
 export async function startRun(context: Setup, missionOrName: Mission | string, options: RunOptions): Promise<MissionResult> {
   const { mission, file } = await findMission(context, missionOrName);
-  const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry });
+  const plan = planMission(mission, { inputs: options.inputs ?? {}, registry: context.registry, ...(options.maxOperations === undefined ? {} : { maxOperations: options.maxOperations }) });
   requireHandlers(plan.steps, context.env.handlers, 'register one: runMission({ handlers }), or `lifeos-mission run --handlers MODULE`');
   const { repoRoot } = context.env;
   // A crashed run is recovered first: its rollback may move HEAD, and the run id is computed from

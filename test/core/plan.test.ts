@@ -228,4 +228,62 @@ steps:
   assert.is(result.counts.fan_out_instances, 10_000);
 });
 
+plan('issue 17, finding 6: a fan-out past the operation limit is refused before it is expanded, naming the outermost fan-out; the limit can be raised', () => {
+  const grid = load(`
+mission: grid
+version: "1.0"
+inputs: [{name: xs, type: list}, {name: ys, type: list}]
+outputs: []
+steps:
+  - id: first
+    kind: runtime
+    operation: noop
+  - id: cells
+    kind: runtime
+    operation: noop
+    for_each: {x: "{{xs}}", y: "{{ys}}"}
+`);
+  const thousand = Array.from({ length: 1000 }, (_, i) => i);
+  let error: unknown;
+  try {
+    planMission(grid, { inputs: { xs: thousand, ys: thousand }, registry });
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error instanceof MissionValidationError);
+  const [diagnostic] = (error as MissionValidationError).diagnostics;
+  assert.equal([diagnostic?.code, diagnostic?.path], ['E_PLAN_TOO_LARGE', '/steps/1']);
+  assert.match(diagnostic?.message ?? '', 'the plan passes its limit of 10000 operations while expanding the fan-out of step "cells"');
+  const small = Array.from({ length: 100 }, (_, i) => i);
+  assert.is(planMission(grid, { inputs: { xs: small, ys: small }, registry, maxOperations: 10_001 }).counts.operations, 10_001);
+  assert.throws(() => planMission(grid, { inputs: { xs: small, ys: small }, registry, maxOperations: 10_000 }), /passes its limit of 10000 operations/);
+});
+
+plan('issue 17, finding 6: operations inside a fanned-out nested mission count, and the outermost fan-out is named', () => {
+  const inner = load(`
+mission: inner
+version: "1.0"
+inputs: [{name: n, type: int}]
+outputs: []
+steps:
+  - {id: a, kind: runtime, operation: noop}
+  - {id: b, kind: runtime, operation: noop}
+`);
+  const withInner = createRegistry({ extend: registry, missions: [{ mission: inner }] });
+  const outer = load(`
+mission: outer
+version: "1.0"
+inputs: [{name: ns, type: list}]
+outputs: []
+steps:
+  - id: each
+    kind: mission
+    mission: inner
+    for_each: {n: "{{ns}}"}
+    params: {n: "{{n}}"}
+`, withInner);
+  assert.throws(() => planMission(outer, { inputs: { ns: [1, 2, 3] }, registry: withInner, maxOperations: 5 }), /while expanding the fan-out of step "each"/);
+  assert.is(planMission(outer, { inputs: { ns: [1, 2, 3] }, registry: withInner, maxOperations: 6 }).counts.operations, 6);
+});
+
 plan.run();
