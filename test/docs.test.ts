@@ -34,7 +34,7 @@ docs('every error code reported from mission text has an invalid fixture named a
   const fixtures = readdirSync(fixturePath('invalid')).map((name) => name.split(/[-.]/)[0]);
   // Codes that only arise from inputs, object inputs or the file system have tests elsewhere.
   // The role codes depend on the roles known where it is validated (test/cli/validate-params.test.ts).
-  const elsewhere = ['E_INPUT_MISSING', 'E_INPUT_UNKNOWN', 'E_FOREACH_NOT_LIST', 'E_TEMPLATE_PATH', 'E_FILE', 'E_SCHEMA', 'W_YAML', 'W_OUTPUT_UNBOUND', 'E_UNKNOWN_ROLE', 'W_UNKNOWN_ROLE', 'E_PLAN_TOO_LARGE'];
+  const elsewhere = ['E_INPUT_MISSING', 'E_INPUT_UNKNOWN', 'E_FOREACH_NOT_LIST', 'E_TEMPLATE_PATH', 'E_FILE', 'E_SCHEMA', 'W_YAML', 'W_OUTPUT_UNBOUND', 'E_UNKNOWN_ROLE', 'W_UNKNOWN_ROLE', 'E_PLAN_TOO_LARGE', 'E_FILE_ENCODING'];
   for (const code of Object.keys(DIAGNOSTIC_CODES)) {
     if (!elsewhere.includes(code)) assert.ok(fixtures.includes(code), `fixture for ${code}`);
   }

@@ -61,6 +61,7 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
   if (files.length === 0 && problems.length === 0) throw new UsageError(`no *.yaml or *.yml mission files in ${paths.join(', ')}`);
   const { reports } = validateMissionFiles(files, registry);
   const total = printReports([...problems, ...reports], format, io);
-  if (problems.length > 0) return EXIT.usage;
+  // A path that cannot be read is the caller's mistake; a file that is not UTF-8 is a bad mission file.
+  if (problems.some((problem) => problem.diagnostics.some((d) => d.code === 'E_FILE'))) return EXIT.usage;
   return total.errors > 0 ? EXIT.failed : EXIT.ok;
 }

@@ -63,6 +63,7 @@ export const DIAGNOSTIC_CODES = {
   E_PLAN_TOO_LARGE: 'the plan would pass its limit of operations',
   E_TEMPLATE_PATH: 'a template path that does not exist in a known value',
   E_FILE: 'a mission file could not be read',
+  E_FILE_ENCODING: 'a mission file that is not valid UTF-8',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -51,7 +51,14 @@ export function readMissionFiles(paths: readonly string[]): { files: MissionFile
         }
         return;
       }
-      if (explicit || MISSION_EXTENSIONS.has(extname(path))) files.push({ file: path, text: readFileSync(path, 'utf8') });
+      if (explicit || MISSION_EXTENSIONS.has(extname(path))) {
+        const decoded = decodeUtf8(readFileSync(path));
+        if (decoded.ok) files.push({ file: path, text: decoded.text });
+        else {
+          const message = `the file is not valid UTF-8: the byte at offset ${decoded.offset} starts no character`;
+          problems.push({ file: path, diagnostics: [{ ...diagnostic('E_FILE_ENCODING', { path: '' }, message, { file: path, hint: 'save the file as UTF-8' }), line: decoded.line, column: 1 }] });
+        }
+      }
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message;
       problems.push({ file: path, diagnostics: [diagnostic('E_FILE', { path: '' }, `cannot read ${path}: ${reason}`, { file: path })] });
@@ -59,6 +66,27 @@ export function readMissionFiles(paths: readonly string[]): { files: MissionFile
   };
   for (const path of paths) visit(path, true);
   return { files, problems };
+}
+
+/** The bytes as UTF-8 text, or where the first byte that starts no character is (0-based offset, 1-based line). */
+function decodeUtf8(bytes: Buffer): { ok: true; text: string } | { ok: false; offset: number; line: number } {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  try {
+    return { ok: true, text: strict.decode(bytes) };
+  } catch {
+    let at = 0;
+    while (at < bytes.length) {
+      const lead = bytes[at] as number;
+      const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+      try {
+        strict.decode(bytes.subarray(at, at + length));
+      } catch {
+        break;
+      }
+      at += length;
+    }
+    return { ok: false, offset: at, line: bytes.subarray(0, at).filter((byte) => byte === 0x0a).length + 1 };
+  }
 }
 
 /**

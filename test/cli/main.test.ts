@@ -69,6 +69,14 @@ validate('exit 2 for a missing path, an unknown flag or a bad format', async () 
   assert.is((await cli('validate', '--format', 'xml', 'missions')).code, 2);
 });
 
+validate('issue 17, finding 6: a file that is not valid UTF-8 is an error with the offset and line of the first bad byte, never read with it replaced', async () => {
+  const file = join(tempDir('not-utf8-'), 'latin1.yaml');
+  writeFileSync(file, Buffer.concat([Buffer.from('mission: caf\u00e9\nversion: "1.0"\n# '), Buffer.from([0xff]), Buffer.from(' here\n')]));
+  const { code, stdout } = await cli('validate', file);
+  assert.is(code, 1);
+  assert.is(stdout, `${file}:3:1: error the file is not valid UTF-8: the byte at offset 32 starts no character [E_FILE_ENCODING]\n    hint: save the file as UTF-8\n1 file checked: 1 error, 0 warnings\n`);
+});
+
 validate('--missions registers a folder of missions for kind: mission steps', async () => {
   const lib = tempDir('lifeos-lib-');
   const work = tempDir('lifeos-work-');
