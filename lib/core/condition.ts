@@ -12,7 +12,7 @@
  * so nothing is "truthy by accident". JSON Logic objects are accepted too, limited to the
  * operators in ALLOWED_OPERATORS, with `var` taking literal paths only.
  */
-import type { TemplateRef } from './template.ts';
+import { compileTemplate, templateRefs, type TemplateRef } from './template.ts';
 import type { ConditionSource, JsonLogic } from './types.ts';
 
 export interface CompiledCondition {
@@ -68,7 +68,12 @@ class ConditionError extends Error {
 const NOT_BOOLEAN_HINT = 'compare it explicitly, e.g. `x == true` or `x != null`';
 
 /** Compile a condition as written in YAML (string or JSON Logic object). */
-export function compileCondition(source: ConditionSource): { condition?: CompiledCondition; problems: ConditionProblem[] } {
+/**
+ * A condition compiled, or its problems; a condition that does not parse still gives the
+ * references written in it (`refs`), so that an unknown step in it is reported with the syntax
+ * error rather than only after it is fixed.
+ */
+export function compileCondition(source: ConditionSource): { condition?: CompiledCondition; problems: ConditionProblem[]; refs?: TemplateRef[] } {
   if (typeof source !== 'string') return compileJsonLogic(source);
   try {
     const parser = new Parser(source);
@@ -82,7 +87,8 @@ export function compileCondition(source: ConditionSource): { condition?: Compile
     const problem: ConditionProblem = { code: error.code, message: error.message };
     if (error.hint) problem.hint = error.hint;
     if (error.needle) problem.needle = error.needle;
-    return { problems: [problem] };
+    const written = compileTemplate(source);
+    return { problems: [problem], ...(written.problems.length === 0 ? { refs: templateRefs(written.template) } : {}) };
   }
 }
 

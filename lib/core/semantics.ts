@@ -289,9 +289,9 @@ function findCycle(self: string, target: string, registry: Registry): string[] |
 }
 
 function checkCondition(source: ConditionSource, pointer: string, scope: Scope, emit: Emit): void {
-  const { condition, problems } = compileCondition(source);
+  const { condition, problems, refs } = compileCondition(source);
   reportProblems(problems, pointer, emit);
-  for (const ref of condition?.refs ?? []) checkRef(ref, pointer, scope, emit);
+  for (const ref of condition?.refs ?? refs ?? []) checkRef(ref, pointer, scope, emit);
 }
 
 /** Check every template string inside a value (params, output values). */
