@@ -72,7 +72,8 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
   for (const warning of doc.warnings) at('W_YAML', warning.pos[0], warning.message);
   // In a document that does not parse, the structure the parser guessed says little more.
   if (parserErrors.length === 0) for (const problem of structure) at(problem.code, problem.offset, problem.message, problem.hint);
-  if (diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics, locate };
+  // A key given twice is an error, but the rest of the document is still checked (every problem in one pass).
+  if (diagnostics.some((d) => d.severity === 'error' && d.code !== 'E_YAML_DUPLICATE_KEY')) return { value: undefined, diagnostics, locate };
 
   if (doc.contents === null) {
     at('E_YAML_EMPTY', 0, 'the file holds no YAML document', 'a mission file starts with `mission: <name>`');
