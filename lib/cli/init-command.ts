@@ -15,12 +15,15 @@ Makes a git repository ready for the autonomous build cycle. Creates, where miss
   config/envelope_policy.yaml the paths a design may give the builder
   BACKLOG.md, LIFEOS_STATE.md the task list the steward ticks, and the record of what is done
 and records the governance baseline (config/governance_baseline.yaml) if there is none.
-Existing files are never changed. Review the prompts and the policy, then commit them.
+Existing files are never changed, except .gitignore, to which the engine's own files (logs/,
+.lifeos/, the run lock; not the recorded model answers) are added once. Review the prompts and
+the policy, then commit them.
 
 Options:
   --approved-by NAME   who approves the first baseline (default: the OS user name)
   --ruling REF         the ruling it rests on (default: "lifeos-mission init")
   --repo DIR           the target git repository (default: the current folder)
+  --no-gitignore       leave .gitignore alone
   --format text|json   output format (default: text)
   -h, --help           show this help
 
@@ -35,6 +38,7 @@ export function initCommand(args: string[], io: CliIO): number {
       'approved-by': { type: 'string' },
       ruling: { type: 'string' },
       repo: { type: 'string' },
+      'no-gitignore': { type: 'boolean' },
       format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -46,12 +50,18 @@ export function initCommand(args: string[], io: CliIO): number {
   const format = parseFormat(values.format, ['text', 'json']);
   if (positionals.length > 0) throw new UsageError('init takes no arguments');
   const repoRoot = repositoryOption(values.repo);
-  const report = initRepository({ repoRoot, approvedBy: values['approved-by'] ?? userInfo().username, ...(values.ruling ? { councilRulingRef: values.ruling } : {}) });
+  const report = initRepository({
+    repoRoot,
+    approvedBy: values['approved-by'] ?? userInfo().username,
+    ...(values.ruling ? { councilRulingRef: values.ruling } : {}),
+    ...(values['no-gitignore'] ? { gitignore: false } : {}),
+  });
   if (format === 'json') {
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return EXIT.ok;
   }
   for (const path of report.created) io.stdout.write(`created ${path}\n`);
+  for (const path of report.updated) io.stdout.write(`updated ${path} (the engine's own files added)\n`);
   for (const path of report.kept) io.stdout.write(`kept    ${path} (exists)\n`);
   io.stdout.write(
     report.baseline
