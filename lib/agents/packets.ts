@@ -24,7 +24,7 @@ const DATA_LABELS: ReadonlySet<string> = new Set(['json', 'json5', 'jsonc', 'yam
 export function parsePacket(content: string): PacketResult {
   const text = content.replace(/^\uFEFF/, '');
   const whole = parseJson(text.trim());
-  if (whole && typeof whole === 'object' && 'parsed' in whole) return result(whole.parsed);
+  if (whole !== 'not json' && 'parsed' in whole) return result(whole.parsed);
   const { blocks, outside } = fencedBlocks(text);
   if (blocks.length === 0) return result(parseYamlObject(text.trim()));
   const candidates: Parsed[] = [];
