@@ -10,7 +10,7 @@ import { cli, codes, repoRoot } from './helpers.ts';
 const examples = suite('examples/');
 
 examples('embed-validate-plan.ts registers a host operation, validates and plans docs_review', () => {
-  // Imports 'lifeos-mission' as a user would, which resolves to this package's dist/ (npm ci builds it).
+  // Imports 'lifeos-mission' as a user would, which resolves to this package's dist/ (npm test builds it first).
   const output = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'examples/embed-validate-plan.ts')], { cwd: repoRoot, encoding: 'utf8' });
   assert.match(output, /^docs_review v1\.0: 19 operations/);
   assert.match(output, /\n {2}check\[1\] \(operation: spell_check\)\n/);

@@ -148,7 +148,7 @@ process_('--version and --help print and exit 0', () => {
   assert.match(execFileSync(process.execPath, ['--import', 'tsx', bin, 'validate', '--help'], { encoding: 'utf8' }), /Usage: lifeos-mission validate/);
 });
 
-process_('the bundled CLI (dist/cli/bin.js, built by npm ci) finds the built-in missions and its version from its chunks', () => {
+process_('the bundled CLI (dist/cli/bin.js, built before the tests by pretest) finds the built-in missions and its version from its chunks', () => {
   const bundled = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), ...args], { cwd: tmpdir(), encoding: 'utf8' });
   const planned = bundled('plan', 'autonomous_build_cycle', '--input', 'task_spec=x');
   assert.is(planned.status, 0, planned.stderr);
