@@ -52,14 +52,19 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     io.stdout.write(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
+  const json = wantsJson(args);
   if (name === '--version' || name === '-v') {
-    io.stdout.write(`${packageVersion()}\n`);
+    io.stdout.write(json ? `${JSON.stringify({ version: packageVersion() })}\n` : `${packageVersion()}\n`);
     return EXIT.ok;
   }
-  const json = wantsJson(args);
   const load = COMMANDS[name];
   if (!load) return usageExit(undefined, unknownCommand(name, Object.keys(COMMANDS), USAGE), json, io);
   const command = await load();
+  // The help too is one JSON document when JSON is asked for.
+  if (json && (args.includes('--help') || args.includes('-h'))) {
+    io.stdout.write(`${JSON.stringify({ ok: true, usage: command.usage }, null, 2)}\n`);
+    return EXIT.ok;
+  }
   const out = json ? jsonGuard(io) : { io, finish: (code: number) => code };
   try {
     return out.finish(await command.run(args, out.io));

@@ -65,4 +65,12 @@ it('--format json: an environment error or a refused run is one JSON document on
   assert.is((JSON.parse(unknown.stdout) as { error: { kind: string } }).error.kind, 'environment');
 });
 
+it('--format json with --help or --version is one JSON document too', async () => {
+  const help = await cli('status', '--help', '--format', 'json');
+  assert.is(help.code, 0);
+  assert.match((JSON.parse(help.stdout) as { usage: string }).usage, /^Usage: lifeos-mission status/);
+  const version = await cli('--version', '--format', 'json');
+  assert.match((JSON.parse(version.stdout) as { version: string }).version, /^\d+\.\d+\.\d+/);
+});
+
 it.run();
