@@ -35,14 +35,21 @@ export function requireRunFolder(repoRoot: string, folder: string, journal: stri
   requireRegularFile(repoRoot, join(folder, journal));
 }
 
-function requireRealFolder(repoRoot: string, folder: string): void {
+/** The first existing part of `folder` (below `repoRoot`) that is not a real folder, or undefined. */
+export function notRealFolder(repoRoot: string, folder: string): { at: string; symlink: boolean } | undefined {
   let at = repoRoot;
   for (const part of folder.split(/[\\/]/).filter((p) => p !== '' && p !== '.')) {
     at = join(at, part);
     const stat = lstatSync(at, { throwIfNoEntry: false });
-    if (!stat) return;
-    if (!stat.isDirectory()) refuse(at, folder, stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder');
+    if (!stat) return undefined;
+    if (!stat.isDirectory()) return { at, symlink: stat.isSymbolicLink() };
   }
+  return undefined;
+}
+
+function requireRealFolder(repoRoot: string, folder: string): void {
+  const bad = notRealFolder(repoRoot, folder);
+  if (bad) refuse(bad.at, folder, bad.symlink ? 'a symbolic link' : 'not a folder');
 }
 
 function requireRegularFile(repoRoot: string, file: string): void {

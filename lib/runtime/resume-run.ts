@@ -28,7 +28,7 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
   const id = findRunId(context.env.repoRoot, context.paths, runId);
   // A dead holder's lock is broken by withLock, which recovers its run first: under the kill
   // switch that recovery would halt the run and undo its work.
-  if (probeRunLock(join(context.env.repoRoot, context.paths.lock)).state === 'dead') refuseUnderKillSwitch(context, id, 'stays as its process left it');
+  if (probeRunLock(join(context.env.repoRoot, context.paths.lock)).state === 'dead') refuseUnderKillSwitch(context, id, 'crashed');
   return withLock(context, id, peekMission(context, id), async () => {
     const run = openRun(context, id);
     try {
@@ -43,7 +43,7 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
       }
       if (!attempt.paused) {
         if ((options.decisions ?? []).length > 0) throw new RunPreconditionFailed(`run ${id} is not waiting for a decision (its process died); resume it without one to recover it`);
-        refuseUnderKillSwitch(context, id, 'stays as its process left it');
+        refuseUnderKillSwitch(context, id, 'crashed');
         return (await recoverRun(context.env, run)).result;
       }
       requireUnchanged(context.env.repoRoot, context.paths, run, attempt.paused.state as RepoSnapshot, `resume run ${id}`);
@@ -56,7 +56,7 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
       const waitsFor = attempt.paused.request_id;
       const decided = (options.decisions ?? []).find((d) => (d.request_id ?? waitsFor) === waitsFor)?.decision ?? run.state.human_decisions.get(waitsFor)?.decision;
       // Going on under the kill switch would only halt the run and undo the work it waits with; ending it (a rejection) is still allowed.
-      if (decided !== 'rejected') refuseUnderKillSwitch(context, id);
+      if (decided !== 'rejected') refuseUnderKillSwitch(context, id, 'paused');
       const engine = new RunEngine(context.env, run.plan, run.journal, run.state, runDirName(id));
       for (const decision of options.decisions ?? []) recordDecision(engine, run, decision, context.env.signingKey);
       const forged = unboundDecisions(run, context.env.store, context.env.signingKey);
@@ -73,12 +73,12 @@ export async function resumeRun(context: Setup, runId: string, options: ResumeOp
   });
 }
 
-function refuseUnderKillSwitch(context: Setup, id: Sha256, stays = 'stays waiting as it was'): void {
+function refuseUnderKillSwitch(context: Setup, id: Sha256, run: 'paused' | 'crashed'): void {
   try {
     checkKillSwitch(context.env, 'before resuming');
   } catch (error) {
     if (!(error instanceof KillSwitchActive)) throw error;
-    const way = stays === 'stays waiting as it was' ? 'or reject the request to end the run' : 'or `lifeos-mission recover` to roll it back now';
+    const [stays, way] = run === 'paused' ? ['stays waiting as it was', 'or reject the request to end the run'] : ['stays as its process left it', 'or `lifeos-mission recover` to roll it back now'];
     throw new RunPreconditionFailed(`the kill switch ${error.path} is present: run ${id} ${stays}, nothing was recorded; remove the kill switch to go on, ${way}`);
   }
 }

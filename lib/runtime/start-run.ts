@@ -5,7 +5,7 @@
  * the baseline, and the engine driven.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
 import { formatDiagnostic, MissionValidationError } from '../core/errors.ts';
@@ -17,10 +17,10 @@ import type { Diagnostic, Mission } from '../core/types.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { requireHandlers } from '../operations/registry.ts';
 import { requirePreflight } from './preflight.ts';
-import { repositoryAnchors, requireVerifiedAnchorLog } from './anchor-log.ts';
+import { fileHash, repositoryAnchors, requireVerifiedAnchorLog } from './anchor-log.ts';
 import { envelopePolicyHash } from './engine/guards.ts';
 import { RunEngine } from './engine/run-engine.ts';
-import type { MissionResult } from './engine/types.ts';
+import type { Escalation, MissionResult } from './engine/types.ts';
 import { git, snapshotRepo, stateHash } from './git-state.ts';
 import { JOURNAL_FILE, JournalWriter, readJournal, runDirName } from './journal.ts';
 import { requireRunFolder } from './engine-folders.ts';
@@ -127,25 +127,32 @@ async function findMission(context: Setup, missionOrName: Mission | string): Pro
 async function refuseInvalidMission(context: Setup, file: string, diagnostics: Diagnostic[]): Promise<never> {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const error = new MissionValidationError(diagnostics, `mission file ${file}`);
-  const escalation_id = hashCanonical({ refused: 'invalid_mission', file: resolve(file), content: fileHash(file), problems: errors.map(formatDiagnostic) });
   const reason = `mission file ${file} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${errors.slice(0, 3).map(formatDiagnostic).join('; ')}`;
-  const mission = basename(file, extname(file));
-  const queued = context.env.store?.queueEscalation({ escalation_id, mission_id: null, reason: `mission ${mission} halted before it started: ${reason}`, severity: 'critical', created_at: context.env.now().toISOString(), resolved_at: null, resolution: null, resolved_by: null, notes: null });
-  try {
-    await context.env.escalations?.({ escalation_id, run_id: null, mission, node: null, reason, severity: 'critical', evidence: { file: resolve(file), diagnostics: errors.slice(0, 100) } });
-  } catch {
-    // The queue has it; the refusal is what the caller acts on.
-  }
-  if (queued) error.queueItem = queued.id;
+  const queued = await escalateBeforeStart(context, {
+    escalation_id: hashCanonical({ refused: 'invalid_mission', file: resolve(file), content: fileHash(file), problems: errors.map(formatDiagnostic) }),
+    run_id: null,
+    mission: basename(file, extname(file)),
+    node: null,
+    reason,
+    severity: 'critical',
+    evidence: { file: resolve(file), diagnostics: errors.slice(0, 100) },
+  });
+  if (queued !== undefined) error.queueItem = queued;
   throw error;
 }
 
-function fileHash(file: string): Sha256 | null {
+/**
+ * A mission refused before it started, escalated (spec §5.3.1, §5.6.3): a critical queue item
+ * (the same refusal again is the same item) and the host's sink. Returns the queue item's id.
+ */
+async function escalateBeforeStart(context: Setup, escalation: Escalation): Promise<number | undefined> {
+  const queued = context.env.store?.queueEscalation({ escalation_id: escalation.escalation_id, mission_id: null, reason: `mission ${escalation.mission} halted before it started: ${escalation.reason}`, severity: escalation.severity, created_at: context.env.now().toISOString(), resolved_at: null, resolution: null, resolved_by: null, notes: null });
   try {
-    return sha256(readFileSync(file));
+    await context.env.escalations?.(escalation);
   } catch {
-    return null;
+    // The queue has it; the refusal is what the caller acts on.
   }
+  return queued?.id;
 }
 
 function nestedMissionFiles(nodes: readonly PlanNode[], registry: Registry): Array<string | undefined> {
@@ -174,12 +181,7 @@ async function requireCleanRepo(context: Setup, runId: Sha256, mission: string):
   if (entries.length === 0) return;
   const shown = entries.slice(0, 10).join(', ');
   const reason = `the work tree of ${repoRoot} is not clean (${entries.length} change${entries.length === 1 ? '' : 's'}: ${shown}); commit or stash them before running a mission`;
-  const escalation = { escalation_id: hashCanonical({ run_id: runId, refused: 'dirty_work_tree', changes: entries }), run_id: runId, mission, node: null, reason, severity: 'critical' as const, evidence: { changes: entries.slice(0, 100), count: entries.length } };
-  const queued = context.env.store?.queueEscalation({ escalation_id: escalation.escalation_id, mission_id: null, reason: `mission ${mission} halted before it started: ${reason}`, severity: 'critical', created_at: context.env.now().toISOString(), resolved_at: null, resolution: null, resolved_by: null, notes: null });
-  try {
-    await context.env.escalations?.(escalation);
-  } catch {
-    // The queue has it; the refusal below is what the caller acts on.
-  }
-  throw new RunPreconditionFailed(`${reason}${queued ? ` (escalated: queue item ${queued.id})` : ''}`);
+  const evidence = { changes: entries.slice(0, 100), count: entries.length };
+  const queued = await escalateBeforeStart(context, { escalation_id: hashCanonical({ run_id: runId, refused: 'dirty_work_tree', changes: entries }), run_id: runId, mission, node: null, reason, severity: 'critical', evidence });
+  throw new RunPreconditionFailed(`${reason}${queued !== undefined ? ` (escalated: queue item ${queued})` : ''}`);
 }

@@ -38,9 +38,8 @@ export function listBacklog(options: { repoRoot: string; base?: string; paths?: 
         if (!task.commit) return entry('done', 'completed; its mission made no commit');
         if (mergedInto(options.repoRoot, task.commit, base)) return entry('done', `${task.branch ?? ''} ${task.commit.slice(0, 12)} merged into ${base}`.trim());
         return entry('committed', `${task.branch ?? '?'} ${task.commit.slice(0, 12)}: merge it into ${base}`);
-      case 'parked': {
+      case 'parked':
         return entry('parked', `escalation ${task.escalation_id?.slice(7, 19) ?? '?'}: lifeos-mission backlog resume ${slug} ${decisionFlags(options.repoRoot, task, paths)} (or --reject)`);
-      }
       case 'rejected':
         return entry('rejected', `the CEO rejected it${task.error ? ` (${task.error})` : ''}; it is not run again: reword the task to make it a new one`);
       default:

@@ -5,11 +5,12 @@
  * next one runs, and the main checkout is never touched. The worktree is kept after its run:
  * a parked task is resumed in it, a committed one is where its evidence (journal, bundle) lives.
  */
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKLOG_FILE } from '../../core/backlog.ts';
 import { RunPreconditionFailed } from '../../core/run-errors.ts';
 import { git, GitError, gitMaybe } from '../../tools/run-git.ts';
+import { notRealFolder } from '../engine-folders.ts';
 import type { RunPaths } from '../run-paths.ts';
 
 export interface TaskWorktree {
@@ -57,17 +58,8 @@ export function existingTaskWorktree(repoRoot: string, paths: RunPaths, slug: st
  * the main checkout included.
  */
 function requireRealFolders(repoRoot: string, folder: string): void {
-  let at = repoRoot;
-  for (const part of folder.split('/')) {
-    at = join(at, part);
-    let stat;
-    try {
-      stat = lstatSync(at);
-    } catch {
-      return;
-    }
-    if (!stat.isDirectory()) throw new RunPreconditionFailed(`${at} is ${stat.isSymbolicLink() ? 'a symlink' : 'not a folder'}, where the backlog keeps its task worktrees; remove it (the loop makes the folders itself)`);
-  }
+  const bad = notRealFolder(repoRoot, folder);
+  if (bad) throw new RunPreconditionFailed(`${bad.at} is ${bad.symlink ? 'a symlink' : 'not a folder'}, where the backlog keeps its task worktrees; remove it (the loop makes the folders itself)`);
 }
 
 /** The folder is a worktree git knows for this repository, and not its main checkout. */
@@ -99,7 +91,7 @@ export function requireBranch(repoRoot: string, branch: string): string {
 export function committedBacklog(repoRoot: string, branch: string): string | null {
   // A symlink's blob is its target's name: read as a backlog it would list nothing, silently.
   const mode = gitMaybe(repoRoot, ['ls-tree', `refs/heads/${branch}`, '--', BACKLOG_FILE])?.split(' ')[0];
-  if (mode === undefined || mode === '') return null;
+  if (mode === undefined) return null;
   if (mode !== '100644' && mode !== '100755') throw new RunPreconditionFailed(`${BACKLOG_FILE} in ${branch} is not a regular file (git mode ${mode}${mode === '120000' ? ': a symbolic link' : ''}); the steward ticks tasks in the file itself, so commit the backlog as a file`);
   return git(repoRoot, ['show', `refs/heads/${branch}:${BACKLOG_FILE}`]);
 }
