@@ -37,7 +37,7 @@ export interface ScalingOptions {
   quick: boolean;
   /** The package folder (bench/long-run.ts is found under it). */
   root: string;
-  /** The built CLI, dist/cli/bin.js. */
+  /** The executable, dist/cli/lifeos-mission.cjs. */
   bin: string;
   /** A temporary folder removed when the bench ends. */
   scratch: (prefix: string) => string;

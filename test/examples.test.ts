@@ -56,7 +56,7 @@ examples('embed-run.ts runs changelog.yaml with its host handler, approves it in
 
 examples('the documented CLI run of changelog.yaml with --handlers pauses for approval, and resume --approve writes CHANGELOG.md', () => {
   const repo = makeRepo({ 'CHANGELOG.md': '# Changelog\n' });
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), ...args], { cwd: repo, encoding: 'utf8' });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/cli/lifeos-mission.cjs'), ...args], { cwd: repo, encoding: 'utf8' });
   const handlers = ['--handlers', join(repoRoot, 'examples/handlers/changelog.mjs')];
   const paused = cli('run', join(repoRoot, 'examples/missions/changelog.yaml'), ...handlers, '--input', 'version=1.2.0', '--input', 'entries=["Faster plans"]');
   assert.is(paused.status, 1, paused.stderr);

@@ -6,9 +6,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { Sha256 } from '../core/canonical.ts';
 import { parseYaml } from '../core/yaml-source.ts';
+import { yamlLibrary } from '../core/yaml-library.ts';
 
 export interface Fixture {
   call_id_deterministic: Sha256;
@@ -59,7 +59,7 @@ export function fixtureFile(cacheDir: string, callId: Sha256): string {
 export function writeFixture(cacheDir: string, fixture: Fixture): string {
   mkdirSync(cacheDir, { recursive: true });
   const file = fixtureFile(cacheDir, fixture.call_id_deterministic);
-  writeFileSync(file, `# lifeos-mission replay fixture (spec §5.1.2); written in record mode.\n${stringify(fixture, { lineWidth: 0 })}`);
+  writeFileSync(file, `# lifeos-mission replay fixture (spec §5.1.2); written in record mode.\n${yamlLibrary().stringify(fixture, { lineWidth: 0 })}`);
   return file;
 }
 

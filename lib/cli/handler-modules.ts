@@ -8,11 +8,12 @@ import { pathToFileURL } from 'node:url';
 import type { Registry } from '../core/registry.ts';
 import type { OperationHandler } from '../operations/handler.ts';
 import { UsageError } from './io.ts';
+import { importModule } from '../core/import-module.ts';
 
 export async function loadHandlerModules(specs: readonly string[]): Promise<OperationHandler[]> {
   const handlers: OperationHandler[] = [];
   for (const spec of specs) {
-    const module = await importModule('--handlers', spec);
+    const module = await importHostModule('--handlers', spec);
     const exported = module.handlers ?? module.default;
     const list = Array.isArray(exported) ? exported : exported === undefined ? [] : [exported];
     if (list.length === 0) throw new UsageError(`--handlers ${spec} exports no handlers; export \`handlers\` (an array) or a default handler`);
@@ -29,7 +30,7 @@ export async function loadHandlerModules(specs: readonly string[]): Promise<Oper
 
 /** The registry a module exports (`registry`, or its default), made with createRegistry. */
 export async function loadRegistryModule(spec: string): Promise<Registry> {
-  const module = await importModule('--registry', spec);
+  const module = await importHostModule('--registry', spec);
   const registry = (module.registry ?? module.default) as Partial<Registry> | undefined;
   if (!registry || !(registry.operations instanceof Map) || typeof registry.missions?.get !== 'function') {
     throw new UsageError(`--registry ${spec} exports no registry; export \`registry\` (or a default) made with createRegistry()`);
@@ -37,9 +38,9 @@ export async function loadRegistryModule(spec: string): Promise<Registry> {
   return registry as Registry;
 }
 
-async function importModule(flag: string, spec: string): Promise<Record<string, unknown>> {
+async function importHostModule(flag: string, spec: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(pathToFileURL(resolve(spec)).href)) as Record<string, unknown>;
+    return (await importModule(pathToFileURL(resolve(spec)).href)) as Record<string, unknown>;
   } catch (error) {
     throw new UsageError(`cannot load ${flag} ${spec}: ${(error as Error).message}`);
   }

@@ -8,7 +8,15 @@
  * code point, JS by UTF-16 unit), number text (Python's float repr), and values JSON cannot hold
  * (JSON.stringify drops or nulls them; we refuse them, naming where they are).
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+type Crypto = typeof import('node:crypto');
+let crypto: Crypto | undefined;
+/** node:crypto, loaded on the first hash: `validate` never hashes, and loading it is a measurable part of a cold start. */
+function nodeCrypto(): Crypto {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as Crypto;
+  return crypto;
+}
 
 /** Thrown when a value has no canonical JSON form; `path` says where (`$.steps[2].params`). */
 export class CanonicalJsonError extends TypeError {
@@ -221,7 +229,7 @@ export function sha256(data: string | Uint8Array): Sha256 {
   if (typeof data === 'string' && !data.isWellFormed()) {
     throw new CanonicalJsonError('lone surrogate in string to hash', '$');
   }
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(data).digest('hex')}`;
 }
 
 /** sha256 of the canonical JSON of `value`. */

@@ -4,13 +4,14 @@
  * `validate` and `plan`.
  */
 import type { ValidateFunction } from 'ajv';
+import { importModule } from './import-module.ts';
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export async function compileJsonSchema(schema: object): Promise<ValidateFunction> {
   let validate = compiled.get(schema);
   if (!validate) {
-    const { Ajv } = await import('ajv');
+    const { Ajv } = (await importModule('ajv')) as typeof import('ajv');
     validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
     compiled.set(schema, validate);
   }

@@ -4,25 +4,19 @@
  * diagnostic; nothing here throws on bad input: duplicate keys, alias bombs, unresolved aliases
  * and collection keys included. (Values JSON cannot hold are checked by semantics.ts.)
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import type { LineCounter, Node } from 'yaml';
 import { structureProblems } from './yaml-structure.ts';
-import { diagnostic, joinPointer, type DiagnosticCode, type Location, type Locator } from './diagnostics.ts';
+import { diagnostic, joinPointer, type DiagnosticCode, type Locator } from './diagnostics.ts';
 import type { Diagnostic } from './types.ts';
+import { readBlockYaml } from './yaml-block-reader.ts';
+import { yamlLibrary } from './yaml-library.ts';
+import { makeLocator, type NodePositions } from './yaml-positions.ts';
 
 /** One syntax slip makes the parser report many errors; the first few say what to fix. */
 const MAX_SYNTAX_ERRORS = 5;
 
 /** Aliases a document may expand before it is treated as a resource-exhaustion attack. */
 export const MAX_ALIAS_COUNT = 100;
-
-interface NodePosition {
-  /** Offset of the value node. */
-  value: number;
-  /** Offset of the mapping key, when the value sits in a mapping. */
-  key?: number;
-  /** Source text of a single-line scalar, for pointing inside it. */
-  text?: string;
-}
 
 export interface ParsedYaml {
   /** The document as plain JSON-compatible data; undefined when parsing failed. */
@@ -36,19 +30,31 @@ const YAML_ERROR_CODES: Readonly<Record<string, DiagnosticCode>> = {
   MULTIPLE_DOCS: 'E_YAML_MULTI_DOCUMENT',
 };
 
-/** Parse one YAML document, collecting all problems. */
+/**
+ * Parse one YAML document, collecting all problems. The common block style is read by
+ * yaml-block-reader.ts, which gives the same result much faster; the yaml library reads the rest.
+ */
 export function parseYaml(text: string, filename?: string): ParsedYaml {
+  const fast = readBlockYaml(text);
+  if (fast) return { value: fast.value, diagnostics: [], locate: makeLocator(fast.positions, fast.lineStarts) };
+  return parseWithLibrary(text, filename).parsed;
+}
+
+/** The yaml library's reading, with the positions it found (exported for the block reader's differential test). */
+export function parseWithLibrary(text: string, filename?: string): { parsed: ParsedYaml; positions: NodePositions; lineStarts: number[] } {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
-  const positions = new Map<string, NodePosition>();
+  const positions: NodePositions = new Map();
   const structure = structureProblems(doc.contents as Node | null, (offset) => {
     const { line, col } = lineCounter.linePos(offset);
     return `${line}:${col}`;
   });
   // recordPositions recurses: only into a document known not to be too deep.
   if (doc.contents && !structure.some((p) => p.code === 'E_YAML_DEPTH')) recordPositions(doc.contents as Node, '', text, positions);
-  const locate = makeLocator(positions, lineCounter);
+  const locate = makeLocator(positions, lineCounter.lineStarts);
   const diagnostics: Diagnostic[] = [];
+  const done = (value: unknown): { parsed: ParsedYaml; positions: NodePositions; lineStarts: number[] } => ({ parsed: { value, diagnostics, locate }, positions, lineStarts: lineCounter.lineStarts });
   const at = (code: DiagnosticCode, offset: number, message: string, hint?: string): void => {
     const { line, col } = lineCounter.linePos(offset);
     diagnostics.push({ ...diagnostic(code, { path: '' }, message, { hint, file: filename }), line, column: col });
@@ -73,11 +79,11 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
   // In a document that does not parse, the structure the parser guessed says little more.
   if (parserErrors.length === 0) for (const problem of structure) at(problem.code, problem.offset, problem.message, problem.hint);
   // A key given twice is an error, but the rest of the document is still checked (every problem in one pass).
-  if (diagnostics.some((d) => d.severity === 'error' && d.code !== 'E_YAML_DUPLICATE_KEY')) return { value: undefined, diagnostics, locate };
+  if (diagnostics.some((d) => d.severity === 'error' && d.code !== 'E_YAML_DUPLICATE_KEY')) return done(undefined);
 
   if (doc.contents === null) {
     at('E_YAML_EMPTY', 0, 'the file holds no YAML document', 'a mission file starts with `mission: <name>`');
-    return { value: undefined, diagnostics, locate };
+    return done(undefined);
   }
   let value: unknown;
   try {
@@ -88,9 +94,9 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     const code = aliasBomb ? 'E_YAML_ALIAS_LIMIT' : 'E_YAML_SYNTAX';
     const hint = aliasBomb ? `a mission may expand at most ${MAX_ALIAS_COUNT} aliases; write the values out` : undefined;
     at(code, 0, message, hint);
-    return { value: undefined, diagnostics, locate };
+    return done(undefined);
   }
-  return { value, diagnostics, locate };
+  return done(value);
 }
 
 function firstErrorPerLine<E extends { pos: [number, number] }>(errors: readonly E[], lineCounter: LineCounter): E[] {
@@ -106,9 +112,10 @@ function firstErrorPerLine<E extends { pos: [number, number] }>(errors: readonly
   return kept;
 }
 
-function recordPositions(node: Node, pointer: string, source: string, positions: Map<string, NodePosition>): void {
+function recordPositions(node: Node, pointer: string, source: string, positions: NodePositions): void {
+  const { isMap, isScalar, isSeq } = yamlLibrary();
   const start = node.range?.[0] ?? 0;
-  const position: NodePosition = { value: start };
+  const position: { value: number; text?: string } = { value: start };
   if (isScalar(node) && node.range) {
     const raw = source.slice(node.range[0], node.range[1]);
     if (!raw.includes('\n')) position.text = raw;
@@ -128,24 +135,4 @@ function recordPositions(node: Node, pointer: string, source: string, positions:
       if (item) recordPositions(item as Node, joinPointer(pointer, index), source, positions);
     });
   }
-}
-
-/** Nearest known node: the exact pointer, else its closest recorded ancestor. */
-function makeLocator(positions: Map<string, NodePosition>, lineCounter: LineCounter): Locator {
-  return (location: Location) => {
-    let pointer = location.path;
-    let found = positions.get(pointer);
-    while (!found && pointer !== '') {
-      pointer = pointer.slice(0, pointer.lastIndexOf('/'));
-      found = positions.get(pointer);
-    }
-    if (!found) return undefined;
-    let offset = location.key && found.key !== undefined ? found.key : found.value;
-    if (location.needle && found.text && pointer === location.path) {
-      const index = found.text.indexOf(location.needle);
-      if (index >= 0) offset += index;
-    }
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
 }

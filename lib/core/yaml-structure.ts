@@ -5,8 +5,9 @@
  * `null`: the parser only compares their source), named with both positions; an alias inside
  * the node it names (a value that contains itself); nesting deeper than the limit.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { DiagnosticCode } from './diagnostics.ts';
+import { yamlLibrary } from './yaml-library.ts';
 
 /** Deeper than any mission needs; far below what would overflow a recursive walk. */
 export const MAX_YAML_DEPTH = 100;
@@ -19,6 +20,7 @@ export interface StructureProblem {
 }
 
 export function structureProblems(root: Node | null, position: (offset: number) => string): StructureProblem[] {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLibrary();
   const problems: StructureProblem[] = [];
   const stack: Array<{ node: unknown; depth: number; ancestors: ReadonlySet<unknown> }> = [{ node: root, depth: 0, ancestors: new Set() }];
   while (stack.length > 0) {

@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { stringify } from 'yaml';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
 import { compilePattern, normalisePath } from '../core/path-rules.ts';
 import { parseYaml } from '../core/yaml-source.ts';
+import { yamlLibrary } from '../core/yaml-library.ts';
 
 export const BASELINE_FILE = 'config/governance_baseline.yaml';
 
@@ -108,7 +108,7 @@ export function writeGovernanceBaseline(options: BaselineOptions & { approvedBy:
     hash_algorithm: 'sha256',
     artifacts: Object.entries(surfaces).map(([path, sha256]) => ({ path, sha256 })),
   };
-  const text = `# Governance baseline (spec §2.3). Written by \`lifeos-mission baseline --write\`; do not edit by hand.\n${stringify(manifest)}`;
+  const text = `# Governance baseline (spec §2.3). Written by \`lifeos-mission baseline --write\`; do not edit by hand.\n${yamlLibrary().stringify(manifest)}`;
   const path = join(options.repoRoot, BASELINE_FILE);
   writeFileSync(path, text);
   return { path, artifacts: manifest.artifacts.length, baselineHash: `sha256:${createHash('sha256').update(text).digest('hex')}` };

@@ -11,8 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { Envelope } from '../core/types.ts';
+import { yamlLibrary } from '../core/yaml-library.ts';
 
 export const ENVELOPE_POLICY_FILE = 'config/envelope_policy.yaml';
 
@@ -23,7 +23,7 @@ const UNREVIEWED_TOOLS: ReadonlySet<string> = new Set(['test', 'coding_agent', '
 export function builderPolicy(repoRoot: string): Envelope[] {
   const file = join(repoRoot, ENVELOPE_POLICY_FILE);
   if (!existsSync(file)) return [];
-  const policy = parse(readFileSync(file, 'utf8')) as { builder?: Partial<Envelope> } | null;
+  const policy = yamlLibrary().parse(readFileSync(file, 'utf8')) as { builder?: Partial<Envelope> } | null;
   const builder = policy?.builder;
   if (!builder || !Array.isArray(builder.allowed_paths)) throw new Error(`${ENVELOPE_POLICY_FILE}: builder.allowed_paths must be a list of paths`);
   if (builder.denied_paths !== undefined && !Array.isArray(builder.denied_paths)) throw new Error(`${ENVELOPE_POLICY_FILE}: builder.denied_paths must be a list of paths`);

@@ -148,8 +148,8 @@ process_('--version and --help print and exit 0', () => {
   assert.match(execFileSync(process.execPath, ['--import', 'tsx', bin, 'validate', '--help'], { encoding: 'utf8' }), /Usage: lifeos-mission validate/);
 });
 
-process_('the bundled CLI (dist/cli/bin.js, built before the tests by pretest) finds the built-in missions and its version from its chunks', () => {
-  const bundled = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), ...args], { cwd: tmpdir(), encoding: 'utf8' });
+process_('the executable (dist/cli/lifeos-mission.cjs and the bundles it starts, built before the tests by pretest) finds the built-in missions and its version from its chunks', () => {
+  const bundled = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/cli/lifeos-mission.cjs'), ...args], { cwd: tmpdir(), encoding: 'utf8' });
   const planned = bundled('plan', 'autonomous_build_cycle', '--input', 'task_spec=x');
   assert.is(planned.status, 0, planned.stderr);
   assert.match(planned.stdout, /^plan autonomous_build_cycle v1\.0/);
@@ -160,7 +160,7 @@ process_('the bundled CLI (dist/cli/bin.js, built before the tests by pretest) f
 
 process_('a reader that goes away (| head) is not a crash: the command ends with its own exit code and no stack trace', async () => {
   // The plan of the full cycle is longer than a pipe holds; the read end is closed before it is written.
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), 'plan', 'autonomous_build_cycle', '--input', 'task_spec=x', '--format', 'json'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/cli/lifeos-mission.cjs'), 'plan', 'autonomous_build_cycle', '--input', 'task_spec=x', '--format', 'json'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.destroy();
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
