@@ -19,6 +19,8 @@
  *   9. scaling (bench/scaling.ts): queue list, the store calls of one run and a long no-op run,
  *      each at two sizes of history or length, and their ratio (targets: flat).
  *  10. the backlog loop (bench/backlog.ts): four tasks, one at a time and two at once.
+ *  11. the README's first command (`npm ci --ignore-scripts && npm run demo`) on a clean clone,
+ *      in seconds, each part too (bench/first-command.ts).
  *
  * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
  * on shared machines are noisy, so targets are read by people, not by unit tests).
@@ -43,6 +45,7 @@ import { confine, sandboxAvailability } from '../lib/tools/sandbox.ts';
 import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../examples/hello-cycle/hello-repo.mjs';
 import { backlogSection } from './backlog.ts';
+import { firstCommandSection } from './first-command.ts';
 import { scalingSection } from './scaling.ts';
 
 const quick = process.argv.includes('--quick');
@@ -326,6 +329,9 @@ results.push(...scalingSection({ quick, root, bin, scratch }));
 
 // 10. The backlog loop, one task at a time and two at once.
 results.push(...(await backlogSection({ scratch })));
+
+// 11. The README's first command on a clean clone.
+results.push(...firstCommandSection({ root, scratch }));
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);
