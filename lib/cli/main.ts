@@ -4,12 +4,12 @@
  */
 import { dispatch } from './dispatch.ts';
 import type { CliIO, Command } from './io.ts';
-import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
+import { command as validate } from './validate-command.ts';
 
 // Every command but `validate` is loaded when used, so `validate`, the one CI runs on every
 // push, parses only what it needs (npm run bench checks its start-up time).
 const COMMANDS: Readonly<Record<string, () => Command | Promise<Command>>> = {
-  validate: () => ({ run: validateCommand, usage: VALIDATE_USAGE }),
+  validate: () => validate,
   plan: async () => (await import('./plan-command.ts')).command,
   run: async () => (await import('./run-command.ts')).command,
   resume: async () => (await import('./resume-command.ts')).command,

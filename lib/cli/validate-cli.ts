@@ -3,6 +3,6 @@
 // usage errors, --format json and exit codes behave as in bin.ts.
 import { dispatch } from './dispatch.ts';
 import { runAsProcess } from './process-io.ts';
-import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
+import { command } from './validate-command.ts';
 
-void runAsProcess((argv, io) => dispatch(argv, io, { commands: { validate: () => ({ run: validateCommand, usage: VALIDATE_USAGE }) }, usage: VALIDATE_USAGE }));
+void runAsProcess((argv, io) => dispatch(argv, io, { commands: { validate: () => command }, usage: command.usage }));

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createRegistry, type Registry } from '../core/registry.ts';
 import { defaultRegistry, readMissionFiles, validateMissionFiles } from '../runtime/mission-library.ts';
 import { withRepositoryRoles } from '../runtime/vocabulary.ts';
-import { EXIT, parseFormat, UsageError, type CliIO } from './io.ts';
+import { EXIT, parseFormat, UsageError, type CliIO, type Command } from './io.ts';
 import { registryWithMissionDirs } from './registry-options.ts';
 import { printReports } from './report.ts';
 
@@ -65,3 +65,5 @@ export async function validateCommand(args: string[], io: CliIO): Promise<number
   if (problems.some((problem) => problem.diagnostics.some((d) => d.code === 'E_FILE'))) return EXIT.usage;
   return total.errors > 0 ? EXIT.failed : EXIT.ok;
 }
+
+export const command: Command = { run: validateCommand, usage: VALIDATE_USAGE };

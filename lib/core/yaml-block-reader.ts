@@ -215,8 +215,10 @@ class Reader {
     }
     if (first === '|') return this.literal(line, at, indent);
     if (!this.startsPlain(at, end)) throw DECLINE;
-    const comment = this.text.indexOf(' #', at);
-    const raw = this.text.slice(at, comment === -1 || comment > end ? end : comment).replace(TRAILING_SPACES, '');
+    // A comment ends the scalar; search this line only (a file without comments must not be rescanned per scalar).
+    const rest = this.text.slice(at, end);
+    const comment = rest.indexOf(' #');
+    const raw = (comment === -1 ? rest : rest.slice(0, comment)).replace(TRAILING_SPACES, '');
     if (raw.includes(': ') || raw.endsWith(':')) throw DECLINE;
     return { value: plainValue(raw), start: at, raw, next: line + 1 };
   }
