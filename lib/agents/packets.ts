@@ -4,18 +4,22 @@
  * retry feeds them back.
  *
  * A reply is one of: a JSON object (whatever its strings hold); a reply with fenced blocks, of
- * which exactly one holds the packet; a reply without fences that is a JSON or YAML mapping.
+ * which exactly one holds the packet; a reply without fences that is a JSON or YAML mapping;
+ * prose with exactly one JSON object in it.
  * Parsed strictly, fail-closed: a reply that says two things (an example block and the answer,
  * a YAML reply quoting a JSON example, a key written twice, a packet block that does not parse
  * beside one that does) is a problem, never read as the first or the last of them.
  */
+import type { ErrorObject } from 'ajv';
+import { canonicalJson } from '../core/canonical.ts';
 import { parseYaml } from '../core/yaml-source.ts';
 import { compileJsonSchema } from '../core/json-schema.ts';
 import { fencedBlocks, type FencedBlock } from './fenced-blocks.ts';
 import { duplicateJsonKey } from './json-duplicates.ts';
+import { proseJsonObjects, type ProseObject } from './prose-json.ts';
 
 export type PacketResult = { ok: true; packet: Record<string, unknown> } | { ok: false; problem: string };
-type Parsed = { value: Record<string, unknown> } | { duplicate: string | null };
+type Parsed = { value: Record<string, unknown> } | { duplicate: string | null } | { several: number };
 
 const NONE = 'the reply holds no packet: answer with one JSON object (or a fenced ```json block)';
 /** Fence labels that say the block is data: it must then be exactly one packet. */
@@ -26,7 +30,7 @@ export function parsePacket(content: string): PacketResult {
   const whole = parseJson(text.trim());
   if (whole !== 'not json' && 'parsed' in whole) return result(whole.parsed);
   const { blocks, outside } = fencedBlocks(text);
-  if (blocks.length === 0) return result(parseYamlObject(text.trim()));
+  if (blocks.length === 0) return result(unfenced(text));
   const candidates: Parsed[] = [];
   for (const block of blocks) {
     const parsed = parseBlock(block);
@@ -40,8 +44,41 @@ export function parsePacket(content: string): PacketResult {
   return result(candidates[0]);
 }
 
+/**
+ * A reply without fences: a YAML mapping, or prose around one JSON object. A line of prose
+ * ending in a colon before the object (`My verdict: {…}`) also reads as YAML, a mapping of
+ * one key to that object: it is the object.
+ */
+function unfenced(text: string): Parsed | undefined {
+  const yaml = parseYamlObject(text.trim());
+  if (!yaml || !('value' in yaml)) return yaml ?? fromProse(text);
+  const values = Object.values(yaml.value);
+  if (values.length !== 1 || values[0] === null || typeof values[0] !== 'object') return yaml;
+  const prose = fromProse(text);
+  return prose && 'value' in prose && canonicalJson(prose.value) === canonicalJson(values[0]) ? prose : yaml;
+}
+
+/**
+ * The one JSON object written inside prose. Two are two answers (an example and the verdict),
+ * and prose around it that restates a field of it as YAML (`verdict: approve`) is a second one:
+ * both are refused, as with fenced blocks.
+ */
+function fromProse(text: string): Parsed | undefined {
+  const objects = proseJsonObjects(text);
+  if (objects.length === 0) return undefined;
+  if (objects.length > 1) return { several: objects.length };
+  const [only] = objects as [ProseObject];
+  const duplicate = duplicateJsonKey(only.text);
+  if (duplicate !== undefined) return { duplicate };
+  const around = parseYamlObject(`${text.slice(0, only.start)}\n${text.slice(only.end)}`.trim());
+  const fields = new Set(Object.keys(only.value).map((key) => key.toLowerCase()));
+  if (around && 'value' in around && Object.keys(around.value).some((key) => fields.has(key.toLowerCase()))) return { several: 2 };
+  return { value: only.value };
+}
+
 function result(parsed: Parsed | undefined): PacketResult {
   if (parsed === undefined) return { ok: false, problem: NONE };
+  if ('several' in parsed) return { ok: false, problem: `the reply holds ${parsed.several} packets; answer with exactly one` };
   if ('duplicate' in parsed) return { ok: false, problem: `the packet has ${parsed.duplicate === null ? 'a key' : `the key "${parsed.duplicate}"`} twice; give each field once` };
   return { ok: true, packet: parsed.value };
 }
@@ -90,5 +127,41 @@ function parseYamlObject(text: string): Parsed | undefined {
 export async function packetProblems(packet: Record<string, unknown>, schema: object): Promise<string | undefined> {
   const validate = await compileJsonSchema(schema);
   if (validate(packet)) return undefined;
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '(the packet)'} ${e.message ?? 'is invalid'}`).join('\n');
+  return [...new Set((validate.errors ?? []).map((error) => describeSchemaError(error, packet)))].join('\n');
+}
+
+/** One schema error, worded so the agent can fix it: the allowed values, the missing field, the field not allowed. */
+function describeSchemaError(error: ErrorObject, packet: unknown): string {
+  const where = error.instancePath || '(the packet)';
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'enum':
+      return `${where} is ${JSON.stringify(valueAt(packet, error.instancePath))}; it must be exactly one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${where} must be ${JSON.stringify(params.allowedValue)}`;
+    case 'required':
+      return `${where} lacks the required field "${String(params.missingProperty)}"`;
+    case 'additionalProperties':
+      return `${where} has the field "${String(params.additionalProperty)}", which the schema does not allow`;
+    case 'type':
+      return `${where} is ${describeType(valueAt(packet, error.instancePath))}; it must be ${String(params.type)}`;
+    default:
+      return `${where} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+/** The value at a JSON Pointer (ajv's instancePath). */
+function valueAt(value: unknown, pointer: string): unknown {
+  let at = value;
+  for (const token of pointer.split('/').slice(1)) {
+    const key = token.replaceAll('~1', '/').replaceAll('~0', '~');
+    at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+  }
+  return at;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `the ${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`;
 }

@@ -5,7 +5,8 @@
  * and collection keys included. (Values JSON cannot hold are checked by semantics.ts.)
  */
 import type { LineCounter, Node } from 'yaml';
-import { structureProblems } from './yaml-structure.ts';
+import { FLOW_DEPTH_LIMIT, flowDepthOverflow } from './yaml-flow-depth.ts';
+import { MAX_YAML_DEPTH, structureProblems } from './yaml-structure.ts';
 import { diagnostic, joinPointer, type DiagnosticCode, type Locator } from './diagnostics.ts';
 import type { Diagnostic } from './types.ts';
 import { readBlockYaml } from './yaml-block-reader.ts';
@@ -44,6 +45,8 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
 export function parseWithLibrary(text: string, filename?: string): { parsed: ParsedYaml; positions: NodePositions; lineStarts: number[] } {
   const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
+  const tooDeepAt = flowDepthOverflow(text);
+  if (tooDeepAt !== undefined) return tooDeepFlow(text, tooDeepAt, filename, lineCounter);
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   const positions: NodePositions = new Map();
   const structure = structureProblems(doc.contents as Node | null, (offset) => {
@@ -97,6 +100,16 @@ export function parseWithLibrary(text: string, filename?: string): { parsed: Par
     return done(undefined);
   }
   return done(value);
+}
+
+/** A document whose brackets nest too deep for the library to read (yaml-flow-depth.ts), reported without reading it. */
+function tooDeepFlow(text: string, offset: number, filename: string | undefined, lineCounter: LineCounter): ReturnType<typeof parseWithLibrary> {
+  lineCounter.addNewLine(0);
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) lineCounter.addNewLine(at + 1);
+  const { line, col } = lineCounter.linePos(offset);
+  const message = `brackets are nested more than ${FLOW_DEPTH_LIMIT} levels deep here (a value may be nested at most ${MAX_YAML_DEPTH} levels)`;
+  const diagnostics = [{ ...diagnostic('E_YAML_DEPTH', { path: '' }, message, { hint: 'flatten the value', file: filename }), line, column: col }];
+  return { parsed: { value: undefined, diagnostics, locate: makeLocator(new Map(), lineCounter.lineStarts) }, positions: new Map(), lineStarts: lineCounter.lineStarts };
 }
 
 function firstErrorPerLine<E extends { pos: [number, number] }>(errors: readonly E[], lineCounter: LineCounter): E[] {

@@ -4,7 +4,7 @@
 // an approval).
 import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
-import { parsePacket } from '../../lib/agents/packets.ts';
+import { packetProblems, parsePacket } from '../../lib/agents/packets.ts';
 import { duplicateJsonKey } from '../../lib/agents/json-duplicates.ts';
 
 const it = suite('reply packets');
@@ -56,6 +56,35 @@ it('no packet: prose, a list, a block that is not JSON', () => {
   for (const reply of ['I would approve this.', '[1, 2]', fence('json', 'not json at all'), fence('python', 'print("approve")')]) {
     assert.is(parsePacket(reply).ok, false, reply);
   }
+});
+
+it('one JSON object inside prose is the packet, as real models write it', () => {
+  for (const reply of [`After reviewing the change:\n${REJECT}\nOverall the design holds.`, `My verdict is ${REJECT}, see above.`, `My verdict: ${REJECT}`, `Note {name} below.\n${REJECT}`, `I checked "quotes" and {braces}: ${'{"seat": "risk", "verdict": "reject", "rationale": "a } in a string"}'}`]) {
+    const parsed = parsePacket(reply);
+    assert.is(parsed.ok && parsed.packet.verdict, 'reject', reply);
+  }
+});
+
+it('prose with two objects, or restating a field around the object, is refused; a YAML reply quoting JSON in a string stays YAML', () => {
+  const approve = '{"seat": "risk", "verdict": "approve", "rationale": "example"}';
+  assert.equal(parsePacket(`For example ${approve}. My answer: ${REJECT}`), { ok: false, problem: 'the reply holds 2 packets; answer with exactly one' });
+  assert.is(parsePacket(`Verdict: approve\n${REJECT}`).ok, false);
+  assert.is(parsePacket(`seat: risk\nverdict: reject\nrationale: not like ${approve}\n`).ok, false);
+  const yaml = parsePacket(`seat: risk\nverdict: reject\nrationale: "not like ${approve.replaceAll('"', '\\"')}"\n`);
+  assert.is(yaml.ok && yaml.packet.verdict, 'reject');
+});
+
+it('a reply of a hundred thousand unclosed braces is read in bounded time and holds no packet', () => {
+  assert.is(parsePacket(`{"a": ${'{'.repeat(100_000)}`).ok, false);
+});
+
+it('schema problems name the allowed values, the missing field and the field not allowed', async () => {
+  const schema = { type: 'object', required: ['seat', 'verdict'], additionalProperties: false, properties: { seat: { type: 'string' }, verdict: { enum: ['approve', 'reject'] } } };
+  const problems = (await packetProblems({ verdict: 'Approve', extra: 1 }, schema)) ?? '';
+  assert.match(problems, '/verdict is "Approve"; it must be exactly one of "approve", "reject"');
+  assert.match(problems, '(the packet) lacks the required field "seat"');
+  assert.match(problems, '(the packet) has the field "extra", which the schema does not allow');
+  assert.match((await packetProblems({ seat: 3, verdict: 'approve' }, schema)) ?? '', '/seat is the number 3; it must be string');
 });
 
 it.run();

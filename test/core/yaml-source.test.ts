@@ -41,4 +41,15 @@ yaml('caps a cascade of syntax errors at the first per line, five at most, and s
   assert.equal(new Set(diagnostics.map((d) => d.line)).size, diagnostics.length);
 });
 
+yaml('brackets nested a thousand deep are E_YAML_DEPTH, again and again in one process (the library would overflow and then abort node)', () => {
+  for (const text of [`{"a": ${'{'.repeat(1000)}`, `x: ${'['.repeat(5000)}`, `{"a": ${'{'.repeat(1000)}`]) {
+    const { value, diagnostics } = parseYaml(text);
+    assert.is(value, undefined);
+    assert.is(diagnostics[0]?.code, 'E_YAML_DEPTH');
+  }
+  // Brackets inside quotes and comments, or a few left open in prose, are not nesting.
+  const text = `a: "${'{'.repeat(300)}"\nb: '${'['.repeat(300)}'\n# ${'{'.repeat(300)}\nd: don't {x\n`;
+  assert.equal(parseYaml(text).value, { a: '{'.repeat(300), b: '['.repeat(300), d: "don't {x" });
+});
+
 yaml.run();
