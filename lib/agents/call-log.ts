@@ -28,7 +28,14 @@ export interface CallLogEntry {
   output_packet_hash: Sha256 | null;
   status: 'success' | 'error' | 'timeout' | 'invalid_response' | 'model_unavailable';
   mode: 'live' | 'record' | 'replay';
-  replay_status: 'hit' | 'version_drift' | null;
+  /** How a replay's fixture matched (agents/replay-match.ts); null outside replay. */
+  replay_status: 'hit' | 'code_drift' | 'version_drift' | null;
+  /** The commit the replayed fixture was recorded at, when it says. */
+  recorded_code_version: string | null;
+  /** The response format the call asked for (null in replay). */
+  structured_output: 'json_schema' | 'json_object' | 'none' | null;
+  /** The endpoint answered with a model outside the role's chain, and the mapping accepts that. */
+  model_mismatch: boolean;
   error: string | null;
 }
 

@@ -12,6 +12,7 @@ import type { Sha256 } from '../core/canonical.ts';
 import { GovernanceMismatch } from '../core/governance-errors.ts';
 import { parseYaml } from '../core/yaml-source.ts';
 import { verifyGovernanceBaseline, type BaselineOptions } from '../governance/baseline.ts';
+import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, type StructuredOutput } from './client.ts';
 
 export const MODELS_FILE = 'config/models.yaml';
 export const ROLES_DIR = 'config/agent_roles';
@@ -52,8 +53,17 @@ export interface ModelMapping {
   /** USD per million tokens, by model. */
   prices: Record<string, { input: number; output: number }>;
   max_tokens: number;
+  temperature: number;
   timeout_seconds: number;
+  /** The largest response body read, decoded. */
+  max_response_bytes: number;
+  /** Per model (and `default`): how to ask for a packet (client.ts StructuredOutput). */
+  structured_output: Record<string, StructuredOutput>;
+  /** Accept an answer that names a model outside the role's chain (recorded either way). */
+  accept_other_models: boolean;
 }
+
+const STRUCTURED: ReadonlySet<string> = new Set(['json_schema', 'json_object', 'none']);
 
 /** Read `config/models.yaml`; every problem is reported with the file and line. */
 export function loadModelMapping(repoRoot: string): ModelMapping {
@@ -66,7 +76,7 @@ export function loadModelMapping(repoRoot: string): ModelMapping {
   const { value, diagnostics } = parseYaml(text, MODELS_FILE);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new AgentConfigError(errors.map((d) => `${MODELS_FILE}:${d.line ?? '?'}: ${d.message}`).join('\n'));
-  const raw = value as { roles?: unknown; prices?: unknown; max_tokens?: unknown; timeout_seconds?: unknown } | null;
+  const raw = value as Record<string, unknown> | null;
   const problems: string[] = [];
   const roles: Record<string, string[]> = {};
   for (const [role, entry] of Object.entries((raw?.roles ?? {}) as Record<string, unknown>)) {
@@ -81,12 +91,41 @@ export function loadModelMapping(repoRoot: string): ModelMapping {
     if (typeof p?.input !== 'number' || typeof p.output !== 'number' || p.input < 0 || p.output < 0) problems.push(`prices.${model} must be { input, output } in USD per million tokens`);
     else prices[model] = { input: p.input, output: p.output };
   }
+  const structured: Record<string, StructuredOutput> = {};
+  for (const [model, mode] of Object.entries((raw?.structured_output ?? {}) as Record<string, unknown>)) {
+    if (typeof mode !== 'string' || !STRUCTURED.has(mode)) problems.push(`structured_output.${model} must be json_schema, json_object or none`);
+    else structured[model] = mode as StructuredOutput;
+  }
   const maxTokens = raw?.max_tokens ?? 8192;
+  const temperature = raw?.temperature ?? 0;
   const timeout = raw?.timeout_seconds ?? 120;
+  const maxBytes = raw?.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const acceptOthers = raw?.accept_other_models ?? false;
   if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1) problems.push('max_tokens must be a positive integer');
+  if (typeof temperature !== 'number' || temperature < 0 || temperature > 2) problems.push('temperature must be a number from 0 to 2');
   if (typeof timeout !== 'number' || timeout <= 0) problems.push('timeout_seconds must be a positive number');
+  if (!Number.isInteger(maxBytes) || (maxBytes as number) < 1024) problems.push('max_response_bytes must be an integer of at least 1024');
+  if (typeof acceptOthers !== 'boolean') problems.push('accept_other_models must be true or false');
   if (problems.length > 0) throw new AgentConfigError(`${MODELS_FILE}: ${problems.join('; ')}`);
-  return { roles, prices, max_tokens: maxTokens as number, timeout_seconds: timeout as number };
+  return {
+    roles,
+    prices,
+    max_tokens: maxTokens as number,
+    temperature: temperature as number,
+    timeout_seconds: timeout as number,
+    max_response_bytes: maxBytes as number,
+    structured_output: structured,
+    accept_other_models: acceptOthers as boolean,
+  };
+}
+
+/**
+ * How to ask `model` for a packet: its own `structured_output` entry, else the mapping's
+ * `default`, else `json_schema` on OpenRouter (which passes it to every provider that takes it)
+ * and `none` on other endpoints, which may not.
+ */
+export function structuredOutputFor(mapping: ModelMapping, model: string, baseURL: string): StructuredOutput {
+  return mapping.structured_output[model] ?? mapping.structured_output.default ?? (baseURL.replace(/\/+$/, '') === DEFAULT_BASE_URL ? 'json_schema' : 'none');
 }
 
 /**
@@ -110,6 +149,11 @@ export function modelChain(mapping: ModelMapping, role: string): string[] {
   const chain = mapping.roles[role] ?? mapping.roles.default;
   if (!chain) throw new AgentConfigError(`${MODELS_FILE} maps no models to role ${role} and has no default`);
   return chain;
+}
+
+/** Every model the mapping names, in any role's chain. */
+export function mappedModels(mapping: ModelMapping): string[] {
+  return [...new Set(Object.values(mapping.roles).flat())].sort();
 }
 
 /** Cost of a call in USD, from the requested model's prices (0 when it has none). */

@@ -22,6 +22,14 @@ export interface Fixture {
   response_content: string;
   response_packet: Record<string, unknown> | null;
   usage: { input_tokens: number; output_tokens: number };
+  /**
+   * Where the call was made, for the code-drift match (replay-match.ts): the step, the run id's
+   * parts but the commit (`run_key`), and the commit. Fixtures recorded before these fields
+   * existed match exactly or not at all.
+   */
+  node?: string;
+  run_key?: Sha256;
+  code_version?: string;
 }
 
 const REQUIRED: ReadonlyArray<keyof Fixture> = ['call_id_deterministic', 'role', 'model_requested', 'model_version', 'input_packet_hash', 'prompt_hash', 'response_content', 'usage'];
@@ -32,10 +40,12 @@ export class ReplayMissError extends Error {
     readonly callId: string,
     readonly step: string,
     readonly nearest: { file: string; differences: string[] } | null,
+    /** Set when a fixture matched all but the exact id, and strict replay refused it. */
+    readonly refused?: string,
   ) {
     super(
       `replay miss at step ${step}: no fixture ${callId}${
-        nearest ? `; the nearest recorded call (${nearest.file}) differs in ${nearest.differences.join('; ')}` : '; no call of this role was recorded'
+        refused ? `; ${refused}` : nearest ? `; the nearest recorded call (${nearest.file}) differs in ${nearest.differences.join('; ')}` : '; no call of this role was recorded'
       }. Record it again with LIFEOS_TEST_MODE=record (and a key), or put back what changed`,
     );
     this.name = 'ReplayMissError';
@@ -73,17 +83,9 @@ export function readFixture(cacheDir: string, callId: Sha256): Fixture | undefin
 }
 
 /** The recorded call closest to the one missed, and how it differs. */
-export function nearestFixture(cacheDir: string, wanted: { role: string; model: string; prompt_hash: Sha256; input_packet: unknown }): { file: string; differences: string[] } | null {
-  if (!existsSync(cacheDir)) return null;
+export function nearestFixture(fixtures: ReadonlyArray<{ file: string; fixture: Fixture }>, wanted: { role: string; model: string; prompt_hash: Sha256; input_packet: unknown }): { file: string; differences: string[] } | null {
   let best: { file: string; differences: string[]; score: number } | null = null;
-  for (const name of readdirSync(cacheDir).filter((n) => n.endsWith('.yaml')).sort()) {
-    const file = join(cacheDir, name);
-    let fixture: Fixture;
-    try {
-      fixture = parseFixture(file);
-    } catch {
-      continue; // reported when that fixture itself is asked for
-    }
+  for (const { file, fixture } of fixtures) {
     const differences: string[] = [];
     if (fixture.role !== wanted.role) differences.push(`role (${fixture.role} recorded, ${wanted.role} now)`);
     if (fixture.model_requested !== wanted.model) differences.push(`model (${fixture.model_requested} recorded, ${wanted.model} mapped now in config/models.yaml)`);
@@ -93,7 +95,22 @@ export function nearestFixture(cacheDir: string, wanted: { role: string; model: 
     const score = (fixture.role === wanted.role ? 0 : 100) + (fixture.prompt_hash === wanted.prompt_hash ? 0 : 10) + fields.length;
     if (!best || score < best.score) best = { file, differences, score };
   }
-  return best && best.score < 100 ? { file: best.file, differences: best.differences.length > 0 ? best.differences : ['nothing visible (the run id differs: another commit or other inputs)'] } : null;
+  return best && best.score < 100 ? { file: best.file, differences: best.differences.length > 0 ? best.differences : ['nothing visible (the run id differs: another mission, other inputs or governance surfaces, or a fixture recorded before fixtures named their step)'] } : null;
+}
+
+/** Every fixture of the folder that parses, by file (one that does not is reported when its own call asks for it). */
+export function readAllFixtures(cacheDir: string): Array<{ file: string; fixture: Fixture }> {
+  if (!existsSync(cacheDir)) return [];
+  const all: Array<{ file: string; fixture: Fixture }> = [];
+  for (const name of readdirSync(cacheDir).filter((n) => n.endsWith('.yaml')).sort()) {
+    const file = join(cacheDir, name);
+    try {
+      all.push({ file, fixture: parseFixture(file) });
+    } catch {
+      continue;
+    }
+  }
+  return all;
 }
 
 function parseFixture(file: string): Fixture {

@@ -45,6 +45,10 @@ export interface OperationContext extends ExecutionContext, ToolContext {
   transforms: ReadonlyMap<string, PacketTransform>;
   /** JSON Schemas by name, for `gate_check` `schema: <name>`. */
   schemas: ReadonlyMap<string, object>;
+  /** The run id's parts but the commit and the model mapping (journaled at run_started), for replay's code-drift match. */
+  run_key?: Sha256;
+  /** Progress of a call in flight (a retry and why), for the host's display; never journaled. */
+  notify?: (event: { kind: 'retry'; node: string; message: string }) => void;
 }
 
 export interface OperationHandler extends OperationDefinition {

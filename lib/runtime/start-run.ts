@@ -30,6 +30,7 @@ import { accepted, journalOptions, recoverAll, withLock } from './locked-run.ts'
 import { planMission, resolveMission } from './mission-library.ts';
 import { missionFilesInRepo } from './mission-files.ts';
 import { probeRunLock } from './run-lock.ts';
+import { MODELS_FILE } from '../agents/config.ts';
 import { engineFiles, excludePathspecs } from './run-paths.ts';
 import type { RunOptions, Setup } from './run-setup.ts';
 import { requireAccountedTail } from './unanchored-tail.ts';
@@ -59,6 +60,9 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
     governanceSurfaceHashes: surfaceHashes,
     codeVersionId: baseline,
   });
+  // The run id's parts but the commit and the model mapping: what a fixture recorded at another
+  // commit must share to answer for this run (agents/replay-match.ts).
+  const runKey = hashCanonical({ mission: { mission, nested_missions: nestedMissionHashes(plan.steps, context.registry) }, inputs_hash: plan.inputs_hash, governance_surface_hashes: withoutModels(surfaceHashes) });
   return withLock(context, runId, plan.mission, async () => {
     const runFolder = join(repoRoot, context.paths.journals, runDirName(runId));
     requireRunFolder(repoRoot, join(context.paths.journals, runDirName(runId)), JOURNAL_FILE);
@@ -82,6 +86,7 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
         mission_version: plan.mission_version,
         mission_hash: plan.mission_hash,
         inputs_hash: plan.inputs_hash,
+        run_key: runKey,
         plan_hash: sha256(planText),
         run_id_audit: randomUUID(),
         attempt: state.attempts.length + 1,
@@ -98,6 +103,10 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
       journal.close();
     }
   });
+}
+
+function withoutModels(surfaces: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(surfaces).filter(([path]) => path !== MODELS_FILE));
 }
 
 /** Whether the run of that journal was started with this plan's mission and inputs. */

@@ -204,13 +204,13 @@ it('an invalid packet is retried once with the problems fed back; invalid twice 
   llm.script([{ content: '{"wrong": 1}' }, { content: '{"plan": "fixed"}' }]);
   const fixed = await runMission(mission(MISSION), options(repo, 'live'));
   assert.is(fixed.status, 'completed', fixed.error?.message);
-  assert.match(llm.requests[1]?.body.messages[1]?.content ?? '', /previous_reply_problems.*must have required property 'plan'/);
+  assert.match(llm.requests[1]?.body.messages[1]?.content ?? '', /previous_reply_problems.*lacks the required field \\"plan\\"/);
 
   const other = agentRepo();
   llm.script([{ content: 'no packet here' }, { content: '{"plan": 42}' }]);
   const invalid = await runMission(mission(MISSION), options(other, 'live'));
   assert.is(invalid.status, 'awaiting_human');
-  assert.match(invalid.escalation?.reason ?? '', /the designer agent's reply is not a valid packet after a retry: \/plan must be string/);
+  assert.match(invalid.escalation?.reason ?? '', /the designer agent's reply is not a valid packet after a retry: \/plan is the number 42; it must be string/);
   assert.is(git(other, 'status', '--porcelain', '--', '.', ':!logs', ':!.lifeos').trim(), '', 'the repository is untouched');
 });
 
