@@ -28,6 +28,7 @@ export interface Fixture {
    * existed match exactly or not at all.
    */
   node?: string;
+  run_id?: Sha256;
   run_key?: Sha256;
   code_version?: string;
 }

@@ -12,10 +12,15 @@
  *   version_drift  either match, recorded from another version of a model of the chain (spec
  *                  §5.1.1): the mapping moved to a newer version of the same model.
  *
+ * A later call's packet often holds an earlier call's id, or the run id or the commit (a seat's
+ * verdict quoted to the chair): at another commit those differ too. So once a call matched as
+ * code drift, its id, the run id and the commit are read as the recorded ones in the packets of
+ * the calls after it: the same call is the same packet with those names translated.
+ *
  * Strict replay takes hits only. Anything else is a ReplayMissError naming the step and the
  * nearest recorded call.
  */
-import type { Sha256 } from '../core/canonical.ts';
+import { hashCanonical, type Sha256 } from '../core/canonical.ts';
 import { type Fixture, fixtureFile, nearestFixture, readAllFixtures, readFixture, ReplayMissError } from './fixtures.ts';
 import { modelFamily } from './model-names.ts';
 
@@ -26,9 +31,10 @@ export interface CallKey {
   node: string;
   role: string;
   promptHash: Sha256;
-  inputPacketHash: Sha256;
-  /** The input packet (redacted), for what a miss says. */
+  /** The input packet as sent, and redacted (for what a miss says). */
+  packet: unknown;
   inputPacket: unknown;
+  runId: Sha256;
   /** The run id's parts but the commit; absent in runs journaled before it existed. */
   runKey: Sha256 | undefined;
   codeVersion: string | null;
@@ -48,12 +54,16 @@ export interface ReplayMatch {
 export function replayMatcher(cacheDir: string): (key: CallKey, strict: boolean) => ReplayMatch {
   let all: ReturnType<typeof readAllFixtures> | undefined;
   const fixtures = (): ReturnType<typeof readAllFixtures> => (all ??= readAllFixtures(cacheDir));
+  /** This run's names (call ids, run id, commit) -> the recording's, learnt from each drifted match. */
+  const recordedNames = new Map<string, string>();
   return (key, strict) => {
     const exact = readFixture(cacheDir, key.callId);
-    const found = exact ? { fixture: exact, file: fixtureFile(cacheDir, key.callId), drifted: false } : sameCall(fixtures(), key);
+    const translated = translate(key.packet, recordedNames);
+    const found = exact ? { fixture: exact, file: fixtureFile(cacheDir, key.callId), drifted: false } : sameCall(fixtures(), key, hashCanonical(translated));
     const miss = (refused?: string): ReplayMissError =>
-      new ReplayMissError(key.callId, key.node, nearestFixture(fixtures(), { role: key.role, model: key.chain[0] as string, prompt_hash: key.promptHash, input_packet: key.inputPacket }), refused);
+      new ReplayMissError(key.callId, key.node, nearestFixture(fixtures(), { role: key.role, model: key.chain[0] as string, prompt_hash: key.promptHash, input_packet: translate(key.inputPacket, recordedNames) }), refused);
     if (!found) throw miss();
+    if (found.drifted) learnNames(recordedNames, key, found.fixture);
     const { fixture, drifted } = found;
     const recorded = fixture.code_version ?? null;
     const model = modelStatus(fixture, key.chain);
@@ -71,13 +81,31 @@ export function replayMatcher(cacheDir: string): (key: CallKey, strict: boolean)
 }
 
 /** The fixture of the same call at another commit, if one was recorded. */
-function sameCall(fixtures: ReturnType<typeof readAllFixtures>, key: CallKey): { fixture: Fixture; file: string; drifted: true } | undefined {
+function sameCall(fixtures: ReturnType<typeof readAllFixtures>, key: CallKey, packetHash: Sha256): { fixture: Fixture; file: string; drifted: true } | undefined {
   if (!key.runKey) return undefined;
   const match = fixtures.find(
-    ({ fixture }) =>
-      fixture.run_key === key.runKey && fixture.node === key.node && fixture.role === key.role && fixture.prompt_hash === key.promptHash && fixture.input_packet_hash === key.inputPacketHash,
+    ({ fixture }) => fixture.run_key === key.runKey && fixture.node === key.node && fixture.role === key.role && fixture.prompt_hash === key.promptHash && fixture.input_packet_hash === packetHash,
   );
   return match ? { ...match, drifted: true } : undefined;
+}
+
+function learnNames(names: Map<string, string>, key: CallKey, fixture: Fixture): void {
+  names.set(key.callId, fixture.call_id_deterministic);
+  if (fixture.run_id) names.set(key.runId, fixture.run_id);
+  if (fixture.code_version && key.codeVersion) names.set(key.codeVersion, fixture.code_version);
+}
+
+/** The value with every occurrence of a known name, inside any string, replaced by the recorded one. */
+function translate(value: unknown, names: ReadonlyMap<string, string>): unknown {
+  if (names.size === 0) return value;
+  if (typeof value === 'string') {
+    let out = value;
+    for (const [now, recorded] of names) if (out.includes(now)) out = out.split(now).join(recorded);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((item) => translate(item, names));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [translate(k, names) as string, translate(v, names)]));
+  return value;
 }
 
 /** A model of the chain; another version of one; or a model the role is no longer mapped to. */

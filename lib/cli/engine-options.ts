@@ -18,6 +18,7 @@ export const ENGINE_ARGS = {
   handlers: { type: 'string', multiple: true },
   missions: { type: 'string', multiple: true },
   mode: { type: 'string' },
+  'strict-replay': { type: 'boolean' },
   'llm-base-url': { type: 'string' },
   'no-fsync': { type: 'boolean' },
   'embed-journal': { type: 'boolean' },
@@ -37,6 +38,9 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
                        \`export const handlers = [...]\` or a default export
   --missions DIR       also register the missions in DIR (repeatable)
   --mode MODE          live | record | replay for llm_call (default: $LIFEOS_TEST_MODE, else live)
+  --strict-replay      in replay mode, answer only from fixtures of the exact call id: a fixture
+                       of the same call recorded at another commit (code_drift) or from another
+                       version of the model (version_drift) is a replay miss
   --llm-base-url URL   an OpenAI-compatible endpoint for llm_call (default: OpenRouter's; the
                        key is read from OPENROUTER_API_KEY)
   --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
@@ -66,6 +70,7 @@ export interface EngineArgValues {
   handlers?: string[];
   missions?: string[];
   mode?: string;
+  'strict-replay'?: boolean;
   'llm-base-url'?: string;
   'no-fsync'?: boolean;
   'embed-journal'?: boolean;
@@ -96,6 +101,7 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
     fsync: values['no-fsync'] !== true,
     ...(values['embed-journal'] ? { embedJournal: true } : {}),
     ...(mode ? { mode } : {}),
+    ...(values['strict-replay'] ? { strictReplay: true } : {}),
     ...(values['llm-base-url'] ? { agent: { baseURL: values['llm-base-url'] } } : {}),
     ...(io.interrupts ? { signal: interruptSignal(io) } : {}),
   };
@@ -116,7 +122,7 @@ export function resumeFlags(values: EngineArgValues): string {
   return flags.map((flag) => ` ${flag}`).join('');
 }
 
-const RESUMED_FLAGS: ReadonlySet<string> = new Set(['repo', 'handlers', 'missions', 'mode', 'llm-base-url', 'no-fsync', 'embed-journal', 'store', 'sandbox', 'sandbox-writable', 'sandbox-readable', 'child-env', 'surface', 'signing-key']);
+const RESUMED_FLAGS: ReadonlySet<string> = new Set(['repo', 'handlers', 'missions', 'mode', 'strict-replay', 'llm-base-url', 'no-fsync', 'embed-journal', 'store', 'sandbox', 'sandbox-writable', 'sandbox-readable', 'child-env', 'surface', 'signing-key']);
 
 /** `--sandbox MODE` and `--sandbox-writable DIR`. */
 function sandboxOptions(values: EngineArgValues): Pick<EngineOptions, 'sandbox'> {

@@ -9,9 +9,18 @@ export const REDACTED = '[REDACTED]';
 
 export type Redact = <T>(value: T) => T;
 
-/** The secret values worth looking for: set, at least 8 characters (shorter ones are too likely to be ordinary text), each once, longest first. */
+/**
+ * Key prefixes that say which provider issued a key and are the same in every key. An endpoint
+ * that echoes a key may drop them (`invalid key v1-0123…`), so the distinctive part after them
+ * is a secret of its own.
+ */
+const KEY_PREFIX = /^(?:sk-or-v1-|sk-or-|sk-ant-api\d\d-|sk-ant-|sk-proj-|sk-svcacct-|sk-|or-|gsk_|xai-|pplx-|AIza)/;
+
+/** The secret values worth looking for: set, at least 8 characters (shorter ones are too likely to be ordinary text), with each key's part after its provider prefix, each once, longest first. */
 export function secretValues(secrets: ReadonlyArray<string | undefined>): string[] {
-  return [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8))].sort((a, b) => b.length - a.length);
+  const values = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  const distinctive = values.map((s) => s.replace(KEY_PREFIX, '')).filter((s) => s.length >= 8);
+  return [...new Set([...values, ...distinctive])].sort((a, b) => b.length - a.length);
 }
 
 /** A redactor for these secrets (see secretValues). */

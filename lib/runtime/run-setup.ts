@@ -19,7 +19,7 @@ import type { ChildEnvPolicy } from '../tools/child-env.ts';
 import { DEFAULT_SANDBOX, requireSandbox, type SandboxMode, type SandboxSettings } from '../tools/sandbox.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { HumanDecision } from './decisions.ts';
-import type { EngineEnvironment, EscalationSink, RunEvent } from './engine/types.ts';
+import type { EngineEnvironment, EscalationSink, ProgressEvent, RunEvent } from './engine/types.ts';
 import { repoTopLevel } from './git-state.ts';
 import { defaultRegistry } from './mission-library.ts';
 import { builtinPacketSchemas } from './packet-schemas.ts';
@@ -34,6 +34,12 @@ export interface EngineOptions {
   repoRoot: string;
   /** LLM mode for llm_call handlers. Default: LIFEOS_TEST_MODE, else 'live'. */
   mode?: 'live' | 'record' | 'replay';
+  /**
+   * In replay mode, answer only from the fixture of each call's exact id: the same call recorded
+   * at another commit (`code_drift`) or from another version of its model (`version_drift`) is
+   * a ReplayMissError (default false: both replay, and the call log says so).
+   */
+  strictReplay?: boolean;
   /** Operation handlers; one with a built-in's type replaces it. */
   handlers?: readonly OperationHandler[];
   /** `tool_invoke` back ends besides (or replacing) filesystem, git, test and coding_agent. */
@@ -46,6 +52,8 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Called after each journal entry is written (an exception it throws is ignored). */
   onEvent?: (event: RunEvent) => void;
+  /** Called with what happens between journal entries: a model call's retry and its cause, parallel steps in flight (an exception it throws is ignored). */
+  onProgress?: (event: ProgressEvent) => void;
   /** Receives each escalation after it is journaled (the state store's queue). */
   escalations?: EscalationSink;
   /** fsync the journal after each entry (default true). */
@@ -185,6 +193,7 @@ function setup(options: EngineOptions): Setup {
       mode,
       signal: options.signal,
       onEvent: options.onEvent,
+      onProgress: options.onProgress,
       escalations: options.escalations,
       store: openRunStore(options.store, repoRoot, paths),
       governanceSurfaces: options.governanceSurfaces ?? [],
@@ -214,6 +223,7 @@ function operationHandlers(options: EngineOptions, repoRoot: string, paths: RunP
     redact,
     governanceSurfaces: options.governanceSurfaces ?? [],
     exclude: engineFiles(paths).map((f) => f.path),
+    ...(options.strictReplay ? { strictReplay: true } : {}),
   });
   return handlerTable([llmCall, toolInvokeHandler(options.tools ?? []), ...(options.handlers ?? [])]);
 }

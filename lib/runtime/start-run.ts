@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { canonicalJson, computeRunId, hashCanonical, sha256, type Sha256 } from '../core/canonical.ts';
 import { formatDiagnostic, MissionValidationError } from '../core/errors.ts';
 import { planNodes, type ExecutionPlan, type PlanNode } from '../core/plan-model.ts';
 import type { Registry } from '../core/registry.ts';
 import { RunPreconditionFailed } from '../core/run-errors.ts';
-import { foldJournal, openAttempt } from '../core/run-state.ts';
+import { foldJournal, openAttempt, type AttemptState } from '../core/run-state.ts';
 import type { Diagnostic, Mission } from '../core/types.ts';
 import { verifyGovernanceBaseline } from '../governance/baseline.ts';
 import { requireHandlers } from '../operations/registry.ts';
@@ -72,6 +72,7 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
       if (openAttempt(state)) {
         throw new RunPreconditionFailed(`run ${runId} has an unfinished attempt; continue it with \`lifeos-mission resume ${runId}\``);
       }
+      requireSomethingToReplay(context.env.mode, state.attempts, runId, relative(repoRoot, runFolder));
       // A new attempt is anchored with all that precedes it: only what the engine wrote may.
       requireAccountedTail(context.env, repositoryAnchors(repoRoot, context.paths), runId, state, journal.opened, { staleLock: undefined, accepted: accepted(context, runId) });
       const killSwitch = killSwitchPresent(join(repoRoot, context.paths.killSwitch));
@@ -103,6 +104,18 @@ export async function startRun(context: Setup, missionOrName: Mission | string, 
       journal.close();
     }
   });
+}
+
+/**
+ * A replay where the same run already completed would skip every step it completed and call no
+ * model: it would replay nothing and pass. It is refused, saying where to replay instead.
+ */
+function requireSomethingToReplay(mode: string, attempts: readonly AttemptState[], runId: Sha256, runFolder: string): void {
+  const last = attempts[attempts.length - 1];
+  if (mode !== 'replay' || last?.finished?.status !== 'completed') return;
+  throw new RunPreconditionFailed(
+    `run ${runId} already completed in this repository (attempt ${last.attempt}, ${runFolder}): a replay here would skip every step and replay nothing. Replay in a fresh clone, or with replayMission from lifeos-mission/testing, which replays in a private copy of the repository`,
+  );
 }
 
 function withoutModels(surfaces: Record<string, string>): Record<string, string> {

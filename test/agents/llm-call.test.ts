@@ -117,7 +117,8 @@ it('lifeos-mission/testing: replayMission from a fixture folder matches the reco
   const diverged = await replayMission(mission(MISSION), { repoRoot: edited, schemas: { PLAN: PLAN_SCHEMA } });
   const result = compareRuns(recorded.journalPath, diverged.journalPath);
   assert.is(result.same, false);
-  assert.match(result.same ? '' : result.message, /^the runs diverge at step design: operation_finished differs: output\.content: /);
+  // Both values, around the first difference.
+  assert.match(result.same ? '' : result.message, /^the runs diverge at step design: operation_finished differs: output\.content differs at character \d+: .*recorded.* recorded, .*tampered.* replayed$/);
   assert.throws(() => assertSameDecisions(recorded.journalPath, diverged.journalPath), /diverge at step design/);
 });
 
@@ -172,7 +173,7 @@ it('replay after the model mapping changed: a miss naming the model; the bundle 
   writeGovernanceBaseline({ repoRoot: repo, approvedBy: 'CEO', councilRulingRef: 'R3' });
   git(repo, 'commit', '-qam', 'new model');
   const replayed = await runMission(mission(MISSION), options(repo, 'replay'));
-  assert.match(replayed.error?.message ?? '', /differs in model \(vendor\/model-a recorded, vendor\/model-c mapped now in config\/models\.yaml\)/);
+  assert.match(replayed.error?.message ?? '', /the fixture for this call was recorded from vendor\/model-a, which config\/models\.yaml no longer maps to role designer \(vendor\/model-c\)/);
 });
 
 it('a prompt that differs from the baseline halts the run before the call', async () => {

@@ -1,4 +1,5 @@
 /** What a handler is given besides its params: who runs it, where, under which envelopes. */
+import { isSha256 } from '../../core/canonical.ts';
 import { planNodes, type PlanNode, type PlanOperationNode } from '../../core/plan-model.ts';
 import type { InFlightOperation } from '../../core/run-state.ts';
 import { missionId } from '../../core/store-rows.ts';
@@ -39,6 +40,19 @@ export function operationContext(scope: RunScope, node: PlanOperationNode, opera
     engine_paths: scope.enginePaths,
     sandbox: env.sandbox,
     child_env: env.childEnv,
+    ...(isSha256(run.started?.data.run_key) ? { run_key: run.started.data.run_key } : {}),
+    ...(env.onProgress ? { notify: quietly(env.onProgress) } : {}),
+  };
+}
+
+/** A host's progress callback that cannot fail the step it reports on. */
+function quietly<T>(callback: (event: T) => void): (event: T) => void {
+  return (event) => {
+    try {
+      callback(event);
+    } catch {
+      // A display's failure is not the run's.
+    }
   };
 }
 

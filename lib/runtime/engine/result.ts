@@ -21,7 +21,8 @@ export function baseResult(scope: RunScope, status: RunStatus, outputs: Record<s
     runId: run.runId,
     runIdAudit: run.state.run_id_audit ?? '',
     mission: scope.plan.mission,
-    outputs,
+    // What the host prints (`run --format json`) or stores: without secrets, like every file.
+    outputs: outputs === null ? null : scope.env.redact(outputs),
     journalPath: run.journal.path,
     commit: null,
   };

@@ -29,6 +29,12 @@ export type EscalationSink = (escalation: Escalation) => void | Promise<void>;
 /** A journal entry as a host sees it (onEvent). */
 export type RunEvent = JournalEntry;
 
+/**
+ * What happens between journal entries, for a display (onProgress): a model call about to be
+ * retried and why, and the instances of a parallel fan-out running at once. Never journaled.
+ */
+export type ProgressEvent = { kind: 'retry'; node: string; message: string } | { kind: 'in_flight'; node: string; running: readonly string[] };
+
 export interface EngineEnvironment {
   repoRoot: string;
   paths: RunPaths;
@@ -38,6 +44,7 @@ export interface EngineEnvironment {
   mode: 'live' | 'record' | 'replay';
   signal: AbortSignal | undefined;
   onEvent: ((event: RunEvent) => void) | undefined;
+  onProgress: ((event: ProgressEvent) => void) | undefined;
   escalations: EscalationSink | undefined;
   store: StateStore | undefined;
   /** Governance surface patterns added to the built-in ones (spec §2.3). */
