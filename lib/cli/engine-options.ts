@@ -19,6 +19,7 @@ export const ENGINE_ARGS = {
   missions: { type: 'string', multiple: true },
   mode: { type: 'string' },
   'strict-replay': { type: 'boolean' },
+  'max-parallel': { type: 'string' },
   'llm-base-url': { type: 'string' },
   'no-fsync': { type: 'boolean' },
   'embed-journal': { type: 'boolean' },
@@ -41,6 +42,8 @@ export const ENGINE_OPTIONS_HELP = `  --repo DIR           the target git reposi
   --strict-replay      in replay mode, answer only from fixtures of the exact call id: a fixture
                        of the same call recorded at another commit (code_drift) or from another
                        version of the model (version_drift) is a replay miss
+  --max-parallel N     run at most N instances of a read-only fan-out at once, over the
+                       missions' own max_parallel (1: one at a time; the journal is the same)
   --llm-base-url URL   an OpenAI-compatible endpoint for llm_call (default: OpenRouter's; the
                        key is read from OPENROUTER_API_KEY)
   --no-fsync           do not fsync the journal after each entry (faster, less crash-safe)
@@ -71,6 +74,7 @@ export interface EngineArgValues {
   missions?: string[];
   mode?: string;
   'strict-replay'?: boolean;
+  'max-parallel'?: string;
   'llm-base-url'?: string;
   'no-fsync'?: boolean;
   'embed-journal'?: boolean;
@@ -102,6 +106,7 @@ export async function engineOptions(values: EngineArgValues, io: CliIO): Promise
     ...(values['embed-journal'] ? { embedJournal: true } : {}),
     ...(mode ? { mode } : {}),
     ...(values['strict-replay'] ? { strictReplay: true } : {}),
+    ...(values['max-parallel'] === undefined ? {} : { maxParallel: positiveInteger(values['max-parallel'], '--max-parallel') }),
     ...(values['llm-base-url'] ? { agent: { baseURL: values['llm-base-url'] } } : {}),
     ...(io.interrupts ? { signal: interruptSignal(io) } : {}),
   };
@@ -123,6 +128,12 @@ export function resumeFlags(values: EngineArgValues): string {
 }
 
 const RESUMED_FLAGS: ReadonlySet<string> = new Set(['repo', 'handlers', 'missions', 'mode', 'strict-replay', 'llm-base-url', 'no-fsync', 'embed-journal', 'store', 'sandbox', 'sandbox-writable', 'sandbox-readable', 'child-env', 'surface', 'signing-key']);
+
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive integer; got "${text}"`);
+  return value;
+}
 
 /** `--sandbox MODE` and `--sandbox-writable DIR`. */
 function sandboxOptions(values: EngineArgValues): Pick<EngineOptions, 'sandbox'> {

@@ -78,7 +78,15 @@ export interface PlanFanOutNode extends PlanNodeBase {
   variables: string[];
   /** One node per combination; the fan-out's result is the list of their results. */
   instances: PlanNode[];
+  /**
+   * How many instances run at once: the step's or the mission's max_parallel for read-only
+   * operation instances (default DEFAULT_MAX_PARALLEL), 1 when any instance writes or is not an
+   * operation.
+   */
+  max_parallel: number;
 }
+
+export const DEFAULT_MAX_PARALLEL = 4;
 
 export type PlanNode = PlanOperationNode | PlanHumanNode | PlanMissionNode | PlanFanOutNode;
 

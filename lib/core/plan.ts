@@ -25,6 +25,7 @@ import {
   escapeKey,
   escapeLiteral,
   isMapping,
+  DEFAULT_MAX_PARALLEL,
   isRef,
   isConcrete,
   isSpecial,
@@ -210,7 +211,9 @@ class Planner {
       return node;
     });
     this.counts.fan_out_instances += instances.length;
-    return { ...this.base(step, index, scope, id), type: 'fan_out', variables, instances };
+    const readOnly = instances.every((node) => node.type === 'operation' && !node.writes);
+    const maxParallel = readOnly ? (step.max_parallel ?? scope.mission.max_parallel ?? DEFAULT_MAX_PARALLEL) : 1;
+    return { ...this.base(step, index, scope, id), type: 'fan_out', variables, instances, max_parallel: maxParallel };
   }
 
   private loopList(step: Step, name: string, scope: Scope): PlanValue[] {

@@ -55,6 +55,8 @@ export interface Step {
   for_each?: Record<string, unknown[] | string>;
   compensation?: CompensationCommand;
   timeout_seconds?: number;
+  /** For a `for_each` step: how many read-only instances run at once. */
+  max_parallel?: number;
 }
 
 export interface Mission {
@@ -67,6 +69,8 @@ export interface Mission {
   steps: Step[];
   envelope?: Envelope;
   timeout_seconds?: number;
+  /** Read-only fan-out instances run at once, for fan-outs without their own (default 4). */
+  max_parallel?: number;
 }
 
 /** One problem found in a mission, with where it is and how to fix it. */

@@ -40,6 +40,11 @@ export interface EngineOptions {
    * a ReplayMissError (default false: both replay, and the call log says so).
    */
   strictReplay?: boolean;
+  /**
+   * The most instances of a read-only fan-out run at once, over every fan-out's own
+   * max_parallel (1: one at a time everywhere). The journal is the same either way.
+   */
+  maxParallel?: number;
   /** Operation handlers; one with a built-in's type replaces it. */
   handlers?: readonly OperationHandler[];
   /** `tool_invoke` back ends besides (or replacing) filesystem, git, test and coding_agent. */
@@ -194,6 +199,7 @@ function setup(options: EngineOptions): Setup {
       signal: options.signal,
       onEvent: options.onEvent,
       onProgress: options.onProgress,
+      maxParallel: maxParallelOf(options.maxParallel),
       escalations: options.escalations,
       store: openRunStore(options.store, repoRoot, paths),
       governanceSurfaces: options.governanceSurfaces ?? [],
@@ -226,6 +232,11 @@ function operationHandlers(options: EngineOptions, repoRoot: string, paths: RunP
     ...(options.strictReplay ? { strictReplay: true } : {}),
   });
   return handlerTable([llmCall, toolInvokeHandler(options.tools ?? []), ...(options.handlers ?? [])]);
+}
+
+function maxParallelOf(value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RunPreconditionFailed(`maxParallel must be a positive integer; got ${String(value)}`);
+  return value;
 }
 
 /** The key anchors are signed with: the option, else LIFEOS_SIGNING_KEY; none by default. */

@@ -67,7 +67,7 @@ export async function runOperation(scope: RunScope, node: PlanOperationNode): Pr
   if (preProtected) await haltOn(scope, node.id, settledVerdict(scope.settled, preProtected, `before step ${node.id}`));
   let output: unknown;
   try {
-    output = await scope.limits.invoke(handler, params, context, node);
+    output = await (scope.ahead?.take(node.id, params) ?? scope.limits.invoke(handler, params, context, node));
     output = output === undefined ? null : output;
     canonicalJson(output);
   } catch (error) {

@@ -24,6 +24,7 @@ import type { JournalWriter } from '../journal.ts';
 import { writeKillSwitchEvidence } from '../kill-switch.ts';
 import { captureProtected } from '../protected-state.ts';
 import { checkGovernance, checkKillSwitch, ownStateVerdict, settledVerdict } from './guards.ts';
+import { runFanOut } from './fan-out.ts';
 import { runOperation } from './operation-step.ts';
 import { relativeTo } from './paths.ts';
 import { anchor, baseResult, finish } from './result.ts';
@@ -120,14 +121,8 @@ export class RunEngine {
         return this.runHuman(node);
       case 'mission':
         return this.runMission(node);
-      case 'fan_out': {
-        const { run, outputs } = this.scope;
-        run.record('step_started', { node: node.id, step_id: node.step_id, kind: 'fan_out', instances: node.instances.length });
-        for (const instance of node.instances) await this.runNode(instance);
-        outputs.set(node.id, { value: node.instances.map((instance) => outputs.get(instance.id)?.value ?? null) });
-        run.record('step_finished', { node: node.id, status: 'completed' });
-        return;
-      }
+      case 'fan_out':
+        return runFanOut(this.scope, node, (instance) => this.runNode(instance));
     }
   }
 

@@ -14,6 +14,7 @@ import { envelopeChains } from '../../governance/step-guards.ts';
 import type { JournalWriter } from '../journal.ts';
 import type { ProtectedCapture } from '../protected-state.ts';
 import { engineFiles, excludePathspecs } from '../run-paths.ts';
+import type { AheadCalls } from './fan-out.ts';
 import type { GovernanceInForce, RepoPosition, Spend, Verdict } from './guards.ts';
 import { RunRecord } from './run-record.ts';
 import { GovernanceHalt } from './stops.ts';
@@ -44,6 +45,8 @@ export interface RunScope {
   /** What tools leave out of `git status` (the engine's files), and those files; fixed for the run. */
   readonly excludePathspecs: readonly string[];
   readonly enginePaths: readonly string[];
+  /** Handlers a read-only fan-out started ahead of their turn (fan-out.ts). */
+  ahead: AheadCalls | undefined;
 }
 
 export function createScope(env: EngineEnvironment, plan: ExecutionPlan, journal: JournalWriter, state: RunState, runDir: string): RunScope {
@@ -63,6 +66,7 @@ export function createScope(env: EngineEnvironment, plan: ExecutionPlan, journal
     envelopes: envelopeChains(plan),
     excludePathspecs: excludePathspecs(env.paths),
     enginePaths: engineFiles(env.paths).map((file) => file.path),
+    ahead: undefined,
   };
 }
 

@@ -36,8 +36,8 @@ export class TimeLimits {
     if (this.runSignal.aborted) throw this.abortError(node);
   }
 
-  /** Call the handler under the step's and the mission's time limits. */
-  async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode): Promise<unknown> {
+  /** Call the handler under the step's and the mission's time limits; `also` stops it too (a fan-out whose earlier instance failed). */
+  async invoke(handler: OperationHandler, params: Record<string, unknown>, base: Omit<OperationContext, 'signal'>, node: PlanOperationNode, also?: AbortSignal): Promise<unknown> {
     // A signal of its own for every step, even without a timeout: listeners a handler (or a
     // library it uses) leaves on it go with the step instead of piling up on the run's signal.
     // The run's signal is forwarded by hand, not joined with AbortSignal.any, which on Node 20
@@ -45,8 +45,9 @@ export class TimeLimits {
     const step = new AbortController();
     const timedOut = { yes: false };
     const forward = (): void => step.abort();
-    if (this.runSignal.aborted) step.abort();
+    if (this.runSignal.aborted || also?.aborted) step.abort();
     else this.runSignal.addEventListener('abort', forward, { once: true });
+    also?.addEventListener('abort', forward, { once: true });
     const stepTimer =
       node.timeout_seconds === null
         ? undefined
@@ -65,6 +66,7 @@ export class TimeLimits {
     } finally {
       clearTimeout(stepTimer);
       this.runSignal.removeEventListener('abort', forward);
+      also?.removeEventListener('abort', forward);
       if (onAbort) step.signal.removeEventListener('abort', onAbort);
       aborted.catch(() => undefined);
     }

@@ -45,6 +45,8 @@ export interface EngineEnvironment {
   signal: AbortSignal | undefined;
   onEvent: ((event: RunEvent) => void) | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
+  /** A cap on every fan-out's max_parallel (EngineOptions.maxParallel). */
+  maxParallel: number | undefined;
   escalations: EscalationSink | undefined;
   store: StateStore | undefined;
   /** Governance surface patterns added to the built-in ones (spec §2.3). */
