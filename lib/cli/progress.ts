@@ -6,7 +6,7 @@
  * the journal always agree.
  */
 import { stepType } from '../core/step-records.ts';
-import type { RunEvent } from '../runtime/engine/types.ts';
+import type { ProgressEvent, RunEvent } from '../runtime/engine/types.ts';
 
 interface OpenFanOut {
   id: string;
@@ -24,10 +24,17 @@ interface OpenStep {
 const WHEN_SKIPPED = 'skipped (its when is false)';
 const MARK = { completed: '✓', failed: '✗', skipped: '↷', waiting: '…' } as const;
 
-/** An onEvent callback that writes progress lines through `write`. */
-export function progressPrinter(write: (line: string) => void): (event: RunEvent) => void {
+/**
+ * The callbacks of a run that write progress lines through `write`: onEvent for the journal's
+ * entries, onProgress for what happens between them (calls in flight, retries and their cause).
+ */
+export function progressPrinter(write: (line: string) => void): { onEvent: (event: RunEvent) => void; onProgress: (event: ProgressEvent) => void } {
   const steps = new Map<string, OpenStep>();
   const fanOuts: OpenFanOut[] = [];
+  /** Verdicts of finished steps (a seat's, the council's), by node, for their lines. */
+  const verdicts = new Map<string, string>();
+  /** Fan-outs whose calls in flight were shown (once, when as many run as may). */
+  const shownInFlight = new Set<string>();
   let depth = 0;
 
   const indent = (): string => '  '.repeat(depth);
@@ -35,7 +42,14 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
   const line = (mark: string, label: string, type: string, status: string, ms?: number): void =>
     write(`${indent()}${mark} ${label.padEnd(Math.max(24 - depth * 2, label.length))}  ${type.padEnd(16)}  ${status}${ms === undefined ? '' : `  ${formatDuration(ms)}`}\n`);
 
-  return (event) => {
+  const onProgress = (event: ProgressEvent): void => {
+    if (event.kind === 'retry') return write(`${indent()}  ↻ ${localName(event.node)}: ${event.message}\n`);
+    if (event.running.length < Math.max(2, event.of) || shownInFlight.has(event.node)) return;
+    shownInFlight.add(event.node);
+    write(`${indent()}  … ${localName(event.node)}: ${event.running.length} calls in flight\n`);
+  };
+
+  const onEvent = (event: RunEvent): void => {
     const data = event.data;
     const node = typeof data.node === 'string' ? data.node : '';
     const at = Date.parse(event.at);
@@ -76,12 +90,19 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
         if (step.type === 'fan_out') {
           const done = fanOuts.pop();
           const allSkipped = done !== undefined && done.instances > 0 && done.skipped === done.instances;
-          line(allSkipped ? MARK.skipped : MARK.completed, step.label, `fan-out ×${done?.instances ?? '?'}`, allSkipped ? WHEN_SKIPPED : 'completed', allSkipped ? undefined : at - step.started);
+          const seats = [...verdicts].filter(([id]) => id.startsWith(`${node}[`)).map(([id, verdict]) => `${id.slice(node.length + 1, -1)} ${verdict}`);
+          const status = allSkipped ? WHEN_SKIPPED : seats.length > 0 ? `completed: ${seats.join(', ')}` : 'completed';
+          line(allSkipped ? MARK.skipped : MARK.completed, step.label, `fan-out ×${done?.instances ?? '?'}`, status, allSkipped ? undefined : at - step.started);
           return;
         }
         if (step.type === 'mission') depth = Math.max(0, depth - 1);
         if (skippedByWhen) return line(MARK.skipped, step.label, step.type, WHEN_SKIPPED);
-        line(MARK.completed, step.label, step.type, 'completed', at - step.started);
+        line(MARK.completed, step.label, step.type, verdicts.has(node) ? `completed: ${verdicts.get(node)}` : 'completed', at - step.started);
+        return;
+      }
+      case 'operation_finished': {
+        const verdict = verdictOf(data.output);
+        if (verdict) verdicts.set(node, verdict);
         return;
       }
       case 'operation_failed': {
@@ -119,6 +140,14 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
         return;
     }
   };
+  return { onEvent, onProgress };
+}
+
+/** The verdict a step's output carries: a seat's packet (`approve`), or the council's decision (`approved`). */
+function verdictOf(output: unknown): string | undefined {
+  const record = output as { packet?: { verdict?: unknown }; verdict?: unknown } | null;
+  const verdict = record?.packet?.verdict ?? record?.verdict;
+  return typeof verdict === 'string' ? verdict : undefined;
 }
 
 /** `12 ms`, `1.4 s`, `2 m 05 s`. */

@@ -37,7 +37,7 @@ export async function recoverCommand(args: string[], io: CliIO): Promise<number>
   if (positionals.length > 0) throw new UsageError(`recover takes no arguments (got "${positionals.join(' ')}"); to continue one run, use resume <run-id>`);
   const options = await engineOptions(values, io);
   try {
-    const reports = await recoverRuns({ ...options, acceptUnanchored: values['accept-unanchored'] ?? [], ...(format === 'text' ? { onEvent: progressPrinter((text) => io.stdout.write(text)) } : {}) });
+    const reports = await recoverRuns({ ...options, acceptUnanchored: values['accept-unanchored'] ?? [], ...(format === 'text' ? progressPrinter((text) => io.stdout.write(text)) : {}) });
     if (format === 'json') io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     else if (reports.length === 0) io.stdout.write('nothing to recover: no run was interrupted\n');
     else for (const report of reports) io.stdout.write(recoveryText(report, process.cwd()));

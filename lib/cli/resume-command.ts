@@ -58,7 +58,7 @@ export async function resumeCommand(args: string[], io: CliIO): Promise<number> 
       ...options,
       decisions,
       ...(values['accept-unanchored'] ? { acceptUnanchored: [positionals[0] as string] } : {}),
-      ...(format === 'text' ? { onEvent: progressPrinter((text) => io.stdout.write(text)) } : {}),
+      ...(format === 'text' ? progressPrinter((text) => io.stdout.write(text)) : {}),
     });
     io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd(), resumeFlags(values)));
     return resultExit(result);

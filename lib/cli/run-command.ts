@@ -46,7 +46,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (unreadable) return EXIT.usage;
   try {
     const write = (text: string): unknown => io.stdout.write(text);
-    const result = await runMission(mission ?? (positionals[0] as string), { ...options, inputs, ...maxOperationsOption(values['max-operations']), ...(format === 'text' ? { onEvent: progressPrinter(write) } : {}) });
+    const result = await runMission(mission ?? (positionals[0] as string), { ...options, inputs, ...maxOperationsOption(values['max-operations']), ...(format === 'text' ? progressPrinter(write) : {}) });
     io.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : resultText(result, process.cwd(), resumeFlags(values)));
     return resultExit(result);
   } catch (error) {

@@ -26,6 +26,8 @@ export function resultText(result: MissionResult, cwd: string, flags = ''): stri
   ];
   if (result.bundlePath) rows.push(['bundle', shortPath(result.bundlePath, cwd)]);
   rows.push(['commit', result.commit ?? 'none']);
+  if (result.replay) rows.push(['replayed', replayText(result.replay)]);
+  for (const [name, value] of Object.entries(result.outputs ?? {})) rows.push([`output ${name}`, outputText(value)]);
   if (result.error) rows.push(['error', result.error.message]);
   if (result.escalation) rows.push(['escalation', `${result.escalation.escalation_id} (${result.escalation.severity}): ${result.escalation.reason}`]);
   if (result.evidencePath) rows.push(['evidence', shortPath(result.evidencePath, cwd)]);
@@ -39,6 +41,22 @@ export function resultText(result: MissionResult, cwd: string, flags = ''): stri
   }
   const headline = `${result.status}: mission ${result.mission}\n`;
   return headline + rows.map(([key, value]) => `  ${key.padEnd(11)} ${value}\n`).join('');
+}
+
+function replayText(replay: NonNullable<MissionResult['replay']>): string {
+  const parts = [
+    replay.hit > 0 ? `${replay.hit} exact` : '',
+    replay.code_drift > 0 ? `${replay.code_drift} recorded at another commit (code_drift: ${replay.recorded_at.map((c) => c.slice(0, 12)).join(', ') || 'unnamed'})` : '',
+    replay.version_drift > 0 ? `${replay.version_drift} from another model version (version_drift)` : '',
+  ].filter(Boolean);
+  return `${parts.join(', ') || 'no'} model call${replay.hit + replay.code_drift + replay.version_drift === 1 ? '' : 's'}`;
+}
+
+/** A mission output on one line: a string as it is, anything else as JSON, cut at 100 characters. */
+function outputText(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  return line.length > 100 ? `${line.slice(0, 99)}…` : line;
 }
 
 /** One recovered run: what recovery did, then the run's own summary. */

@@ -46,7 +46,7 @@ async function runAhead(scope: RunScope, node: PlanFanOutNode, parallel: number,
   const cancel = new AbortController();
   const started = new Map<string, Started>();
   const running = new Set<string>();
-  const report = (): void => scope.env.onProgress?.({ kind: 'in_flight', node: node.id, running: [...running] });
+  const report = (): void => scope.env.onProgress?.({ kind: 'in_flight', node: node.id, running: [...running], of: Math.min(parallel, node.instances.length) });
   const start = async (instance: PlanOperationNode): Promise<void> => {
     const params = await paramsIfReady(scope, instance);
     if (!params || cancel.signal.aborted) return;
@@ -104,6 +104,8 @@ async function paramsIfReady(scope: RunScope, node: PlanOperationNode): Promise<
   if (run.state.completed.has(key)) return undefined;
   const attempt = run.attempt();
   if ([...run.state.human_requests.values()].some((request) => request.node === node.id && request.seq > attempt.started_seq)) return undefined;
+  // A step its `when` skips does nothing worth starting early.
+  if (handler.conditionParams?.some((name) => params[name] === false)) return undefined;
   if ((await checkParams(handler, params)) !== undefined) return undefined;
   if (toolOrRoleProblem(node.operation, params, scope.envelopes.get(node.id) ?? [])) return undefined;
   return params;

@@ -2,9 +2,10 @@
  * The end of an attempt as evidence: the completion bundle (header, journal, call log), its
  * anchor outside the run folder, and the result handed back to the host.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Sha256 } from '../../core/canonical.ts';
+import { parseJournalText } from '../../core/journal-check.ts';
 import type { RunStatus } from '../../core/run-state.ts';
 import { callLogPath } from '../../agents/call-log.ts';
 import { appendAnchor, type AnchorFields } from '../anchor-log.ts';
@@ -56,7 +57,21 @@ export function finish(scope: RunScope, status: RunStatus, final: RepoSnapshot, 
     agentCalls: existsSync(callLog) ? { file: relativeTo(env.repoRoot, callLog), path: callLog } : null,
   });
   anchor(scope, 'finished', bundleHash);
-  return { ...baseResult(scope, status, outputs), bundlePath: path, commit };
+  const replay = env.mode === 'replay' && existsSync(callLog) ? replaySummary(callLog, run.runId) : undefined;
+  return { ...baseResult(scope, status, outputs), bundlePath: path, commit, ...(replay ? { replay } : {}) };
+}
+
+/** How the calls of a replay matched their fixtures (agents/replay-match.ts), from the call log. */
+function replaySummary(callLog: string, runId: Sha256): NonNullable<MissionResult['replay']> {
+  const summary = { hit: 0, code_drift: 0, version_drift: 0, recorded_at: [] as string[] };
+  const commits = new Set<string>();
+  for (const entry of parseJournalText(readFileSync(callLog, 'utf8'), { runId }).entries) {
+    const status = entry.data.replay_status;
+    if (status === 'hit' || status === 'code_drift' || status === 'version_drift') summary[status] += 1;
+    if (status === 'code_drift' && typeof entry.data.recorded_code_version === 'string') commits.add(entry.data.recorded_code_version);
+  }
+  summary.recorded_at = [...commits].sort();
+  return summary;
 }
 
 /** Anchor the journal's head outside the run folder (anchor-log.ts), signed when a key is set. */

@@ -33,7 +33,7 @@ export type RunEvent = JournalEntry;
  * What happens between journal entries, for a display (onProgress): a model call about to be
  * retried and why, and the instances of a parallel fan-out running at once. Never journaled.
  */
-export type ProgressEvent = { kind: 'retry'; node: string; message: string } | { kind: 'in_flight'; node: string; running: readonly string[] };
+export type ProgressEvent = { kind: 'retry'; node: string; message: string } | { kind: 'in_flight'; node: string; running: readonly string[]; of: number };
 
 export interface EngineEnvironment {
   repoRoot: string;
@@ -95,4 +95,9 @@ export interface MissionResult {
   commit: string | null;
   /** Evidence folder of a run that did not complete. */
   evidencePath?: string;
+  /**
+   * How the run's model calls were answered in replay mode, counted from its call log: exact
+   * fixtures, the same calls recorded at another commit, fixtures of another model version.
+   */
+  replay?: { hit: number; code_drift: number; version_drift: number; recorded_at: string[] };
 }
