@@ -21,6 +21,8 @@
  *  10. the backlog loop (bench/backlog.ts): four tasks, one at a time and two at once.
  *  11. the README's first command (`npm ci --ignore-scripts && npm run demo`) on a clean clone,
  *      in seconds, each part too (bench/first-command.ts).
+ *  12. a council review at 200 ms per model call, seats one at a time and four at once, and
+ *      whether the two decided the same (bench/parallel-review.ts).
  *
  * Prints figures and ratios; never fails on a missed target unless run with --strict (timings
  * on shared machines are noisy, so targets are read by people, not by unit tests).
@@ -46,6 +48,7 @@ import { parse } from 'yaml';
 import { createHelloRepo, INPUTS } from '../examples/hello-cycle/hello-repo.mjs';
 import { backlogSection } from './backlog.ts';
 import { firstCommandSection } from './first-command.ts';
+import { parallelReviewSection } from './parallel-review.ts';
 import { scalingSection } from './scaling.ts';
 
 const quick = process.argv.includes('--quick');
@@ -332,6 +335,9 @@ results.push(...(await backlogSection({ scratch })));
 
 // 11. The README's first command on a clean clone.
 results.push(...firstCommandSection({ root, scratch }));
+
+// 12. A council review, one seat at a time and four at once.
+results.push(...(await parallelReviewSection({ scratch })));
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`lifeos-mission bench (node ${process.version}${quick ? ', quick' : ''})`);
