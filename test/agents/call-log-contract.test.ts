@@ -20,7 +20,7 @@ it.before(async () => {
 });
 it.after(async () => llm.close());
 
-const options = (repo: string, mode: RunOptions['mode'], extra: Partial<RunOptions> = {}): RunOptions => ({ repoRoot: repo, mode, fsync: false, schemas: { PLAN: PLAN_SCHEMA }, agent: { baseURL: llm.url, apiKey: KEY, backoffMs: 5, maxBackoffMs: 10 }, ...extra });
+const options = (repo: string, mode: 'live' | 'record' | 'replay', extra: Partial<RunOptions> = {}): RunOptions => ({ repoRoot: repo, mode, fsync: false, schemas: { PLAN: PLAN_SCHEMA }, agent: { baseURL: llm.url, apiKey: KEY, backoffMs: 5, maxBackoffMs: 10 }, ...extra });
 
 /** The call log entries of the repository's runs, oldest first. */
 function callLog(repo: string): Array<Record<string, unknown>> {
