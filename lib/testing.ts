@@ -5,8 +5,8 @@
  * (like a workflow replay test, but naming the mission step rather than a history event).
  */
 export { decisions, type Decision, type Divergence } from './runtime/run-comparison.ts';
-import { cpSync, existsSync, rmSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, realpathSync, rmSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Mission } from './core/types.ts';
 import type { MissionResult } from './runtime/engine/types.ts';
 import { readJournal } from './runtime/journal.ts';
@@ -42,21 +42,25 @@ const copies = new Set<string>();
 export async function replayMission(missionOrName: Mission | string, options: ReplayOptions): Promise<ReplayResult> {
   const { fixtures, commit, keepCopy, ...rest } = options;
   if (fixtures && !existsSync(fixtures)) throw new Error(`no fixture folder ${fixtures}`);
-  const top = resolve(git(options.repoRoot, ['rev-parse', '--show-toplevel']).trim());
+  // Real paths on both sides: a repository reached through a symlink must still map into the copy.
+  const top = realpathSync(git(options.repoRoot, ['rev-parse', '--show-toplevel']).trim());
   const paths = resolveRunPaths(options.paths);
   const copy = privateCopy(options.repoRoot, paths, commit);
   if (!keepCopy) removeAtExit(copy.root);
   if (fixtures) cpSync(fixtures, join(copy.root, paths.agentCalls, 'cache'), { recursive: true });
-  const result = await runMission(inCopy(missionOrName, top, copy.root), { fsync: false, store: false, ...rest, repoRoot: join(copy.root, relative(top, resolve(options.repoRoot))), mode: 'replay' });
+  const repoRoot = inCopy(realpathSync(options.repoRoot), top, copy.root);
+  if (!repoRoot) throw new Error(`${options.repoRoot} is not inside its repository ${top}`);
+  const mission = typeof missionOrName === 'string' && existsSync(missionOrName) ? (inCopy(realpathSync(missionOrName), top, copy.root) ?? missionOrName) : missionOrName;
+  const result = await runMission(mission, { fsync: false, store: false, ...rest, repoRoot, mode: 'replay' });
   return { ...result, repoCopy: copy.root };
 }
 
-/** A mission file of the repository is read from the copy (it may differ at `commit`). */
-function inCopy(missionOrName: Mission | string, top: string, copy: string): Mission | string {
-  if (typeof missionOrName !== 'string' || !existsSync(missionOrName)) return missionOrName;
-  const path = resolve(missionOrName);
+/** The same path in the copy, for a (real) path inside the repository; undefined outside it. */
+function inCopy(path: string, top: string, copy: string): string | undefined {
   const inside = relative(top, path);
-  return inside.startsWith('..') || isAbsolute(inside) ? missionOrName : join(copy, inside);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) return undefined;
+  const mapped = join(copy, inside);
+  return mapped === copy || mapped.startsWith(`${copy}${sep}`) ? mapped : undefined;
 }
 
 function removeAtExit(root: string): void {
@@ -64,9 +68,22 @@ function removeAtExit(root: string): void {
   copies.add(root);
 }
 
-/** Compare what two runs (two journal files) decided; the first entry where they part (runtime/run-comparison.ts). */
+/**
+ * Compare what two runs (two journal files) decided; the first entry where they part
+ * (runtime/run-comparison.ts). A journal that does not verify is an error: what it says was
+ * not necessarily decided.
+ */
 export function compareRuns(expectedJournal: string, actualJournal: string): Divergence {
-  return compareEntries(readJournal(expectedJournal).entries, readJournal(actualJournal).entries);
+  return compareEntries(verifiedEntries(expectedJournal), verifiedEntries(actualJournal));
+}
+
+function verifiedEntries(path: string): ReturnType<typeof readJournal>['entries'] {
+  const { entries, verification } = readJournal(path);
+  if (!verification.ok) {
+    const [first] = verification.errors;
+    throw new Error(`${path} does not verify (${first?.kind ?? 'error'} at line ${first?.line ?? '?'}): its entries cannot be compared; run \`lifeos-mission verify ${path}\``);
+  }
+  return entries;
 }
 
 /** Throw, naming the step, unless the two runs decided the same things. */

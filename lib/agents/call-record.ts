@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
 import type { Redact } from '../core/redact.ts';
-import type { OperationContext } from '../operations/handler.ts';
 import { appendCallLog, callLogPath, type CallLogEntry } from './call-log.ts';
 import type { StructuredOutput } from './client.ts';
 import type { ReplayStatus } from './replay-match.ts';
@@ -34,9 +33,16 @@ export interface CallRecorder {
   readonly done: boolean;
 }
 
+/** What of the step's context a call log entry names. */
+export interface CallContext {
+  run_id: Sha256;
+  node_id: string;
+  mode: 'live' | 'record' | 'replay';
+}
+
 export interface CallIdentity {
   settings: { callsDir: string; redact: Redact };
-  context: OperationContext;
+  context: CallContext;
   callId: Sha256;
   role: string;
   promptHash: Sha256;

@@ -216,7 +216,7 @@ function classify(error: unknown, model: string): Verdict {
   if (tooLarge) return none(new AgentCallFailed(model, null, tooLarge.message));
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
-    const message = error.message;
+    const message = clip(error.message);
     if (status === 404 || (status === 400 && /model/i.test(message) && /(not|invalid|unknown|unavailable|exist)/i.test(message))) {
       return { final: new ModelUnavailable(model, `HTTP ${status}: ${message}`), status, cause: '', last: () => error };
     }
@@ -231,6 +231,11 @@ function classify(error: unknown, model: string): Verdict {
     return { status: null, cause, last: (r, attempts) => new AgentCallFailed(r.model, null, `${(error as Error).message} (after ${attempts} attempts)`) };
   }
   return none(error instanceof Error ? error : new Error(String(error)));
+}
+
+/** An endpoint's error message, at most 2,000 characters: it is copied into the call log, the journal and the evidence. */
+function clip(message: string): string {
+  return message.length > 2000 ? `${message.slice(0, 2000)}… (${message.length} characters)` : message;
 }
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {

@@ -6,7 +6,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sha256 } from '../core/canonical.ts';
+import { canonicalJson, type Sha256 } from '../core/canonical.ts';
+import { parsePacket } from './packets.ts';
 import { parseYaml } from '../core/yaml-source.ts';
 import { yamlLibrary } from '../core/yaml-library.ts';
 
@@ -122,6 +123,13 @@ function parseFixture(file: string): Fixture {
   if (!fixture || typeof fixture !== 'object') throw new FixtureInvalid(file, 'not a mapping');
   const missing = REQUIRED.filter((field) => fixture[field] === undefined || fixture[field] === null);
   if (missing.length > 0) throw new FixtureInvalid(file, `missing ${missing.join(', ')}`);
+  // A replay answers with response_content; response_packet is its packet, written out for
+  // people. One edited without the other would be read one way and replayed another.
+  if (typeof fixture.response_content !== 'string') throw new FixtureInvalid(file, 'response_content is not text');
+  const parsed = parsePacket(fixture.response_content);
+  if (canonicalJson(parsed.ok ? parsed.packet : null) !== canonicalJson(fixture.response_packet ?? null)) {
+    throw new FixtureInvalid(file, 'its response_packet is not the packet its response_content holds: a replay answers with response_content, so edit that (and response_packet to match)');
+  }
   return fixture as Fixture;
 }
 

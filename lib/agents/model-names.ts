@@ -7,14 +7,18 @@
 
 const PROVIDER = /^[^/]+\//;
 const VERSION = /(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2})|[:@][\w.-]+)$/;
+/** A version suffix and nothing else (`-mini-2025-04-14` is another model, not a version). */
+const ONLY_VERSION = new RegExp(`^${VERSION.source}`);
 
 /** Whether `answered` names the model `requested` (the same, or a version of it). */
 export function answersFor(requested: string, answered: string): boolean {
   const wanted = requested.replace(PROVIDER, '');
   const got = answered.replace(PROVIDER, '');
-  const providers = [requested, answered].filter((name) => PROVIDER.test(name)).map((name) => PROVIDER.exec(name)?.[0]);
-  if (providers.length === 2 && providers[0] !== providers[1]) return false;
-  return got === wanted || (got.startsWith(wanted) && /^[-:@]/.test(got.slice(wanted.length)) && VERSION.test(got));
+  const asked = PROVIDER.exec(requested)?.[0];
+  const answeredBy = PROVIDER.exec(answered)?.[0];
+  // The provider may be left out of the answer, never changed or added.
+  if (answeredBy !== undefined && answeredBy !== asked) return false;
+  return got === wanted || (got.startsWith(wanted) && ONLY_VERSION.test(got.slice(wanted.length)));
 }
 
 /** The model without its provider and version: two versions of one model share it. */

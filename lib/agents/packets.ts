@@ -24,6 +24,14 @@ type Parsed = { value: Record<string, unknown> } | { duplicate: string | null } 
 const NONE = 'the reply holds no packet: answer with one JSON object (or a fenced ```json block)';
 /** Fence labels that say the block is data: it must then be exactly one packet. */
 const DATA_LABELS: ReadonlySet<string> = new Set(['json', 'json5', 'jsonc', 'yaml', 'yml']);
+/**
+ * The longest text read as YAML. The yaml library needs about 1 GB per MB of adversarial text
+ * (`{}` repeated): a reply within the body limit would exhaust the heap. Longer text is read as
+ * JSON only; a packet is a few KB.
+ */
+export const MAX_YAML_REPLY = 64 * 1024;
+/** More fenced blocks than any answer needs: each would be parsed. */
+const MAX_BLOCKS = 32;
 
 export function parsePacket(content: string): PacketResult {
   const text = content.replace(/^\uFEFF/, '');
@@ -31,17 +39,37 @@ export function parsePacket(content: string): PacketResult {
   if (whole !== 'not json' && 'parsed' in whole) return result(whole.parsed);
   const { blocks, outside } = fencedBlocks(text);
   if (blocks.length === 0) return result(unfenced(text));
+  if (blocks.length > MAX_BLOCKS) return { ok: false, problem: `the reply holds ${blocks.length} fenced blocks; answer with one JSON object` };
   const candidates: Parsed[] = [];
   for (const block of blocks) {
     const parsed = parseBlock(block);
     if (parsed === 'broken') return { ok: false, problem: `a fenced ${block.label || 'code'} block does not hold one valid JSON object; answer with exactly one packet` };
     if (parsed) candidates.push(parsed);
   }
-  // The text around the blocks restating the packet's fields is a second answer (a YAML reply quoting an example).
+  // The text around the blocks holding a JSON object, or restating the packet's fields (a YAML
+  // reply quoting an example, `verdict: reject` in prose), is a second answer.
+  const prose = proseJsonObjects(outside, 2);
+  if (prose === 'too many') return result({ several: Infinity });
+  candidates.push(...prose.map((object) => ({ value: object.value })));
   const around = parseYamlObject(outside.trim());
   if (around && 'value' in around && candidates.some((c) => 'value' in c && Object.keys(around.value).some((key) => Object.hasOwn(c.value, key)))) candidates.push(around);
-  if (candidates.length > 1) return { ok: false, problem: `the reply holds ${candidates.length} packets; answer with exactly one` };
+  const only = candidates[0];
+  if (candidates.length === 1 && only && 'value' in only && restates(outside, only.value)) candidates.push(only);
+  if (candidates.length > 1) return result({ several: candidates.length });
   return result(candidates[0]);
+}
+
+/**
+ * Whether prose restates a field of the packet with another value (`verdict: reject` beside a
+ * packet that approves): a word after the field's name and a colon or `=` on the same line,
+ * case aside.
+ */
+function restates(prose: string, packet: Record<string, unknown>): boolean {
+  return Object.entries(packet).some(([key, value]) => {
+    if (typeof value !== 'string' || !/^[\w-]{1,64}$/.test(key)) return false;
+    const said = new RegExp(`\\b${key}\\b[ \\t"'*_]*[:=][ \\t"'*_]*([A-Za-z_][\\w-]*)`, 'gi');
+    return [...prose.matchAll(said)].some((match) => (match[1] as string).toLowerCase() !== value.toLowerCase());
+  });
 }
 
 /**
@@ -64,21 +92,24 @@ function unfenced(text: string): Parsed | undefined {
  * both are refused, as with fenced blocks.
  */
 function fromProse(text: string): Parsed | undefined {
-  const objects = proseJsonObjects(text);
+  // Two are enough to know the reply says two things.
+  const objects = proseJsonObjects(text, 2);
+  if (objects === 'too many') return { several: Infinity };
   if (objects.length === 0) return undefined;
-  if (objects.length > 1) return { several: objects.length };
+  if (objects.length > 1) return { several: 2 };
   const [only] = objects as [ProseObject];
   const duplicate = duplicateJsonKey(only.text);
   if (duplicate !== undefined) return { duplicate };
   const around = parseYamlObject(`${text.slice(0, only.start)}\n${text.slice(only.end)}`.trim());
   const fields = new Set(Object.keys(only.value).map((key) => key.toLowerCase()));
   if (around && 'value' in around && Object.keys(around.value).some((key) => fields.has(key.toLowerCase()))) return { several: 2 };
+  if (restates(`${text.slice(0, only.start)}\n${text.slice(only.end)}`, only.value)) return { several: 2 };
   return { value: only.value };
 }
 
 function result(parsed: Parsed | undefined): PacketResult {
   if (parsed === undefined) return { ok: false, problem: NONE };
-  if ('several' in parsed) return { ok: false, problem: `the reply holds ${parsed.several} packets; answer with exactly one` };
+  if ('several' in parsed) return { ok: false, problem: parsed.several === Infinity ? 'the reply holds too many braces to find its one packet; answer with one JSON object' : `the reply holds ${parsed.several} packets; answer with exactly one` };
   if ('duplicate' in parsed) return { ok: false, problem: `the packet has ${parsed.duplicate === null ? 'a key' : `the key "${parsed.duplicate}"`} twice; give each field once` };
   return { ok: true, packet: parsed.value };
 }
@@ -91,6 +122,7 @@ function parseBlock(block: FencedBlock): Parsed | 'broken' | undefined {
   const label = block.label.toLowerCase();
   const body = block.body.replace(/^\uFEFF/, '').trim();
   if (label === 'yaml' || label === 'yml') return parseYamlObject(body) ?? 'broken';
+  if (body.length > MAX_YAML_REPLY && label === '') return parseJson(body) === 'not json' ? undefined : 'broken';
   const json = parseJson(body);
   if (json === 'not json') {
     if (DATA_LABELS.has(label)) return 'broken';
@@ -114,7 +146,7 @@ function parseJson(text: string): { parsed: Parsed } | { other: true } | 'not js
 
 /** A YAML mapping (or the key it repeats); undefined for anything else or a YAML error. */
 function parseYamlObject(text: string): Parsed | undefined {
-  if (text === '') return undefined;
+  if (text === '' || text.length > MAX_YAML_REPLY) return undefined;
   const yaml = parseYaml(text);
   const duplicate = yaml.diagnostics.find((d) => d.code === 'E_YAML_DUPLICATE_KEY');
   if (duplicate) return { duplicate: /"([^"]+)"/.exec(duplicate.message)?.[1] ?? null };

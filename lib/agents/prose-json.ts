@@ -3,7 +3,8 @@
  * top-level `{…}` that parse as JSON objects, in order. Braces inside JSON strings do not count;
  * a brace of the prose that opens nothing valid (`{name}`) is passed over. The scan restarts
  * after each failed candidate at most MAX_RESTARTS times, so a reply of a million `{` costs a
- * bounded number of passes instead of one per brace.
+ * bounded number of passes instead of one per brace; past that the reply is 'too many' (not
+ * the objects found so far: one after them would be a second answer).
  */
 const MAX_RESTARTS = 64;
 
@@ -14,7 +15,8 @@ export interface ProseObject {
   end: number;
 }
 
-export function proseJsonObjects(text: string): ProseObject[] {
+/** The first `limit` objects (all by default). */
+export function proseJsonObjects(text: string, limit = Infinity): ProseObject[] | 'too many' {
   const found: ProseObject[] = [];
   let restarts = 0;
   let from = text.indexOf('{');
@@ -22,7 +24,7 @@ export function proseJsonObjects(text: string): ProseObject[] {
     const end = balancedEnd(text, from);
     if (end === -1) {
       // Nothing from here closes at depth 0; a later brace may (`{ {"a": 1}`).
-      if (++restarts > MAX_RESTARTS) break;
+      if (++restarts > MAX_RESTARTS) return 'too many';
       from = text.indexOf('{', from + 1);
       continue;
     }
@@ -30,9 +32,10 @@ export function proseJsonObjects(text: string): ProseObject[] {
     const value = parseObject(candidate);
     if (value) {
       found.push({ text: candidate, value, start: from, end: end + 1 });
+      if (found.length >= limit) break;
       from = text.indexOf('{', end + 1);
     } else {
-      if (++restarts > MAX_RESTARTS) break;
+      if (++restarts > MAX_RESTARTS) return 'too many';
       from = text.indexOf('{', from + 1);
     }
   }

@@ -36,7 +36,8 @@ export function redactor(secrets: ReadonlyArray<string | undefined>): Redact {
   const walk = (value: unknown): unknown => {
     if (typeof value === 'string') return text(value);
     if (Array.isArray(value)) return value.map(walk);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    // Keys too: a model may answer with the key as a field name.
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
     return value;
   };
   return <T>(value: T): T => walk(value) as T;

@@ -203,9 +203,12 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
       const plan = callPlan(params, context, settings);
       const input = params.input_packet ?? {};
       let answer = await call(context, plan, input);
+      // Every call the step made is its cost, the refused reply's too.
+      let cost = callCost(plan.mapping, answer.model_requested, answer.usage);
       if (!answer.checked.ok) {
         // One retry, with the problems fed back: a different packet, so its own call id and fixture.
         answer = await call(context, plan, { input_packet: input, previous_reply_problems: answer.checked.problem });
+        cost += callCost(plan.mapping, answer.model_requested, answer.usage);
         if (!answer.checked.ok) {
           const invalid = new AgentResponseInvalid(plan.prompt.role, answer.checked.problem);
           throw new EscalationRequired(invalid.message, 'critical', { role: plan.prompt.role, problems: answer.checked.problem, call_id: answer.call_id }, false);
@@ -219,7 +222,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
         model_used: answer.model_version,
         model_version: answer.model_version,
         usage: answer.usage,
-        cost_usd: callCost(plan.mapping, answer.model_requested, answer.usage),
+        cost_usd: cost,
       };
       return output;
     },

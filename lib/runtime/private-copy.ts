@@ -1,18 +1,20 @@
 /**
  * A private copy of a repository for a replay (replayMission): a clone at a commit, or at HEAD
- * with the work tree's changes (tracked and untracked files, ignored ones left out) committed on
- * top. A test that replays fixtures from inside the repository it tests then runs the mission in
+ * with the work tree's changes (tracked and untracked files, staged deletions and renames;
+ * ignored files, the engine's files and files too large for a snapshot left out) committed on
+ * top, and the repository's fixtures as they are in its work tree. A test that replays fixtures from inside the repository it tests then runs the mission in
  * a clean repository of its own: the uncommitted test file and fixtures are part of the copy's
  * commit, and nothing the run writes (journals, commits, branches) reaches the original.
  *
  * The overlay commit's author, committer and date are fixed (the base commit's date), so the
  * same work tree gives the same commit, and with it the same run id, on every replay.
  */
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { git, gitMaybe } from '../tools/run-git.ts';
-import { excludePathspecs, type RunPaths } from './run-paths.ts';
+import { snapshotRepo } from './git-state.ts';
+import type { RunPaths } from './run-paths.ts';
 
 export interface PrivateCopy {
   root: string;
@@ -25,10 +27,14 @@ const IDENTITY = { GIT_AUTHOR_NAME: 'lifeos-mission replay', GIT_AUTHOR_EMAIL: '
 
 /** Copy `source` (any folder inside a work tree) at `commit`, or at HEAD plus its work tree when no commit is given. */
 export function privateCopy(source: string, paths: RunPaths, commit?: string): PrivateCopy {
-  const top = git(source, ['rev-parse', '--show-toplevel']).trim();
+  const top = realpathSync(git(source, ['rev-parse', '--show-toplevel']).trim());
   const base = gitMaybe(top, ['rev-parse', '--verify', '-q', `${commit ?? 'HEAD'}^{commit}`]);
   if (!base) throw new Error(commit ? `${commit} is not a commit of ${top}` : `${top} has no commit yet: commit the mission's repository before replaying it`);
-  const root = mkdtempSync(join(tmpdir(), 'lifeos-replay-'));
+  // The work tree as a tree, written into the repository's objects before the clone copies them:
+  // git reads it (every name as bytes, nothing followed through a link), the engine's files and
+  // ignored files left out, as every snapshot of a run does.
+  const workTree = commit ? undefined : snapshotRepo(top, paths).worktree_tree;
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'lifeos-replay-')));
   const remove = (): void => rmSync(root, { recursive: true, force: true });
   try {
     // The engine's git allows no transport; this clone reads the user's own repository.
@@ -38,7 +44,8 @@ export function privateCopy(source: string, paths: RunPaths, commit?: string): P
     git(root, ['config', 'user.name', IDENTITY.GIT_AUTHOR_NAME]);
     git(root, ['config', 'user.email', IDENTITY.GIT_AUTHOR_EMAIL]);
     git(root, ['config', 'commit.gpgsign', 'false']);
-    if (!commit) overlayWorkTree(top, root, base, paths);
+    if (workTree) commitWorkTree(top, root, base, workTree);
+    copyFixtures(join(top, paths.agentCalls, 'cache'), join(root, paths.agentCalls, 'cache'));
     return { root, commit: git(root, ['rev-parse', 'HEAD']).trim(), remove };
   } catch (error) {
     remove();
@@ -46,31 +53,32 @@ export function privateCopy(source: string, paths: RunPaths, commit?: string): P
   }
 }
 
-/**
- * The work tree of `top` as it is, committed in the copy on top of `base` when it differs. The
- * engine's files (fixtures in logs/agent_calls/cache) are copied but not committed: the engine
- * leaves them out of every snapshot, so they are not part of the code a run sees.
- */
-function overlayWorkTree(top: string, root: string, base: string, paths: RunPaths): void {
-  const listed = (args: string[]): string[] => git(top, ['ls-files', '-z', ...args]).split('\0').filter(Boolean);
-  for (const path of listed(['--cached', '--others', '--exclude-standard'])) copyEntry(join(top, path), join(root, path));
-  for (const path of listed(['--deleted'])) rmSync(join(root, path), { force: true });
-  git(root, ['add', '-A', '--', '.', ...excludePathspecs(paths)]);
-  if (git(root, ['diff', '--cached', '--name-only']).trim() === '') return;
+/** The work tree's tree, checked out and committed in the copy on top of `base` when it differs. */
+function commitWorkTree(top: string, root: string, base: string, tree: string): void {
+  if (git(root, ['rev-parse', `${base}^{tree}`]).trim() === tree) return;
+  git(root, ['read-tree', '--reset', '-u', tree]);
   const date = git(top, ['show', '-s', '--format=%cI', base]).trim();
   git(root, ['commit', '-q', '--no-verify', '-m', 'replay: the work tree as it was', '--date', date], { ...IDENTITY, GIT_COMMITTER_DATE: date });
 }
 
-function copyEntry(from: string, to: string): void {
-  let stat;
+/**
+ * The repository's fixtures as they are in its work tree, committed or not (at any commit: they
+ * are what the replay answers from, not code it runs). Regular files only, never through a link.
+ */
+function copyFixtures(from: string, to: string): void {
+  let names: string[];
   try {
-    stat = lstatSync(from);
+    if (!lstatSync(from).isDirectory()) return;
+    names = readdirSync(from);
   } catch {
-    return; // listed but gone (deleted in the work tree): --deleted removes it
+    return;
   }
-  if (stat.isDirectory()) return; // a submodule or an embedded repository: not copied
-  mkdirSync(dirname(to), { recursive: true });
-  rmSync(to, { force: true });
-  if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
-  else if (stat.isFile()) copyFileSync(from, to);
+  for (const name of names.filter((n) => n.endsWith('.yaml'))) {
+    const file = join(from, name);
+    if (!lstatSync(file).isFile()) continue;
+    mkdirSync(to, { recursive: true });
+    const target = join(to, name);
+    if (existsSync(target) && !lstatSync(target).isFile()) continue;
+    copyFileSync(file, target);
+  }
 }

@@ -3,7 +3,8 @@
  * verdicts, statuses, params, outputs, changed paths and repository trees. Left out, because two
  * runs that decided the same things differ in them:
  *
- *   audit metadata   UUIDs, timestamps, the mode;
+ *   audit metadata   run_started's mode and audit id, a receipt's timestamp, call audit ids and
+ *                    path-check times (a packet's own `mode` or `timestamp` is compared);
  *   measurements     a tool's output tail (test timings), durations and latencies;
  *   derived hashes   a step's idempotency key (it hashes the params, measurements included).
  *
@@ -15,9 +16,10 @@
  */
 import type { JournalEntry } from '../core/journal-chain.ts';
 
-const AUDIT_FIELDS = new Set(['run_id_audit', 'call_id_audit', 'mode', 'timestamp', 'checked_at']);
-const MEASUREMENT_FIELDS = new Set(['output_tail', 'duration_ms', 'latency_ms', 'elapsed_ms']);
-const DERIVED_FIELDS = new Set(['idempotency_key']);
+/** Audit metadata of the entry itself: run_started's mode and audit id, a receipt's timestamp. */
+const ENTRY_AUDIT = new Set(['run_id_audit', 'mode']);
+/** Audit ids and times and the measurements of tools, wherever a packet carries them on. */
+const ANYWHERE = new Set(['call_id_audit', 'checked_at', 'output_tail', 'duration_ms', 'latency_ms', 'elapsed_ms', 'idempotency_key']);
 /** Fields whose values are names: commits, ids derived from the run id, and hashes of states that hold a commit. */
 const NAME_FIELDS = new Set([
   'head',
@@ -49,7 +51,14 @@ export interface Decision {
 export type Divergence = { same: true } | { same: false; seq: number; node: string | null; expected: Decision | null; actual: Decision | null; message: string };
 
 export function decisions(entries: readonly JournalEntry[]): Decision[] {
-  return entries.map((entry) => ({ seq: entry.seq, type: entry.type, node: typeof entry.data.node === 'string' ? entry.data.node : null, data: strip(entry.data) }));
+  return entries.map((entry) => ({ seq: entry.seq, type: entry.type, node: typeof entry.data.node === 'string' ? entry.data.node : null, data: decided(entry) }));
+}
+
+function decided(entry: JournalEntry): unknown {
+  const data = strip(entry.data) as Record<string, unknown>;
+  const kept = Object.fromEntries(Object.entries(data).filter(([key]) => !(entry.type === 'run_started' && ENTRY_AUDIT.has(key))));
+  if (isObject(kept.receipt)) kept.receipt = Object.fromEntries(Object.entries(kept.receipt).filter(([key]) => key !== 'timestamp'));
+  return kept;
 }
 
 /** The first entry where two runs part, or `same`. */
@@ -132,7 +141,7 @@ function firstDifference(a: unknown, b: unknown, path: string, names: Names): st
 
 function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).filter(([key]) => !AUDIT_FIELDS.has(key) && !MEASUREMENT_FIELDS.has(key) && !DERIVED_FIELDS.has(key)).map(([key, v]) => [key, strip(v)]));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).filter(([key]) => !ANYWHERE.has(key)).map(([key, v]) => [key, strip(v)]));
   return value;
 }
 

@@ -84,13 +84,37 @@ it('lifeos-mission/testing: replayMission from a fixture folder matches the reco
   cpSync(fixtures, join(edited, 'logs/agent_calls/cache'), { recursive: true });
   const [name] = readdirSync(join(edited, 'logs/agent_calls/cache'));
   const file = join(edited, 'logs/agent_calls/cache', name as string);
-  writeFileSync(file, readFileSync(file, 'utf8').replace('recorded', 'tampered'));
+  writeFileSync(file, readFileSync(file, 'utf8').replaceAll('recorded', 'tampered'));
   const diverged = await replayMission(mission(MISSION), { repoRoot: edited, schemas: { PLAN: PLAN_SCHEMA } });
   const result = compareRuns(recorded.journalPath, diverged.journalPath);
   assert.is(result.same, false);
   // Both values, around the first difference.
   assert.match(result.same ? '' : result.message, /^the runs diverge at step design: operation_finished differs: output\.content differs at character \d+: .*recorded.* recorded, .*tampered.* replayed$/);
   assert.throws(() => assertSameDecisions(recorded.journalPath, diverged.journalPath), /diverge at step design/);
+});
+
+it('a fixture whose response_packet was edited apart from its response_content is refused, naming the file', async () => {
+  llm.script([{ content: '{"plan": "recorded"}' }]);
+  const repo = agentRepo();
+  await runMission(mission(MISSION), options(repo, 'record'));
+  const [name] = readdirSync(join(repo, 'logs/agent_calls/cache'));
+  const file = join(repo, 'logs/agent_calls/cache', name as string);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/(response_packet:\n\s+plan: )recorded/, '$1edited'));
+  const replayed = await replayMission(mission(MISSION), { repoRoot: repo, schemas: { PLAN: PLAN_SCHEMA } });
+  assert.is(replayed.status, 'failed');
+  assert.match(replayed.error?.message ?? '', /replay fixture \S+\.yaml is invalid \(its response_packet is not the packet its response_content holds/);
+});
+
+it('compareRuns compares a packet field named mode, and refuses a journal that does not verify', async () => {
+  llm.script([{ content: '{"plan": "p"}' }]);
+  const repo = agentRepo();
+  const recorded = await runMission(mission(MISSION), options(repo, 'record'));
+  const copy = join(repo, 'edited.jsonl');
+  const lines = readFileSync(recorded.journalPath, 'utf8').split('\n');
+  writeFileSync(copy, lines.join('\n'));
+  assert.equal(compareRuns(recorded.journalPath, copy), { same: true });
+  writeFileSync(copy, lines.map((line) => line.replace('"task":"add a README section"', '"task":"add a README section","mode":"M0_FAST"')).join('\n'));
+  assert.throws(() => compareRuns(recorded.journalPath, copy), /edited\.jsonl does not verify/);
 });
 
 it('the documented example: lifeos-mission run ask_designer.yaml records against an endpoint, then replays offline in a clone', async () => {

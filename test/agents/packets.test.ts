@@ -78,6 +78,27 @@ it('a reply of a hundred thousand unclosed braces is read in bounded time and ho
   assert.is(parsePacket(`{"a": ${'{'.repeat(100_000)}`).ok, false);
 });
 
+it('4 MB replies made to exhaust a YAML parser are read as JSON only, with peak RSS under 300 MB', () => {
+  for (const unit of ['{}', '{a} ', 'a:\n', '```\nfoo\n```\n']) assert.is(parsePacket(unit.repeat(Math.floor((4 * 1024 * 1024) / unit.length))).ok, false, unit);
+  const peakMb = process.resourceUsage().maxRSS / 1024;
+  assert.ok(peakMb < 300, `peak RSS ${peakMb.toFixed(0)} MB`);
+});
+
+it('a second answer beside the packet is refused: prose JSON beside a block, a field restated with another value, an answer past many braces', () => {
+  const approve = '{"seat": "risk", "verdict": "approve", "rationale": "fine"}';
+  const replies = {
+    'prose JSON beside a fenced block': `My verdict: {"verdict": "reject"}\n${fence('json', approve)}`,
+    'a restated field in prose that is not YAML': `verdict: reject\nBut actually ${approve}`,
+    'a restated field nested in prose': `result: {verdict: reject}\n${approve}`,
+    'a restated field beside a block': `**Verdict:** reject\n${fence('json', approve)}`,
+    'the answer after seventy prose braces': `${approve} ${'{x} '.repeat(70)} {"seat": "risk", "verdict": "reject", "rationale": "no"}`,
+  };
+  for (const [what, reply] of Object.entries(replies)) assert.is(parsePacket(reply).ok, false, what);
+  // Restating the same value is one answer.
+  const same = parsePacket(`Verdict: approve\n${fence('json', approve)}`);
+  assert.is(same.ok && same.packet.verdict, 'approve');
+});
+
 it('schema problems name the allowed values, the missing field and the field not allowed', async () => {
   const schema = { type: 'object', required: ['seat', 'verdict'], additionalProperties: false, properties: { seat: { type: 'string' }, verdict: { enum: ['approve', 'reject'] } } };
   const problems = (await packetProblems({ verdict: 'Approve', extra: 1 }, schema)) ?? '';

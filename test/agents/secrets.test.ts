@@ -54,7 +54,8 @@ it('an echoed key, whole or without sk-or-v1-, is redacted from --format json, t
   writeFileSync(join(missions, 'seat.yaml'), ASK('SEAT_VERDICT'));
   const printed: string[] = [];
   await withKey(async () => {
-    llm.script([{ content: `{"plan": "use ${KEY} or just ${DISTINCTIVE}"}` }]);
+    // The key as a value, and as a field name.
+    llm.script([{ content: `{"plan": "use ${KEY} or just ${DISTINCTIVE}", "${DISTINCTIVE}": "v"}` }]);
     const json = await cli('run', join(missions, 'free.yaml'), '--repo', repo, '--llm-base-url', llm.url, '--format', 'json');
     assert.is(json.code, 0, json.stdout + json.stderr);
     assert.match(json.stdout, /\[REDACTED\]/);

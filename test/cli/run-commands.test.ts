@@ -56,7 +56,7 @@ run('prints one line per step, groups fan-out instances, and ends with the summa
   assert.match(stdout, /✓ each +fan-out ×3 +completed +\d+ ms\n/);
   assert.not.match(stdout, /each\[/, 'instances are grouped into the fan-out line');
   assert.match(stdout, /✓ gate +gate_check +completed/);
-  assert.match(stdout, /completed: mission fan\n {2}run id +sha256:[0-9a-f]{64}\n {2}journal +\S+journal\.jsonl\n {2}bundle +\S+bundle\.1\.json\n {2}commit +none\n$/);
+  assert.match(stdout, /completed: mission fan\n {2}run id +sha256:[0-9a-f]{64}\n {2}journal +\S+journal\.jsonl\n {2}bundle +\S+bundle\.1\.json\n {2}commit +none\n {2}output seen +\[.*\]\n$/);
 });
 
 run('a failing step: its line and error, exit 1, and the summary names the error', async () => {

@@ -2,10 +2,12 @@
 // together), against a real chat-completions server on 127.0.0.1 that counts the requests in
 // flight; the journal is the one a one-at-a-time run writes.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { suite } from '../temp.ts';
 import * as assert from 'uvu/assert';
 import { writeGovernanceBaseline } from '../../lib/governance/baseline.ts';
 import { readJournal } from '../../lib/runtime/journal.ts';
+import { verifyRunFolder } from '../../lib/runtime/verify-run.ts';
 import { runMission, type RunOptions } from '../../lib/runtime/runner.ts';
 import type { ProgressEvent } from '../../lib/runtime/engine/types.ts';
 import { replayMission } from '../../lib/testing.ts';
@@ -108,9 +110,20 @@ it('a seat that fails ends the fan-out at its turn: the seats after it leave not
   assert.ok(nodes.includes('operation_finished seats[a]'));
   assert.ok(nodes.includes('operation_failed seats[b]'));
   assert.not.ok(nodes.some((line) => /seats\[(c|d)\]/.test(line)), nodes.join('\n'));
-  // Their calls were made (they started with the others), and the call log says so.
+  // Their calls were made (they started with the others) and are in the call log, written before
+  // the bundle sealed it: the run verifies.
   const log = readFileSync(result.journalPath.replace(/mission_journals\/([0-9a-f]+)\/journal\.jsonl$/, 'agent_calls/$1.jsonl'), 'utf8');
   assert.ok(log.includes('seat_a'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(verifyRunFolder(dirname(result.journalPath)).errors, []);
+});
+
+it('a run with a budget asks one seat at a time, so no call is made after the budget is spent', async () => {
+  const repo = seatsRepo();
+  llm.script([], bySeat((seat) => ({ content: verdict(seat), delayMs: 50 })));
+  const budgeted = MISSION().replace('steps:', 'envelope: {max_budget_usd: 5}\nsteps:');
+  assert.is((await runMission(mission(budgeted), options(repo))).status, 'completed');
+  assert.is(llm.maxInFlight, 1);
 });
 
 it.run();

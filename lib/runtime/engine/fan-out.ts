@@ -10,8 +10,10 @@
  * it (its params resolve and check, its tool or role is in the envelope, no kill switch, time
  * left, not completed or escalated earlier); otherwise it runs when its turn comes, through the
  * ordinary path. A read-only handler that ran early and whose turn never comes (an earlier
- * instance failed) is aborted, and nothing of it is journaled: it wrote nothing.
+ * instance failed) is aborted, and nothing of it is journaled: it wrote nothing. A run with a
+ * budget asks one instance at a time.
  */
+import { setMaxListeners } from 'node:events';
 import { canonicalJson, hashCanonical, type Sha256 } from '../../core/canonical.ts';
 import type { PlanFanOutNode, PlanNode, PlanOperationNode } from '../../core/plan-model.ts';
 import { resolveValue } from '../../core/resolve.ts';
@@ -35,15 +37,26 @@ interface Started {
 export async function runFanOut(scope: RunScope, node: PlanFanOutNode, runNode: (node: PlanNode) => Promise<void>): Promise<void> {
   const { run, outputs } = scope;
   run.record('step_started', { node: node.id, step_id: node.step_id, kind: 'fan_out', instances: node.instances.length });
-  const parallel = Math.min(node.max_parallel, scope.env.maxParallel ?? node.max_parallel);
+  const parallel = budgeted(scope, node) ? 1 : Math.min(node.max_parallel, scope.env.maxParallel ?? node.max_parallel);
   if (parallel > 1 && node.instances.length > 1) await runAhead(scope, node, parallel, runNode);
   else for (const instance of node.instances) await runNode(instance);
   outputs.set(node.id, { value: node.instances.map((instance) => outputs.get(instance.id)?.value ?? null) });
   run.record('step_finished', { node: node.id, status: 'completed' });
 }
 
+/**
+ * A run with a budget (an envelope's max_budget_usd, or the host's daily budget) asks one
+ * instance at a time: the budget is checked after each step, and a call started early could be
+ * made after it was spent.
+ */
+function budgeted(scope: RunScope, node: PlanFanOutNode): boolean {
+  if (scope.env.dailyBudgetUsd !== undefined) return true;
+  return node.instances.some((instance) => (scope.envelopes.get(instance.id) ?? []).some((envelope) => envelope.max_budget_usd !== undefined));
+}
+
 async function runAhead(scope: RunScope, node: PlanFanOutNode, parallel: number, runNode: (node: PlanNode) => Promise<void>): Promise<void> {
   const cancel = new AbortController();
+  setMaxListeners(parallel + 8, cancel.signal);
   const started = new Map<string, Started>();
   const running = new Set<string>();
   const report = (): void => scope.env.onProgress?.({ kind: 'in_flight', node: node.id, running: [...running], of: Math.min(parallel, node.instances.length) });
@@ -81,6 +94,9 @@ async function runAhead(scope: RunScope, node: PlanFanOutNode, parallel: number,
   } finally {
     scope.ahead = previous;
     cancel.abort();
+    // Handlers started for turns that never came are stopped; what they write on their way out
+    // (a call log entry) is written before the run goes on to its end and its bundle.
+    await Promise.allSettled([...started.values()].map((entry) => entry.result));
   }
 }
 

@@ -3,10 +3,25 @@
  * host's AbortSignal, joined into one signal per step. A handler that ignores its signal is
  * still left behind: the step ends when the first limit passes.
  */
+import { setMaxListeners } from 'node:events';
 import type { PlanOperationNode } from '../../core/plan-model.ts';
 import { OperationFailed } from '../../core/run-errors.ts';
 import type { OperationContext, OperationHandler } from '../../operations/handler.ts';
 import { HostAbort } from './stops.ts';
+
+/** How long a handler stopped by a limit may take to settle before its step ends without it. */
+const ABORT_GRACE_MS = 2000;
+const MAX_STEPS_IN_FLIGHT = 128;
+
+function settledOrLate(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    work.then(
+      () => (clearTimeout(timer), resolve()),
+      () => (clearTimeout(timer), resolve()),
+    );
+  });
+}
 
 export class TimeLimits {
   // Own timers rather than AbortSignal.timeout(), whose unref'd timer lets the process exit while
@@ -20,6 +35,8 @@ export class TimeLimits {
     private readonly missionSeconds: number,
   ) {
     this.runSignal = host ? AbortSignal.any([host, this.mission.signal]) : this.mission.signal;
+    // Each step in flight listens to it; a parallel fan-out has up to 64 at once.
+    setMaxListeners(MAX_STEPS_IN_FLIGHT, this.runSignal);
   }
 
   /** Start the mission's clock; stop() ends it. */
@@ -61,8 +78,14 @@ export class TimeLimits {
       if (step.signal.aborted) onAbort();
       else step.signal.addEventListener('abort', onAbort, { once: true });
     });
+    const work = Promise.resolve().then(() => handler.execute(params, { ...base, signal: step.signal }));
     try {
-      return await Promise.race([Promise.resolve().then(() => handler.execute(params, { ...base, signal: step.signal })), aborted]);
+      return await Promise.race([work, aborted]);
+    } catch (error) {
+      // Stopped by a limit: the handler was told (its signal) and gets a moment to finish what it
+      // writes on its way out (a call log entry), so nothing of it lands after the run's bundle.
+      if (step.signal.aborted) await settledOrLate(work, ABORT_GRACE_MS);
+      throw error;
     } finally {
       clearTimeout(stepTimer);
       this.runSignal.removeEventListener('abort', forward);
