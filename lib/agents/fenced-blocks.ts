@@ -14,8 +14,10 @@ export interface FencedBlock {
 const OPEN = /^\s*(`{3,}|~{3,})\s*([^\s`]*)[^`]*$/;
 const CLOSE = /^\s*(`{3,}|~{3,})\s*$/;
 
-/** The blocks, and the text outside them. */
-export function fencedBlocks(text: string): { blocks: FencedBlock[]; outside: string } {
+/** The blocks, and the text outside them; past `maxBlocks` blocks the scan stops (the caller refuses so many). */
+export function fencedBlocks(text: string, maxBlocks = Infinity): { blocks: FencedBlock[]; outside: string } {
+  // Most replies have no fence at all: not worth splitting a long one into lines.
+  if (!text.includes('```') && !text.includes('~~~')) return { blocks: [], outside: text };
   const blocks: FencedBlock[] = [];
   const outside: string[] = [];
   let open: { fence: string; label: string; lines: string[] } | undefined;
@@ -25,6 +27,7 @@ export function fencedBlocks(text: string): { blocks: FencedBlock[]; outside: st
       if (close && close[0] === open.fence[0] && close.length >= open.fence.length) {
         blocks.push({ label: open.label, body: open.lines.join('\n') });
         open = undefined;
+        if (blocks.length > maxBlocks) break;
       } else {
         open.lines.push(line);
       }

@@ -11,6 +11,11 @@ import { parsePacket } from './packets.ts';
 import { parseYaml } from '../core/yaml-source.ts';
 import { yamlLibrary } from '../core/yaml-library.ts';
 
+export interface RequestSettings {
+  temperature: number;
+  max_tokens: number;
+}
+
 export interface Fixture {
   call_id_deterministic: Sha256;
   role: string;
@@ -29,6 +34,8 @@ export interface Fixture {
    * existed match exactly or not at all.
    */
   node?: string;
+  /** The request's settings: another temperature or token limit is another call, at any commit. */
+  request?: RequestSettings;
   run_id?: Sha256;
   run_key?: Sha256;
   code_version?: string;
@@ -85,7 +92,7 @@ export function readFixture(cacheDir: string, callId: Sha256): Fixture | undefin
 }
 
 /** The recorded call closest to the one missed, and how it differs. */
-export function nearestFixture(fixtures: ReadonlyArray<{ file: string; fixture: Fixture }>, wanted: { role: string; model: string; prompt_hash: Sha256; input_packet: unknown }): { file: string; differences: string[] } | null {
+export function nearestFixture(fixtures: ReadonlyArray<{ file: string; fixture: Fixture }>, wanted: { role: string; model: string; prompt_hash: Sha256; input_packet: unknown; request?: RequestSettings }): { file: string; differences: string[] } | null {
   let best: { file: string; differences: string[]; score: number } | null = null;
   for (const { file, fixture } of fixtures) {
     const differences: string[] = [];
@@ -94,10 +101,17 @@ export function nearestFixture(fixtures: ReadonlyArray<{ file: string; fixture: 
     if (fixture.prompt_hash !== wanted.prompt_hash) differences.push(`the ${wanted.role} prompt (config/agent_roles/${wanted.role}.md changed since it was recorded)`);
     const fields = changedFields(fixture.input_packet, wanted.input_packet);
     if (fields.length > 0) differences.push(`input packet fields ${fields.join(', ')}`);
+    if (fixture.request && wanted.request && !sameRequest(fixture.request, wanted.request)) {
+      differences.push(`the request (temperature ${fixture.request.temperature}, max_tokens ${fixture.request.max_tokens} recorded; ${wanted.request.temperature} and ${wanted.request.max_tokens} now)`);
+    }
     const score = (fixture.role === wanted.role ? 0 : 100) + (fixture.prompt_hash === wanted.prompt_hash ? 0 : 10) + fields.length;
     if (!best || score < best.score) best = { file, differences, score };
   }
   return best && best.score < 100 ? { file: best.file, differences: best.differences.length > 0 ? best.differences : ['nothing visible (the run id differs: another mission, other inputs or governance surfaces, or a fixture recorded before fixtures named their step)'] } : null;
+}
+
+export function sameRequest(a: RequestSettings, b: RequestSettings): boolean {
+  return a.temperature === b.temperature && a.max_tokens === b.max_tokens;
 }
 
 /** Every fixture of the folder that parses, by file (one that does not is reported when its own call asks for it). */

@@ -37,9 +37,9 @@ export function parsePacket(content: string): PacketResult {
   const text = content.replace(/^\uFEFF/, '');
   const whole = parseJson(text.trim());
   if (whole !== 'not json' && 'parsed' in whole) return result(whole.parsed);
-  const { blocks, outside } = fencedBlocks(text);
+  const { blocks, outside } = fencedBlocks(text, MAX_BLOCKS);
   if (blocks.length === 0) return result(unfenced(text));
-  if (blocks.length > MAX_BLOCKS) return { ok: false, problem: `the reply holds ${blocks.length} fenced blocks; answer with one JSON object` };
+  if (blocks.length > MAX_BLOCKS) return { ok: false, problem: `the reply holds more than ${MAX_BLOCKS} fenced blocks; answer with one JSON object` };
   const candidates: Parsed[] = [];
   for (const block of blocks) {
     const parsed = parseBlock(block);

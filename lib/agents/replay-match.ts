@@ -6,7 +6,8 @@
  *                  model of the role's chain (the primary or a fallback);
  *   code_drift     no fixture of that id, but one of the same step, role, prompt, input packet
  *                  and run key (the run id's parts but the commit and the model mapping, whose
- *                  effect, the model, is compared on its own): the same call, recorded at
+ *                  effects, the model, the temperature and the token limit, are compared on
+ *                  their own): the same call, recorded at
  *                  another commit. Committing fixtures, or the test that replays them, is such a
  *                  commit: it never turns them into misses;
  *   version_drift  either match, recorded from another version of a model of the chain (spec
@@ -21,7 +22,7 @@
  * nearest recorded call.
  */
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
-import { type Fixture, fixtureFile, nearestFixture, readAllFixtures, readFixture, ReplayMissError } from './fixtures.ts';
+import { type Fixture, fixtureFile, nearestFixture, readAllFixtures, readFixture, ReplayMissError, sameRequest, type RequestSettings } from './fixtures.ts';
 import { modelFamily } from './model-names.ts';
 
 export type ReplayStatus = 'hit' | 'code_drift' | 'version_drift';
@@ -40,6 +41,7 @@ export interface CallKey {
   codeVersion: string | null;
   /** The models the role may be answered by now. */
   chain: readonly string[];
+  request: RequestSettings;
 }
 
 export interface ReplayMatch {
@@ -61,7 +63,7 @@ export function replayMatcher(cacheDir: string): (key: CallKey, strict: boolean)
     const translated = translate(key.packet, recordedNames);
     const found = exact ? { fixture: exact, file: fixtureFile(cacheDir, key.callId), drifted: false } : sameCall(fixtures(), key, hashCanonical(translated));
     const miss = (refused?: string): ReplayMissError =>
-      new ReplayMissError(key.callId, key.node, nearestFixture(fixtures(), { role: key.role, model: key.chain[0] as string, prompt_hash: key.promptHash, input_packet: translate(key.inputPacket, recordedNames) }), refused);
+      new ReplayMissError(key.callId, key.node, nearestFixture(fixtures(), { role: key.role, model: key.chain[0] as string, prompt_hash: key.promptHash, input_packet: translate(key.inputPacket, recordedNames), request: key.request }), refused);
     if (!found) throw miss();
     if (found.drifted) learnNames(recordedNames, key, found.fixture);
     const { fixture, drifted } = found;
@@ -84,7 +86,13 @@ export function replayMatcher(cacheDir: string): (key: CallKey, strict: boolean)
 function sameCall(fixtures: ReturnType<typeof readAllFixtures>, key: CallKey, packetHash: Sha256): { fixture: Fixture; file: string; drifted: true } | undefined {
   if (!key.runKey) return undefined;
   const match = fixtures.find(
-    ({ fixture }) => fixture.run_key === key.runKey && fixture.node === key.node && fixture.role === key.role && fixture.prompt_hash === key.promptHash && fixture.input_packet_hash === packetHash,
+    ({ fixture }) =>
+      fixture.run_key === key.runKey &&
+      fixture.node === key.node &&
+      fixture.role === key.role &&
+      fixture.prompt_hash === key.promptHash &&
+      fixture.input_packet_hash === packetHash &&
+      (fixture.request === undefined || sameRequest(fixture.request, key.request)),
   );
   return match ? { ...match, drifted: true } : undefined;
 }

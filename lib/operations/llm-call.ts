@@ -114,7 +114,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
     };
 
     if (context.mode === 'replay') {
-      const key = { callId, node: context.node_id, role: prompt.role, promptHash: prompt.prompt_hash, packet, inputPacket: settings.redact(packet), runId: context.run_id, runKey: context.run_key, codeVersion: context.baseline_commit, chain: plan.chain };
+      const key = { callId, node: context.node_id, role: prompt.role, promptHash: prompt.prompt_hash, packet, inputPacket: settings.redact(packet), runId: context.run_id, runKey: context.run_key, codeVersion: context.baseline_commit, chain: plan.chain, request: { temperature: plan.temperature, max_tokens: plan.maxTokens } };
       let found: ReturnType<typeof match>;
       try {
         found = match(key, settings.strictReplay === true);
@@ -168,6 +168,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
             response_packet: parsedPacket(response.content),
             usage: response.usage,
             node: context.node_id,
+            request: { temperature: plan.temperature, max_tokens: plan.maxTokens },
             run_id: context.run_id,
             ...(context.run_key ? { run_key: context.run_key } : {}),
             ...(context.baseline_commit ? { code_version: context.baseline_commit } : {}),

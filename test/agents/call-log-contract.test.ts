@@ -105,6 +105,25 @@ it('a newer version of the same model mapped since the recording is version_drif
   assert.match(strict.error?.message ?? '', /replay miss at step design: .*another version of the model mapped now: --strict-replay takes exact matches only/);
 });
 
+it('another temperature in the mapping since the recording is another call: a miss naming the request, not code_drift', async () => {
+  const repo = agentRepo();
+  llm.script([{ content: '{"plan": "p"}' }]);
+  assert.is((await runMission(mission(MISSION), options(repo, 'record'))).status, 'completed');
+  remap(repo, `${MODELS}temperature: 0.9\n`);
+  const replayed = await runMission(mission(MISSION), options(repo, 'replay'));
+  assert.is(replayed.status, 'failed');
+  assert.match(replayed.error?.message ?? '', /differs in the request \(temperature 0, max_tokens 500 recorded; 0\.9 and 500 now\)/);
+});
+
+it('another model mapped since the recording (not a version of it): a miss naming both', async () => {
+  const repo = agentRepo();
+  llm.script([{ content: '{"plan": "p"}' }]);
+  assert.is((await runMission(mission(MISSION), options(repo, 'record'))).status, 'completed');
+  remap(repo, MODELS.replace('[vendor/model-a, vendor/model-b]', '[vendor/model-c]'));
+  const replayed = await runMission(mission(MISSION), options(repo, 'replay'));
+  assert.match(replayed.error?.message ?? '', /the fixture for this call was recorded from vendor\/model-a, which config\/models\.yaml no longer maps to role designer \(vendor\/model-c\)/);
+});
+
 it('an answer from a model outside the chain fails the call unless the mapping accepts other models', async () => {
   const repo = agentRepo();
   llm.script([{ content: '{"plan": "p"}', model: 'other/cheap-model' }]);

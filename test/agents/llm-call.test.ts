@@ -168,7 +168,8 @@ it('replay after the model mapping changed: a miss naming the model; the bundle 
   writeGovernanceBaseline({ repoRoot: repo, approvedBy: 'CEO', councilRulingRef: 'R3' });
   git(repo, 'commit', '-qam', 'new model');
   const replayed = await runMission(mission(MISSION), options(repo, 'replay'));
-  assert.match(replayed.error?.message ?? '', /the fixture for this call was recorded from vendor\/model-a, which config\/models\.yaml no longer maps to role designer \(vendor\/model-c\)/);
+  // Another model and other request settings (the new mapping has the default max_tokens): another call.
+  assert.match(replayed.error?.message ?? '', /differs in model \(vendor\/model-a recorded, vendor\/model-c mapped now in config\/models\.yaml\); the request/);
 });
 
 it('a prompt that differs from the baseline halts the run before the call', async () => {
