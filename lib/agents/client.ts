@@ -69,6 +69,8 @@ export interface ChatResponse {
   /** The model the endpoint says answered (its most specific version). */
   model: string;
   usage: { input_tokens: number; output_tokens: number };
+  /** Whether the endpoint reported usage at all (counted as 0 tokens when it did not). */
+  usage_reported: boolean;
   latency_ms: number;
   attempts: number;
   /** The response format the answer was asked for with (`none` once an endpoint refused it). */
@@ -145,6 +147,7 @@ export function createAgentClient(options: AgentClientOptions = {}): AgentClient
       content,
       model: typeof completion.model === 'string' && completion.model ? completion.model : request.model,
       usage: { input_tokens: tokenCount(completion.usage?.prompt_tokens, 'prompt_tokens'), output_tokens: tokenCount(completion.usage?.completion_tokens, 'completion_tokens') },
+      usage_reported: typeof completion.usage?.prompt_tokens === 'number' && typeof completion.usage.completion_tokens === 'number',
     };
   };
 

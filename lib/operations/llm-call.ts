@@ -145,6 +145,12 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
         });
         const answer = { call_id: callId, content: response.content, model_requested: model, model_version: response.model, usage: response.usage };
         const outcome: CallOutcome = { model_requested: model, model_used: response.model, usage: response.usage, cost_usd: callCost(plan.mapping, model, response.usage), latency_ms: response.latency_ms, structured_output: response.structured_output };
+        // A priced model's cost counts against the budgets: an answer that does not say what it used cannot be counted.
+        if (!response.usage_reported && plan.mapping.prices[model]) {
+          const problem = `the endpoint reported no token usage for ${model}, which config/models.yaml prices: its cost cannot be counted against the budget`;
+          record.failed({ status: 'error', ...outcome, error: problem });
+          throw new AgentCallFailed(model, null, problem);
+        }
         // The answering model must be one the mapping allows for the role (spec §5.1.1), or the mapping says to accept others.
         if (!plan.chain.some((allowed) => answersFor(allowed, response.model))) {
           const problem = `the endpoint answered with model ${response.model}, which is not ${plan.chain.length === 1 ? `${plan.chain[0]}` : `one of ${plan.chain.join(', ')}`} (the models config/models.yaml maps to role ${prompt.role})`;

@@ -124,6 +124,15 @@ it('another model mapped since the recording (not a version of it): a miss namin
   assert.match(replayed.error?.message ?? '', /the fixture for this call was recorded from vendor\/model-a, which config\/models\.yaml no longer maps to role designer \(vendor\/model-c\)/);
 });
 
+it('an answer without usage for a priced model fails the call: its cost could not be counted', async () => {
+  const repo = agentRepo();
+  llm.script([{ raw: JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'vendor/model-a', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{"plan": "p"}' } }] }) }]);
+  const result = await runMission(mission(MISSION), options(repo, 'live'));
+  assert.is(result.status, 'failed');
+  assert.match(result.error?.message ?? '', /reported no token usage for vendor\/model-a, which config\/models\.yaml prices/);
+  assert.equal(callLog(repo).map((entry) => entry.status), ['error']);
+});
+
 it('an answer from a model outside the chain fails the call unless the mapping accepts other models', async () => {
   const repo = agentRepo();
   llm.script([{ content: '{"plan": "p"}', model: 'other/cheap-model' }]);
