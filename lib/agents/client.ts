@@ -119,7 +119,8 @@ export interface AgentClient {
 
 export function createAgentClient(options: AgentClientOptions = {}): AgentClient {
   const baseURL = options.baseURL ?? DEFAULT_BASE_URL;
-  const apiKey = options.apiKey ?? process.env.OPENROUTER_API_KEY;
+  // Trimmed: a key read from a file keeps its newline, and the endpoint sees (and may echo) it without.
+  const apiKey = (options.apiKey ?? process.env.OPENROUTER_API_KEY)?.trim();
   if (!apiKey) throw new AgentCallFailed('(any)', null, 'no API key: set OPENROUTER_API_KEY (or pass apiKey), or run in replay mode');
   const sdk = new OpenAI({ baseURL, apiKey, maxRetries: 0, fetch: limitedFetch(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) });
   const maxRetries = options.maxRetries ?? 3;

@@ -17,6 +17,7 @@ import { compileJsonSchema } from '../core/json-schema.ts';
 import { fencedBlocks, type FencedBlock } from './fenced-blocks.ts';
 import { duplicateJsonKey } from './json-duplicates.ts';
 import { proseJsonObjects, type ProseObject } from './prose-json.ts';
+import { fieldValues, restatesField, type FieldValues } from './restated-fields.ts';
 
 export type PacketResult = { ok: true; packet: Record<string, unknown> } | { ok: false; problem: string };
 type Parsed = { value: Record<string, unknown> } | { duplicate: string | null } | { several: number };
@@ -25,51 +26,48 @@ const NONE = 'the reply holds no packet: answer with one JSON object (or a fence
 /** Fence labels that say the block is data: it must then be exactly one packet. */
 const DATA_LABELS: ReadonlySet<string> = new Set(['json', 'json5', 'jsonc', 'yaml', 'yml']);
 /**
- * The longest text read as YAML. The yaml library needs about 1 GB per MB of adversarial text
- * (`{}` repeated): a reply within the body limit would exhaust the heap. Longer text is read as
- * JSON only; a packet is a few KB.
+ * The longest reply read as YAML. The yaml library needs about 1 GB per MB of adversarial text
+ * (`{}` repeated): a reply within the body limit would exhaust the heap. A longer reply is read
+ * as JSON only (a yaml block in it is refused); a packet is a few KB.
  */
 export const MAX_YAML_REPLY = 64 * 1024;
 /** More fenced blocks than any answer needs: each would be parsed. */
 const MAX_BLOCKS = 32;
 
-export function parsePacket(content: string): PacketResult {
+/** How a reply is read: YAML only when it is short, and the values its schema allows. */
+interface Reading {
+  yaml: boolean;
+  values: FieldValues;
+}
+
+/** The reply's packet; `schema` (the step's output schema) tells which values of a field prose must not name. */
+export function parsePacket(content: string, schema?: object): PacketResult {
   const text = content.replace(/^\uFEFF/, '');
   const whole = parseJson(text.trim());
   if (whole !== 'not json' && 'parsed' in whole) return result(whole.parsed);
+  const reading: Reading = { yaml: text.length <= MAX_YAML_REPLY, values: fieldValues(schema) };
   const { blocks, outside } = fencedBlocks(text, MAX_BLOCKS);
-  if (blocks.length === 0) return result(unfenced(text));
+  if (blocks.length === 0) return result(unfenced(text, reading));
   if (blocks.length > MAX_BLOCKS) return { ok: false, problem: `the reply holds more than ${MAX_BLOCKS} fenced blocks; answer with one JSON object` };
   const candidates: Parsed[] = [];
+  const notData: string[] = [];
   for (const block of blocks) {
-    const parsed = parseBlock(block);
+    const parsed = parseBlock(block, reading);
     if (parsed === 'broken') return { ok: false, problem: `a fenced ${block.label || 'code'} block does not hold one valid JSON object; answer with exactly one packet` };
     if (parsed) candidates.push(parsed);
+    else notData.push(block.body);
   }
   // The text around the blocks holding a JSON object, or restating the packet's fields (a YAML
   // reply quoting an example, `verdict: reject` in prose), is a second answer.
   const prose = proseJsonObjects(outside, 2);
   if (prose === 'too many') return result({ several: Infinity });
   candidates.push(...prose.map((object) => ({ value: object.value })));
-  const around = parseYamlObject(outside.trim());
-  if (around && 'value' in around && candidates.some((c) => 'value' in c && Object.keys(around.value).some((key) => Object.hasOwn(c.value, key)))) candidates.push(around);
+  const around = parseYamlObject(outside.trim(), reading);
+  if (around && 'value' in around && candidates.some((c) => 'value' in c && contradicts(around.value, c.value))) candidates.push(around);
   const only = candidates[0];
-  if (candidates.length === 1 && only && 'value' in only && restates(outside, only.value)) candidates.push(only);
+  if (candidates.length === 1 && only && 'value' in only && restatesField([outside, ...notData].join('\n'), only.value, reading.values)) candidates.push(only);
   if (candidates.length > 1) return result({ several: candidates.length });
   return result(candidates[0]);
-}
-
-/**
- * Whether prose restates a field of the packet with another value (`verdict: reject` beside a
- * packet that approves): a word after the field's name and a colon or `=` on the same line,
- * case aside.
- */
-function restates(prose: string, packet: Record<string, unknown>): boolean {
-  return Object.entries(packet).some(([key, value]) => {
-    if (typeof value !== 'string' || !/^[\w-]{1,64}$/.test(key)) return false;
-    const said = new RegExp(`\\b${key}\\b[ \\t"'*_]*[:=][ \\t"'*_]*([A-Za-z_][\\w-]*)`, 'gi');
-    return [...prose.matchAll(said)].some((match) => (match[1] as string).toLowerCase() !== value.toLowerCase());
-  });
 }
 
 /**
@@ -77,12 +75,12 @@ function restates(prose: string, packet: Record<string, unknown>): boolean {
  * ending in a colon before the object (`My verdict: {…}`) also reads as YAML, a mapping of
  * one key to that object: it is the object.
  */
-function unfenced(text: string): Parsed | undefined {
-  const yaml = parseYamlObject(text.trim());
-  if (!yaml || !('value' in yaml)) return yaml ?? fromProse(text);
+function unfenced(text: string, reading: Reading): Parsed | undefined {
+  const yaml = parseYamlObject(text.trim(), reading);
+  if (!yaml || !('value' in yaml)) return yaml ?? fromProse(text, reading);
   const values = Object.values(yaml.value);
   if (values.length !== 1 || values[0] === null || typeof values[0] !== 'object') return yaml;
-  const prose = fromProse(text);
+  const prose = fromProse(text, reading);
   return prose && 'value' in prose && canonicalJson(prose.value) === canonicalJson(values[0]) ? prose : yaml;
 }
 
@@ -91,7 +89,7 @@ function unfenced(text: string): Parsed | undefined {
  * and prose around it that restates a field of it as YAML (`verdict: approve`) is a second one:
  * both are refused, as with fenced blocks.
  */
-function fromProse(text: string): Parsed | undefined {
+function fromProse(text: string, reading: Reading): Parsed | undefined {
   // Two are enough to know the reply says two things.
   const objects = proseJsonObjects(text, 2);
   if (objects === 'too many') return { several: Infinity };
@@ -100,11 +98,18 @@ function fromProse(text: string): Parsed | undefined {
   const [only] = objects as [ProseObject];
   const duplicate = duplicateJsonKey(only.text);
   if (duplicate !== undefined) return { duplicate };
-  const around = parseYamlObject(`${text.slice(0, only.start)}\n${text.slice(only.end)}`.trim());
-  const fields = new Set(Object.keys(only.value).map((key) => key.toLowerCase()));
-  if (around && 'value' in around && Object.keys(around.value).some((key) => fields.has(key.toLowerCase()))) return { several: 2 };
-  if (restates(`${text.slice(0, only.start)}\n${text.slice(only.end)}`, only.value)) return { several: 2 };
+  const rest = `${text.slice(0, only.start)}\n${text.slice(only.end)}`;
+  const around = parseYamlObject(rest.trim(), reading);
+  if (around && 'value' in around && contradicts(around.value, only.value)) return { several: 2 };
+  if (restatesField(rest, only.value, reading.values)) return { several: 2 };
   return { value: only.value };
+}
+
+/** Whether two mappings give a field (its name's case aside) different values: two answers. */
+function contradicts(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const fields = new Map(Object.entries(b).map(([key, value]) => [key.toLowerCase(), value]));
+  const text = (value: unknown): string => (typeof value === 'string' ? value.toLowerCase() : canonicalJson(value ?? null));
+  return Object.entries(a).some(([key, value]) => fields.has(key.toLowerCase()) && text(fields.get(key.toLowerCase())) !== text(value));
 }
 
 function result(parsed: Parsed | undefined): PacketResult {
@@ -118,15 +123,14 @@ function result(parsed: Parsed | undefined): PacketResult {
  * A fenced block's packet; 'broken' when a block labelled as data (or any block that is JSON)
  * is not exactly one object; undefined when it is not data at all (code, prose).
  */
-function parseBlock(block: FencedBlock): Parsed | 'broken' | undefined {
+function parseBlock(block: FencedBlock, reading: Reading): Parsed | 'broken' | undefined {
   const label = block.label.toLowerCase();
   const body = block.body.replace(/^\uFEFF/, '').trim();
-  if (label === 'yaml' || label === 'yml') return parseYamlObject(body) ?? 'broken';
-  if (body.length > MAX_YAML_REPLY && label === '') return parseJson(body) === 'not json' ? undefined : 'broken';
+  if (label === 'yaml' || label === 'yml') return parseYamlObject(body, reading) ?? 'broken';
   const json = parseJson(body);
   if (json === 'not json') {
     if (DATA_LABELS.has(label)) return 'broken';
-    return label === '' ? parseYamlObject(body) : undefined;
+    return label === '' ? parseYamlObject(body, reading) : undefined;
   }
   return 'parsed' in json ? json.parsed : 'broken';
 }
@@ -145,8 +149,8 @@ function parseJson(text: string): { parsed: Parsed } | { other: true } | 'not js
 }
 
 /** A YAML mapping (or the key it repeats); undefined for anything else or a YAML error. */
-function parseYamlObject(text: string): Parsed | undefined {
-  if (text === '' || text.length > MAX_YAML_REPLY) return undefined;
+function parseYamlObject(text: string, reading: Reading): Parsed | undefined {
+  if (text === '' || !reading.yaml) return undefined;
   const yaml = parseYaml(text);
   const duplicate = yaml.diagnostics.find((d) => d.code === 'E_YAML_DUPLICATE_KEY');
   if (duplicate) return { duplicate: /"([^"]+)"/.exec(duplicate.message)?.[1] ?? null };

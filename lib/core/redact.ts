@@ -18,7 +18,7 @@ const KEY_PREFIX = /^(?:sk-or-v1-|sk-or-|sk-ant-api\d\d-|sk-ant-|sk-proj-|sk-svc
 
 /** The secret values worth looking for: set, at least 8 characters (shorter ones are too likely to be ordinary text), with each key's part after its provider prefix, each once, longest first. */
 export function secretValues(secrets: ReadonlyArray<string | undefined>): string[] {
-  const values = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  const values = secrets.filter((s): s is string => typeof s === 'string').flatMap((s) => [s, s.trim()]).filter((s) => s.length >= 8);
   const distinctive = values.map((s) => s.replace(KEY_PREFIX, '')).filter((s) => s.length >= 8);
   return [...new Set([...values, ...distinctive])].sort((a, b) => b.length - a.length);
 }

@@ -123,8 +123,9 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
         throw error;
       }
       const { fixture } = found;
-      const answer = { call_id: callId, content: fixture.response_content, model_requested: fixture.model_requested, model_version: fixture.model_version, usage: fixture.usage };
-      return checkAndLog(answer, { model_requested: fixture.model_requested, model_used: fixture.model_version, usage: fixture.usage, cost_usd: callCost(plan.mapping, fixture.model_requested, fixture.usage), latency_ms: 0, replay: { status: found.status, recorded_code_version: found.recordedCodeVersion } });
+      const priced = pricedAs(fixture.model_requested, fixture.model_version, plan.chain);
+      const answer = { call_id: callId, content: fixture.response_content, model_requested: priced, model_version: fixture.model_version, usage: fixture.usage };
+      return checkAndLog(answer, { model_requested: fixture.model_requested, model_used: fixture.model_version, usage: fixture.usage, cost_usd: callCost(plan.mapping, priced, fixture.usage), latency_ms: 0, replay: { status: found.status, recorded_code_version: found.recordedCodeVersion } });
     }
 
     const client = clientFor(plan.mapping);
@@ -143,8 +144,10 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
           signal: context.signal,
           onRetry: (notice) => context.notify?.({ kind: 'retry', node: context.node_id, message: `retry ${notice.retry}/${notice.of} after ${notice.cause}, waiting ${(notice.waitMs / 1000).toFixed(1)} s` }),
         });
-        const answer = { call_id: callId, content: response.content, model_requested: model, model_version: response.model, usage: response.usage };
-        const outcome: CallOutcome = { model_requested: model, model_used: response.model, usage: response.usage, cost_usd: callCost(plan.mapping, model, response.usage), latency_ms: response.latency_ms, structured_output: response.structured_output };
+        // Priced as the model that answered: another model of the chain may cost more than the one asked.
+        const priced = pricedAs(model, response.model, plan.chain);
+        const answer = { call_id: callId, content: response.content, model_requested: priced, model_version: response.model, usage: response.usage };
+        const outcome: CallOutcome = { model_requested: model, model_used: response.model, usage: response.usage, cost_usd: callCost(plan.mapping, priced, response.usage), latency_ms: response.latency_ms, structured_output: response.structured_output };
         // A priced model's cost counts against the budgets: an answer that does not say what it used cannot be counted.
         if (!response.usage_reported && plan.mapping.prices[model]) {
           const problem = `the endpoint reported no token usage for ${model}, which config/models.yaml prices: its cost cannot be counted against the budget`;
@@ -266,6 +269,11 @@ function modelProblems(model: string, repoRoot: string): string[] {
   return known.includes(model) ? [] : [`model ${model} is not in config/models.yaml (it names ${known.join(', ')}); add it to a role's models there (the mapping is a governance surface), or leave model out to use the role's chain`];
 }
 
+/** The model a call is priced as: the one asked, or the model of the chain that answered instead (it may cost more). */
+function pricedAs(asked: string, answered: string, chain: readonly string[]): string {
+  return [asked, ...chain].find((candidate) => answersFor(candidate, answered)) ?? asked;
+}
+
 function isTimeout(error: unknown, context: OperationContext): boolean {
   return (error as Error)?.name === 'AgentTimeoutError' || (context.signal?.aborted === true && /time/i.test(String((context.signal.reason as Error | undefined)?.message ?? '')));
 }
@@ -277,7 +285,7 @@ function parsedPacket(content: string): Record<string, unknown> | null {
 
 /** A reply's packet, checked against the schema when the step names one. */
 async function checkAnswer(content: string, schema: object | undefined): Promise<Checked> {
-  const parsed = parsePacket(content);
+  const parsed = parsePacket(content, schema);
   if (!schema) return { ok: true, packet: parsed.ok ? parsed.packet : null };
   if (!parsed.ok) return { ok: false, problem: parsed.problem };
   const problems = await packetProblems(parsed.packet, schema);

@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git, gitMaybe } from '../tools/run-git.ts';
+import { requireEngineFolders } from './engine-folders.ts';
 import { snapshotRepo } from './git-state.ts';
 import type { RunPaths } from './run-paths.ts';
 
@@ -45,6 +46,8 @@ export function privateCopy(source: string, paths: RunPaths, commit?: string): P
     git(root, ['config', 'user.email', IDENTITY.GIT_AUTHOR_EMAIL]);
     git(root, ['config', 'commit.gpgsign', 'false']);
     if (workTree) commitWorkTree(top, root, base, workTree);
+    // A committed symlink at logs/ (or below) would take the fixtures outside the copy.
+    requireEngineFolders(root, paths);
     copyFixtures(join(top, paths.agentCalls, 'cache'), join(root, paths.agentCalls, 'cache'));
     return { root, commit: git(root, ['rev-parse', 'HEAD']).trim(), remove };
   } catch (error) {

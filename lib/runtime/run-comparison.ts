@@ -13,6 +13,8 @@
  * derived from the run id (operations, calls, requests, escalations; the run id covers the
  * commit) may differ, as long as each name of one run stands for one name of the other
  * throughout. What they name is still compared: a commit's trees are in the snapshots next to it.
+ * Only values shaped like names (40 or 64 hex digits, `sha256:` ids) pair: `commit: deploy` is a
+ * value like any other.
  */
 import type { JournalEntry } from '../core/journal-chain.ts';
 
@@ -100,12 +102,17 @@ class Names {
   }
 }
 
+/** A commit or a sha256 id, by its shape: a field of that name holding anything else is compared as it is. */
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && /^(?:[0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64})$/.test(value);
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function same(a: unknown, b: unknown, key: string, names: Names): boolean {
-  if (NAME_FIELDS.has(key) && typeof a === 'string' && typeof b === 'string') return names.pair(a, b);
+  if (NAME_FIELDS.has(key) && isName(a) && isName(b)) return names.pair(a, b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => same(item, b[i], key, names));
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
@@ -131,7 +138,7 @@ function firstDifference(a: unknown, b: unknown, path: string, names: Names): st
   }
   const where = path.replace(/^\./, '') || '(value)';
   if (typeof a === 'string' && typeof b === 'string') {
-    if (NAME_FIELDS.has(key)) return `${where}: ${JSON.stringify(b)} replayed where ${JSON.stringify(a)} was recorded, but the two runs already pair these names differently`;
+    if (NAME_FIELDS.has(key) && isName(a) && isName(b)) return `${where}: ${JSON.stringify(b)} replayed where ${JSON.stringify(a)} was recorded, but the two runs already pair these names differently`;
     let at = 0;
     while (at < a.length && at < b.length && a[at] === b[at]) at++;
     return `${where} differs at character ${at + 1}: ${around(a, at)} recorded, ${around(b, at)} replayed`;

@@ -133,6 +133,18 @@ it('an answer without usage for a priced model fails the call: its cost could no
   assert.equal(callLog(repo).map((entry) => entry.status), ['error']);
 });
 
+it('an answer from another model of the chain than the one asked is priced as the model that answered', async () => {
+  const repo = agentRepo(undefined, MODELS.replace('prices:\n', 'prices:\n  vendor/model-b: {input: 10.0, output: 20.0}\n'));
+  llm.script([{ content: '{"plan": "p"}', model: 'vendor/model-b', usage: { prompt_tokens: 1000, completion_tokens: 500 } }]);
+  const result = await runMission(mission(MISSION), options(repo, 'record'));
+  assert.is(result.status, 'completed', result.error?.message);
+  assert.equal(callLog(repo).map((entry) => [entry.model_requested, entry.model_used, entry.cost_usd]), [['vendor/model-a', 'vendor/model-b', 0.02]]);
+  git(repo, 'commit', '-q', '--allow-empty', '-m', 'later');
+  const replayed = await runMission(mission(MISSION), options(repo, 'replay'));
+  assert.equal(replayed.outputs, result.outputs);
+  assert.is(callLog(repo).filter((entry) => entry.mode === 'replay')[0]?.cost_usd, 0.02, 'the replay prices it the same');
+});
+
 it('an answer from a model outside the chain fails the call unless the mapping accepts other models', async () => {
   const repo = agentRepo();
   llm.script([{ content: '{"plan": "p"}', model: 'other/cheap-model' }]);

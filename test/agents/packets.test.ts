@@ -99,6 +99,25 @@ it('a second answer beside the packet is refused: prose JSON beside a block, a f
   assert.is(same.ok && same.packet.verdict, 'approve');
 });
 
+it('prose naming another value of an enum field, however it is written, is a second answer', () => {
+  const schema = { type: 'object', properties: { verdict: { enum: ['approve', 'approve_with_conditions', 'fix_required', 'reject'] } } };
+  const block = fence('json', '{"seat": "risk", "verdict": "approve", "rationale": "ok"}');
+  const sayings = ['Verdict: `reject`', 'Verdict: [reject]', 'My final verdict: (reject)', 'Verdict - reject', 'Verdict：reject', 'The verdict is reject.', '<verdict>reject</verdict>', fence('text', '**Verdict:** reject'), fence('markdown', 'verdict: fix_required')];
+  for (const saying of sayings) assert.is(parsePacket(`${block}\n${saying}`, schema).ok, false, saying);
+  for (const saying of ['My verdict, as JSON:', 'The verdict is approve.', 'I weighed a rejection, but here is my verdict.']) {
+    const parsed = parsePacket(`${saying}\n${block}`, schema);
+    assert.is(parsed.ok && parsed.packet.verdict, 'approve', saying);
+  }
+});
+
+it('32 large unlabelled blocks, or a packet of 20,000 keys beside 3.5 MB of prose, are read in bounded time', () => {
+  const started = performance.now();
+  assert.is(parsePacket(Array.from({ length: 32 }, () => fence('', '{}'.repeat(30_000))).join('\n')).ok, false);
+  const keys = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 'v']));
+  parsePacket(`${fence('json', JSON.stringify(keys))}\n${'some prose k1: x\n'.repeat(200_000)}`);
+  assert.ok(performance.now() - started < 10_000, `${Math.round(performance.now() - started)} ms`);
+});
+
 it('schema problems name the allowed values, the missing field and the field not allowed', async () => {
   const schema = { type: 'object', required: ['seat', 'verdict'], additionalProperties: false, properties: { seat: { type: 'string' }, verdict: { enum: ['approve', 'reject'] } } };
   const problems = (await packetProblems({ verdict: 'Approve', extra: 1 }, schema)) ?? '';

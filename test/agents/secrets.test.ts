@@ -68,12 +68,14 @@ it('an echoed key, whole or without sk-or-v1-, is redacted from --format json, t
     printed.push(text.stdout, text.stderr);
     const queue = await cli('queue', 'list', '--repo', repo, '--format', 'json');
     printed.push(queue.stdout, queue.stderr);
-    // An endpoint error that echoes the key without its prefix.
+    // An endpoint error that echoes the key without its prefix; the key as read from a file, with its newline.
+    process.env.OPENROUTER_API_KEY = `${KEY}\n`;
     llm.script([{ status: 401, raw: JSON.stringify({ error: { message: `no such key ${DISTINCTIVE}` } }) }]);
     const failed = await cli('run', join(missions, 'free.yaml'), '--repo', agentRepo(), '--llm-base-url', llm.url);
     assert.is(failed.code, 1);
     assert.match(failed.stdout + failed.stderr, /no such key \[REDACTED\]/);
     printed.push(failed.stdout, failed.stderr);
+    assert.is(llm.requests[0]?.headers.authorization, `Bearer ${KEY}`, 'the key is sent trimmed');
   });
   for (const output of printed) assert.not.ok(output.includes(DISTINCTIVE), `printed: ${output.slice(0, 400)}`);
   const written = [...filesUnder(join(repo, 'logs')), ...filesUnder(join(repo, '.lifeos'))];

@@ -59,6 +59,25 @@ it('a tracked symlink replaced by a folder in the work tree: nothing is written 
   }
 });
 
+it('a committed symlink at logs/ is refused before any fixture is copied through it', async () => {
+  const outside = tempDir('lifeos-outside-logs-');
+  const repo = makeRepo({ 'README.md': 'a\n' });
+  symlinkSync(outside, join(repo, 'logs'));
+  git(repo, 'add', 'logs');
+  git(repo, 'commit', '-qm', 'logs elsewhere');
+  const fixtures = tempDir('lifeos-fixtures-');
+  writeFileSync(join(fixtures, 'abc.yaml'), 'fixture\n');
+  const noop = mission('mission: m\nversion: "1.0"\ninputs: []\noutputs: []\nsteps:\n  - {id: a, kind: runtime, operation: noop, params: {}}\n');
+  let error: unknown;
+  try {
+    await replayMission(noop, { repoRoot: repo, fixtures, commit: 'HEAD' });
+  } catch (caught) {
+    error = caught;
+  }
+  assert.match(String((error as Error)?.message), /logs/);
+  assert.not.ok(existsSync(join(outside, 'agent_calls')), 'nothing written through the link');
+});
+
 it('a repository reached through a symlink is replayed in the copy, never in itself', async () => {
   const repo = makeRepo({ 'README.md': 'a\n' });
   const link = join(tmpdir(), `lifeos-link-${process.pid}`);
