@@ -9,10 +9,9 @@ import { cpSync, existsSync, realpathSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Mission } from './core/types.ts';
 import type { MissionResult } from './runtime/engine/types.ts';
-import { readJournal } from './runtime/journal.ts';
+import { JournalCorrupt, readJournal } from './runtime/journal.ts';
 import { compareEntries, type Divergence } from './runtime/run-comparison.ts';
 import { privateCopy } from './runtime/private-copy.ts';
-import { git } from './tools/run-git.ts';
 import { resolveRunPaths } from './runtime/run-paths.ts';
 import { runMission, type RunOptions } from './runtime/runner.ts';
 
@@ -42,10 +41,10 @@ const copies = new Set<string>();
 export async function replayMission(missionOrName: Mission | string, options: ReplayOptions): Promise<ReplayResult> {
   const { fixtures, commit, keepCopy, ...rest } = options;
   if (fixtures && !existsSync(fixtures)) throw new Error(`no fixture folder ${fixtures}`);
-  // Real paths on both sides: a repository reached through a symlink must still map into the copy.
-  const top = realpathSync(git(options.repoRoot, ['rev-parse', '--show-toplevel']).trim());
   const paths = resolveRunPaths(options.paths);
   const copy = privateCopy(options.repoRoot, paths, commit);
+  // Real paths on both sides: a repository reached through a symlink must still map into the copy.
+  const top = copy.source;
   if (!keepCopy) removeAtExit(copy.root);
   if (fixtures) cpSync(fixtures, join(copy.root, paths.agentCalls, 'cache'), { recursive: true });
   const repoRoot = inCopy(realpathSync(options.repoRoot), top, copy.root);
@@ -79,10 +78,7 @@ export function compareRuns(expectedJournal: string, actualJournal: string): Div
 
 function verifiedEntries(path: string): ReturnType<typeof readJournal>['entries'] {
   const { entries, verification } = readJournal(path);
-  if (!verification.ok) {
-    const [first] = verification.errors;
-    throw new Error(`${path} does not verify (${first?.kind ?? 'error'} at line ${first?.line ?? '?'}): its entries cannot be compared; run \`lifeos-mission verify ${path}\``);
-  }
+  if (!verification.ok) throw new JournalCorrupt(path, verification);
   return entries;
 }
 

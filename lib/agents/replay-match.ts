@@ -22,6 +22,7 @@
  * nearest recorded call.
  */
 import { hashCanonical, type Sha256 } from '../core/canonical.ts';
+import { mapStrings } from '../core/redact.ts';
 import { type Fixture, fixtureFile, nearestFixture, readAllFixtures, readFixture, ReplayMissError, sameRequest, type RequestSettings } from './fixtures.ts';
 import { modelFamily } from './model-names.ts';
 
@@ -60,8 +61,7 @@ export function replayMatcher(cacheDir: string): (key: CallKey, strict: boolean)
   const recordedNames = new Map<string, string>();
   return (key, strict) => {
     const exact = readFixture(cacheDir, key.callId);
-    const translated = translate(key.packet, recordedNames);
-    const found = exact ? { fixture: exact, file: fixtureFile(cacheDir, key.callId), drifted: false } : sameCall(fixtures(), key, hashCanonical(translated));
+    const found = exact ? { fixture: exact, file: fixtureFile(cacheDir, key.callId), drifted: false } : sameCall(fixtures(), key, hashCanonical(translate(key.packet, recordedNames)));
     const miss = (refused?: string): ReplayMissError =>
       new ReplayMissError(key.callId, key.node, nearestFixture(fixtures(), { role: key.role, model: key.chain[0] as string, prompt_hash: key.promptHash, input_packet: translate(key.inputPacket, recordedNames), request: key.request }), refused);
     if (!found) throw miss();
@@ -106,14 +106,11 @@ function learnNames(names: Map<string, string>, key: CallKey, fixture: Fixture):
 /** The value with every occurrence of a known name, inside any string, replaced by the recorded one. */
 function translate(value: unknown, names: ReadonlyMap<string, string>): unknown {
   if (names.size === 0) return value;
-  if (typeof value === 'string') {
-    let out = value;
+  return mapStrings(value, (text) => {
+    let out = text;
     for (const [now, recorded] of names) if (out.includes(now)) out = out.split(now).join(recorded);
     return out;
-  }
-  if (Array.isArray(value)) return value.map((item) => translate(item, names));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [translate(k, names) as string, translate(v, names)]));
-  return value;
+  });
 }
 
 /** A model of the chain; another version of one; or a model the role is no longer mapped to. */

@@ -33,12 +33,14 @@ export function redactor(secrets: ReadonlyArray<string | undefined>): Redact {
     // their strings with the state folded from them instead of holding copies.
     return /authorization/i.test(out) ? out.replace(/(authorization["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi, `$1$2${REDACTED}`) : out;
   };
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return text(value);
-    if (Array.isArray(value)) return value.map(walk);
-    // Keys too: a model may answer with the key as a field name.
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), walk(v)]));
-    return value;
-  };
-  return <T>(value: T): T => walk(value) as T;
+  // Keys too: a model may answer with the key as a field name.
+  return <T>(value: T): T => mapStrings(value, text) as T;
+}
+
+/** The value with every string in it, mapping keys included, passed through `map`. */
+export function mapStrings(value: unknown, map: (text: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [map(k), mapStrings(v, map)]));
+  return value;
 }

@@ -201,7 +201,7 @@ export function llmCallHandler(settings: LlmCallSettings): OperationHandler {
     ...builtinDefinition('llm_call'),
     preflight: (known, context) => {
       const problems = typeof known.role === 'string' ? roleProblems(known.role, context.repo_root) : [];
-      if (typeof known.model === 'string' && problems.length === 0) problems.push(...modelProblems(known.model, context.repo_root));
+      if (typeof known.model === 'string' && problems.length === 0) problems.push(...modelProblems(known.model, loadModelMapping(context.repo_root)));
       const key = settings.client?.apiKey ?? process.env.OPENROUTER_API_KEY;
       if (context.mode !== 'replay' && !key) problems.push(`mode ${context.mode} calls the model, and there is no API key: set OPENROUTER_API_KEY (or pass agent.apiKey), or run with --mode replay and recorded fixtures`);
       return problems;
@@ -248,10 +248,8 @@ function callPlan(params: Record<string, unknown>, context: OperationContext, se
   const schema = schemaName === undefined ? undefined : context.schemas.get(schemaName);
   if (schemaName !== undefined && !schema) throw new Error(`output_schema ${schemaName} is not registered (known: ${[...context.schemas.keys()].sort().join(', ') || 'none'}); pass it in runMission({ schemas })`);
   const model = params.model as string | undefined;
-  if (model !== undefined && model !== 'auto') {
-    const problems = modelProblems(model, context.repo_root);
-    if (problems.length > 0) throw new Error(problems.join('; '));
-  }
+  const problems = model === undefined ? [] : modelProblems(model, mapping);
+  if (problems.length > 0) throw new Error(problems.join('; '));
   return {
     prompt,
     mapping,
@@ -263,9 +261,9 @@ function callPlan(params: Record<string, unknown>, context: OperationContext, se
 }
 
 /** A step's `model` must be one the governed mapping names (`auto`: the role's chain). */
-function modelProblems(model: string, repoRoot: string): string[] {
+function modelProblems(model: string, mapping: ModelMapping): string[] {
   if (model === 'auto') return [];
-  const known = mappedModels(loadModelMapping(repoRoot));
+  const known = mappedModels(mapping);
   return known.includes(model) ? [] : [`model ${model} is not in config/models.yaml (it names ${known.join(', ')}); add it to a role's models there (the mapping is a governance surface), or leave model out to use the role's chain`];
 }
 

@@ -19,6 +19,8 @@ import type { RunPaths } from './run-paths.ts';
 
 export interface PrivateCopy {
   root: string;
+  /** The real path of the repository copied (its top level). */
+  source: string;
   /** The commit the copy stands at. */
   commit: string;
   remove(): void;
@@ -49,7 +51,7 @@ export function privateCopy(source: string, paths: RunPaths, commit?: string): P
     // A committed symlink at logs/ (or below) would take the fixtures outside the copy.
     requireEngineFolders(root, paths);
     copyFixtures(join(top, paths.agentCalls, 'cache'), join(root, paths.agentCalls, 'cache'));
-    return { root, commit: git(root, ['rev-parse', 'HEAD']).trim(), remove };
+    return { root, source: top, commit: git(root, ['rev-parse', 'HEAD']).trim(), remove };
   } catch (error) {
     remove();
     throw error;
